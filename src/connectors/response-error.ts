@@ -1,0 +1,36 @@
+/**
+ * @module connectors/response-error
+ * Turns a response that is not a success into the error that decides the outcome,
+ * with a bounded snapshot of the response for the attempt history and dead letter.
+ */
+import { errors, type JunctionError } from '../core/errors.ts';
+import { RESPONSE_EXCERPT_BYTES, type ResponseSnapshot } from '../core/message.ts';
+import { parseRetryAfter } from '../policies/backoff.ts';
+import type { Classification, OutboundResponse } from './connector.ts';
+
+/** Headers worth keeping with a failed attempt; others may carry secrets or noise. */
+const KEPT_HEADERS = new Set(['content-type', 'retry-after', 'date', 'x-request-id', 'request-id', 'www-authenticate', 'location']);
+
+export function snapshotResponse(res: OutboundResponse): ResponseSnapshot {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers)) if (KEPT_HEADERS.has(k)) headers[k] = v;
+  const excerpt = res.body.subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
+  return { status: res.status, headers, bodyExcerpt: excerpt };
+}
+
+export function errorForResponse(connector: string, res: OutboundResponse, cls: Exclude<Classification, 'ok'>, now: number): JunctionError {
+  const response = snapshotResponse(res);
+  switch (cls) {
+    case 'retry':
+      return errors.HTTP_RETRYABLE.create([connector, res.status], {
+        status: res.status,
+        response,
+        retryAfterMs: parseRetryAfter(res.headers['retry-after'], now),
+      });
+    case 'refresh':
+      // No refreshable credentials yet (OAuth 2.0 comes with the security issue): a 401 is final.
+      return errors.AUTH_REFUSED.create([connector, res.status], { status: res.status, response });
+    case 'permanent':
+      return errors.HTTP_REJECTED.create([connector, res.status], { status: res.status, response });
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * @module core/errors
+ * The one error catalog. Every error Junction raises is a {@link JunctionError}
+ * made from a definition in {@link errors}; codes (`JNC_*`) never change and are
+ * never reused, and `docs/errors.md` lists each one (a test checks the two agree).
+ */
+import { format } from 'node:util';
+import type { ResponseSnapshot } from './message.ts';
+
+const BRAND = Symbol.for('junction.error');
+
+/** What the runtime does with an error; see the taxonomy in STYLE.md §3. */
+export type ErrorFamily = 'config' | 'input' | 'transient' | 'permanent' | 'paused' | 'store';
+
+export interface ErrorDefinition {
+  readonly code: string;
+  readonly family: ErrorFamily;
+  readonly template: string;
+  /** HTTP status used when the error leaves through an HTTP answer. */
+  readonly status?: number;
+}
+
+export interface JunctionErrorOptions {
+  cause?: unknown;
+  /** Structured details that are safe to show (never secrets). */
+  details?: Record<string, unknown>;
+  /** A server's Retry-After, already converted to milliseconds. */
+  retryAfterMs?: number | undefined;
+  status?: number;
+  /** The response that caused the error, kept with the attempt and the dead letter. */
+  response?: ResponseSnapshot | undefined;
+}
+
+export class JunctionError extends Error {
+  readonly code: string;
+  readonly family: ErrorFamily;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly details: Record<string, unknown> | undefined;
+  readonly response: ResponseSnapshot | undefined;
+
+  constructor(def: ErrorDefinition, message: string, opts: JunctionErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'JunctionError';
+    this.code = def.code;
+    this.family = def.family;
+    this.status = opts.status ?? def.status;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.details = opts.details;
+    this.response = opts.response;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** True when trying again later may succeed (transient or paused). */
+  get retryable(): boolean {
+    return this.family === 'transient' || this.family === 'paused';
+  }
+}
+
+/** A definition that can be thrown: `errors.HTTP_REJECTED.create(args, opts)`. */
+export interface ErrorFactory extends ErrorDefinition {
+  create(args?: readonly unknown[], opts?: JunctionErrorOptions): JunctionError;
+}
+
+export function defineError(
+  code: string,
+  template: string,
+  meta: { family: ErrorFamily; status?: number },
+): ErrorFactory {
+  const def: ErrorDefinition = { code, template, family: meta.family, ...(meta.status === undefined ? {} : { status: meta.status }) };
+  return {
+    ...def,
+    create(args = [], opts = {}) {
+      return new JunctionError(def, format(template, ...args), opts);
+    },
+  };
+}
+
+/** Checked by brand, not `instanceof`, so errors survive duplicated module copies. */
+export function isJunctionError(e: unknown): e is JunctionError {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** The catalog. Add new codes at the end of their family; never rename or reuse one. */
+export const errors = {
+  // config: start-up stops, every issue listed
+  CONFIG_INVALID: defineError('JNC_CONFIG_INVALID', 'Configuration is invalid: %s', { family: 'config' }),
+  CONFIG_UNREADABLE: defineError('JNC_CONFIG_UNREADABLE', 'Cannot read configuration file %s', { family: 'config' }),
+  OPTION_INVALID: defineError('JNC_OPTION_INVALID', 'Invalid option %s: %s', { family: 'config' }),
+
+  // input: refused at the edge with a 4xx and a problem body; nothing stored
+  INPUT_MALFORMED: defineError('JNC_INPUT_MALFORMED', 'Body is not valid JSON: %s', { family: 'input', status: 400 }),
+  INPUT_UNSUPPORTED_TYPE: defineError('JNC_INPUT_UNSUPPORTED_TYPE', 'Content type %s is not accepted here; send %s', { family: 'input', status: 415 }),
+  INPUT_TOO_LARGE: defineError('JNC_INPUT_TOO_LARGE', 'Body is larger than the limit of %d bytes', { family: 'input', status: 413 }),
+  INPUT_IDEMPOTENCY_KEY: defineError('JNC_INPUT_IDEMPOTENCY_KEY', 'Idempotency key is unusable: %s', { family: 'input', status: 400 }),
+  NOT_FOUND: defineError('JNC_NOT_FOUND', 'No route for %s %s', { family: 'input', status: 404 }),
+  METHOD_NOT_ALLOWED: defineError('JNC_METHOD_NOT_ALLOWED', 'Method %s is not allowed on %s; use %s', { family: 'input', status: 405 }),
+  INPUT_INVALID: defineError('JNC_INPUT_INVALID', 'Request is invalid: %s', { family: 'input', status: 400 }),
+  AUTH_DENIED: defineError('JNC_AUTH_DENIED', 'Not authorised: %s', { family: 'input', status: 401 }),
+  UNAVAILABLE: defineError('JNC_UNAVAILABLE', 'Service is not accepting messages: %s', { family: 'input', status: 503 }),
+
+  // transient: retried with backoff; Retry-After honoured (capped)
+  CONN_TIMEOUT: defineError('JNC_CONN_TIMEOUT', 'Connector %s: %s timed out after %dms', { family: 'transient' }),
+  CONN_NETWORK: defineError('JNC_CONN_NETWORK', 'Connector %s: network error: %s', { family: 'transient' }),
+  HTTP_RETRYABLE: defineError('JNC_HTTP_RETRYABLE', 'Connector %s answered %d', { family: 'transient' }),
+  STEP_FAILED: defineError('JNC_STEP_FAILED', 'Step %s failed: %s', { family: 'transient' }),
+
+  // permanent: dead letter, no retry
+  HTTP_REJECTED: defineError('JNC_HTTP_REJECTED', 'Connector %s rejected the request with %d', { family: 'permanent' }),
+  AUTH_REFUSED: defineError('JNC_AUTH_REFUSED', 'Connector %s refused the credentials (%d)', { family: 'permanent' }),
+  STEP_INVALID: defineError('JNC_STEP_INVALID', 'Step %s cannot process this message: %s', { family: 'permanent' }),
+  ATTEMPTS_EXHAUSTED: defineError('JNC_ATTEMPTS_EXHAUSTED', 'Gave up after %d attempts: %s', { family: 'permanent' }),
+  FLOW_UNKNOWN: defineError('JNC_FLOW_UNKNOWN', 'Flow %s is not in the configuration', { family: 'permanent' }),
+
+  // paused: rescheduled without spending an attempt
+  SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),
+
+  // store: internal; the claim loop backs off
+  LEASE_LOST: defineError('JNC_LEASE_LOST', 'Lease on message %s was lost', { family: 'store' }),
+  STORE_UNAVAILABLE: defineError('JNC_STORE_UNAVAILABLE', 'Store is unavailable: %s', { family: 'store' }),
+  STORE_URL: defineError('JNC_STORE_URL', 'Unsupported store URL %s; use sqlite:PATH', { family: 'config' }),
+  DEAD_LETTER_UNKNOWN: defineError('JNC_DEAD_LETTER_UNKNOWN', 'No dead letter with id %s', { family: 'input', status: 404 }),
+} as const satisfies Record<string, ErrorFactory>;
+
+/** Wraps anything thrown into a JunctionError; a foreign error becomes the cause. */
+export function coerceError(e: unknown, fallback: ErrorFactory = errors.STEP_FAILED, args: readonly unknown[] = ['(unknown)']): JunctionError {
+  if (isJunctionError(e)) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return fallback.create([...args.slice(0, -1), message], { cause: e });
+}
+
+/** The messages of an error and its causes, outermost first, for dead letters and logs. */
+export function causeChain(e: unknown, depth = 5): string[] {
+  const out: string[] = [];
+  let cur: unknown = e;
+  while (cur !== undefined && cur !== null && out.length < depth) {
+    if (cur instanceof Error) {
+      const code = (cur as { code?: unknown }).code;
+      out.push(typeof code === 'string' ? `${code}: ${cur.message}` : cur.message);
+      cur = cur.cause;
+    } else {
+      out.push(String(cur));
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+/**
+ * @module steps/step
+ * The step extension point. A step is a function `(message, ctx) → message |
+ * message[] | DROP` that either returns or throws a JunctionError; the runtime
+ * turns what it throws into a retry or a dead letter. One {@link StepDefinition}
+ * binds a step's name, its option schema (parsing, defaults, JSON Schema, docs)
+ * and its factory.
+ */
+import type { z } from 'zod';
+import type { Clock } from '../core/clock.ts';
+import type { Message } from '../core/message.ts';
+import type { Connector } from '../connectors/connector.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export const DROP: unique symbol = Symbol('junction.drop');
+
+export interface StepContext {
+  /** Aborted on shutdown: stop and throw; the message goes back to the queue. */
+  signal: AbortSignal;
+  logger: Logger;
+  clock: Clock;
+}
+
+export type StepResult = Message | Message[] | typeof DROP;
+export type Step = (msg: Message, ctx: StepContext) => Promise<StepResult>;
+
+/** What a step factory may use, resolved once at start-up. */
+export interface StepDeps {
+  flow: string;
+  /** Position in the flow, from 0, for error messages. */
+  index: number;
+  connector(name: string): Connector;
+}
+
+export interface StepDefinition<O extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly summary: string;
+  readonly options: O;
+  create(options: z.output<O>, deps: StepDeps): Step;
+}
+
+export function defineStep<O extends z.ZodType>(def: StepDefinition<O>): StepDefinition<O> {
+  return def;
+}

@@ -1,0 +1,146 @@
+/**
+ * @module store/store
+ * The only place where state lives. Callers depend on this interface alone, so a
+ * PostgreSQL implementation can replace the embedded SQLite one without changing them.
+ * `test/store/contract.ts` states the same contract as executable tests.
+ */
+import type { AttemptRecord, Json, Message, NewMessage, Outcome, ResponseSnapshot } from '../core/message.ts';
+
+export type MessageState = 'queued' | 'running' | 'done' | 'dead';
+
+export interface EnqueueResult {
+  id: string;
+  /** True when the dedupe key was seen before in this flow; `id` is then the first message's. */
+  duplicate: boolean;
+}
+
+/** A message held by one worker until `leaseUntil`. */
+export interface Claimed extends Message {
+  /** Opaque token; settle and extendLease must present it. */
+  readonly lease: string;
+  readonly leaseUntil: number;
+}
+
+export interface ClaimQuery {
+  /** Names the claimer, for the admin view and for debugging. */
+  worker: string;
+  limit: number;
+  leaseMs: number;
+}
+
+export interface LeaseRef {
+  id: string;
+  lease: string;
+}
+
+/** A message as the admin API and tests see it, with its whole history. */
+export interface MessageRecord {
+  id: string;
+  flow: string;
+  state: MessageState;
+  idempotencyKey: string;
+  dedupeKey: string | null;
+  body: Json;
+  headers: Record<string, string>;
+  meta: Record<string, Json>;
+  traceparent: string | null;
+  /** Attempts spent since the message was created or last replayed. */
+  attempts: number;
+  replays: number;
+  createdAt: number;
+  runAt: number;
+  updatedAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  history: AttemptRecord[];
+}
+
+export interface DeadLetterSummary {
+  id: string;
+  flow: string;
+  idempotencyKey: string;
+  attempts: number;
+  errorCode: string;
+  error: string;
+  deadAt: number;
+}
+
+/** A dead letter keeps the original payload, the reason, the last response and every attempt. */
+export interface DeadLetter extends DeadLetterSummary {
+  body: Json;
+  headers: Record<string, string>;
+  meta: Record<string, Json>;
+  /** The error's message and the messages of its causes, outermost first. */
+  reason: string[];
+  lastResponse: ResponseSnapshot | null;
+  history: AttemptRecord[];
+  createdAt: number;
+  replays: number;
+}
+
+/** Which dead letters an operation applies to. */
+export type DeadLetterSelector = { ids: string[] } | { flow: string } | { all: true };
+
+export interface DeadLetterStore {
+  /** Newest first. `before` is a dead letter id from a previous page. */
+  list(q?: { flow?: string; limit?: number; before?: string }): Promise<DeadLetterSummary[]>;
+  get(id: string): Promise<DeadLetter | undefined>;
+  count(flow?: string): Promise<number>;
+  /**
+   * Moves the selected dead letters back to the queue, due now, with their attempts
+   * reset to zero. The message keeps its id, body and idempotency key, so a receiver
+   * that honours the key sees the replay as the same message. Their history is kept.
+   * Resolves with the ids replayed, after commit; unknown ids are skipped.
+   */
+  replay(sel: DeadLetterSelector): Promise<string[]>;
+  /** Deletes the selected dead letters for good; resolves with how many. */
+  purge(sel: DeadLetterSelector): Promise<number>;
+}
+
+export type QueueStats = Record<MessageState, number>;
+
+export interface Store {
+  /** Creates or upgrades the schema. Called once before any other member. */
+  migrate(): Promise<void>;
+  /** Flushes pending writes and closes. No member may be called afterwards. */
+  close(): Promise<void>;
+  /** Resolves when the store can answer a query; rejects with JNC_STORE_UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
+
+  /**
+   * Creates the messages in one transaction and resolves only after that
+   * transaction has committed, so the caller may acknowledge them. Writes that
+   * arrive together may share a transaction (group commit); none resolves before
+   * its own commit. A message whose `dedupeKey` already exists in its flow is not
+   * created: its result carries the first message's id and `duplicate: true`.
+   * Results are in the order of `batch`.
+   */
+  enqueue(batch: NewMessage[]): Promise<EnqueueResult[]>;
+
+  /**
+   * Takes up to `limit` messages that are due: queued with `runAt <= now`, or
+   * running with an expired lease (their holder is presumed dead). Each is
+   * leased to `worker` until `now + leaseMs`, and its attempt count goes up by
+   * one. Oldest `runAt` first.
+   */
+  claim(q: ClaimQuery): Promise<Claimed[]>;
+
+  /**
+   * Writes an outcome, appends `attempt` to the history, and releases the lease:
+   * ack → done; retry → queued at `outcome.at` (attempt given back when
+   * `spendAttempt` is false); dead → a dead letter. Resolves `false`, writing
+   * nothing, when the lease is no longer held (it expired and another worker
+   * claimed the message). Resolves after commit.
+   */
+  settle(ref: LeaseRef, outcome: Outcome, attempt: AttemptRecord | null): Promise<boolean>;
+
+  /** Pushes the leases forward to `now + ms`; resolves with the ids still held. */
+  extendLease(refs: LeaseRef[], ms: number): Promise<string[]>;
+
+  getMessage(id: string): Promise<MessageRecord | undefined>;
+  stats(flow?: string): Promise<QueueStats>;
+  /** The earliest `runAt` among queued messages, or undefined when none are queued. */
+  nextRunAt(): Promise<number | undefined>;
+
+  readonly deadLetters: DeadLetterStore;
+}
