@@ -25,6 +25,9 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (value === undefined) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // Date.parse takes "1.5" or "-1" for dates in 2001: only read what looks like one
+  // of the three HTTP-date forms (a month name and hh:mm:ss); the rest is garbage.
+  if (!/[a-z]{3}/i.test(v) || !/\d{2}:\d{2}:\d{2}/.test(v)) return undefined;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);

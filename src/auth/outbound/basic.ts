@@ -1,0 +1,11 @@
+/**
+ * @module auth/outbound/basic
+ * HTTP basic credentials (RFC 7617), UTF-8 encoded.
+ */
+import type { Secret } from '../../config/secret.ts';
+import type { Policy } from '../../connectors/connector.ts';
+import { headerPolicy } from './inject.ts';
+
+export function basicAuth(opts: { username: string; password: Secret }): Policy {
+  return headerPolicy('authorization', () => `Basic ${Buffer.from(`${opts.username}:${opts.password.reveal()}`, 'utf8').toString('base64')}`);
+}

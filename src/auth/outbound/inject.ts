@@ -1,0 +1,21 @@
+/**
+ * @module auth/outbound/inject
+ * The shared shape of the static outbound credentials: a policy that sets one
+ * header on every request.
+ */
+import type { Policy } from '../../connectors/connector.ts';
+
+/**
+ * A policy that sets `name` (lower-cased) to `value()` on every request, replacing
+ * a header of the same name sent by the step: credentials are the connector's.
+ * `value` is called per request so that the secret is revealed only when sent.
+ */
+export function headerPolicy(name: string, value: () => string): Policy {
+  const key = name.toLowerCase();
+  return (next) => (req, ctx) => {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers ?? {})) if (k.toLowerCase() !== key) headers[k] = v;
+    headers[key] = value();
+    return next({ ...req, headers }, ctx);
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * @module policies/timeout
+ * The whole-call deadline: from handing the request to the next policy until the
+ * last byte of the answer. Socket-level limits (connect, headers, body silence)
+ * are the transport's; this one bounds the sum of them, and of any waiting done by
+ * inner policies.
+ */
+import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
+import type { CallContext, Policy } from '../connectors/connector.ts';
+
+/**
+ * Aborts the inner call after `timeoutMs` and rejects with JNC_CONN_TIMEOUT
+ * (`[connector, 'call', timeoutMs]`). An abort of `ctx.signal` (shutdown) wins over
+ * the deadline and rejects with JNC_SHUTDOWN, so the attempt is given back.
+ *
+ * The inner call receives a signal combining both; the deadline's abort reason is
+ * the JNC_CONN_TIMEOUT error itself, so an inner layer may rethrow it as is.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export function timeoutPolicy(connector: string, timeoutMs: number): Policy {
+  return function timeoutLayer(next) {
+    return async function timeout(req, ctx) {
+      if (ctx.signal.aborted) throw shutdownError(ctx.signal.reason);
+      const deadline = new AbortController();
+      // setTimeout fires at once beyond 2^31-1 ms; such a deadline means "never" anyway.
+      const timer = setTimeout(() => deadline.abort(errors.CONN_TIMEOUT.create([connector, 'call', timeoutMs])), Math.min(timeoutMs, MAX_TIMER_MS));
+      const signal = AbortSignal.any([ctx.signal, deadline.signal]);
+      const inner: CallContext = { ...ctx, signal };
+      try {
+        return await untilAborted(next(req, inner), signal);
+      } catch (e) {
+        if (ctx.signal.aborted) throw shutdownError(e);
+        if (deadline.signal.aborted) throw deadline.signal.reason as JunctionError;
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+  };
+}
+
+function shutdownError(cause: unknown): JunctionError {
+  if (isJunctionError(cause) && cause.code === errors.SHUTDOWN.code) return cause;
+  return errors.SHUTDOWN.create([], { cause });
+}
+
+/**
+ * Settles with `promise`, or rejects as soon as `signal` aborts: an inner layer
+ * that ignores the signal must not hold the caller past the deadline.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
