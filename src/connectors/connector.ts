@@ -4,8 +4,6 @@
  * policies (`connectors/pipeline.ts`); a call never throws for an HTTP status, it
  * returns the response and `classify` says what it means.
  */
-import type { Secret } from '../config/secret.ts';
-
 export interface OutboundRequest {
   method: string;
   /** Relative to the connector's base URL; may carry a query string. */
@@ -54,9 +52,3 @@ export interface Connector {
   /** Closes pooled connections. */
   close(): Promise<void>;
 }
-
-/** Outbound credentials, already resolved from `${env:…}` / `${file:…}`. */
-export type OutboundAuth =
-  | { kind: 'apiKey'; header: string; value: Secret }
-  | { kind: 'bearer'; token: Secret }
-  | { kind: 'basic'; username: string; password: Secret };

@@ -6,12 +6,12 @@
  * rejects (see {@link transportError}).
  */
 import { Pool } from 'undici';
-import pkg from '../../package.json' with { type: 'json' };
+import { VERSION } from '../core/version.ts';
 import type { Call, OutboundResponse } from './connector.ts';
 import type { RestConnectorOptions } from './options.ts';
 import { transportError, type TransportLimits } from './transport-error.ts';
 
-export const USER_AGENT = `junction/${pkg.version}`;
+export const USER_AGENT = `junction/${VERSION}`;
 
 /** What the transport needs from a connector's options; shared by every HTTP connector type. */
 export type TransportOptions = Pick<

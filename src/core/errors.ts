@@ -104,6 +104,7 @@ export const errors = {
   CONN_NETWORK: defineError('JNC_CONN_NETWORK', 'Connector %s: network error: %s', { family: 'transient' }),
   HTTP_RETRYABLE: defineError('JNC_HTTP_RETRYABLE', 'Connector %s answered %d', { family: 'transient' }),
   STEP_FAILED: defineError('JNC_STEP_FAILED', 'Step %s failed: %s', { family: 'transient' }),
+  INTERNAL: defineError('JNC_INTERNAL', 'Internal error: %s', { family: 'transient', status: 500 }),
 
   // permanent: dead letter, no retry
   HTTP_REJECTED: defineError('JNC_HTTP_REJECTED', 'Connector %s rejected the request with %d', { family: 'permanent' }),
@@ -122,11 +123,14 @@ export const errors = {
   DEAD_LETTER_UNKNOWN: defineError('JNC_DEAD_LETTER_UNKNOWN', 'No dead letter with id %s', { family: 'input', status: 404 }),
 } as const satisfies Record<string, ErrorFactory>;
 
-/** Wraps anything thrown into a JunctionError; a foreign error becomes the cause. */
+/**
+ * Wraps anything thrown into a JunctionError; a foreign error becomes the cause.
+ * @param args the template's leading arguments; the foreign error's message is the last one
+ */
 export function coerceError(e: unknown, fallback: ErrorFactory = errors.STEP_FAILED, args: readonly unknown[] = ['(unknown)']): JunctionError {
   if (isJunctionError(e)) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return fallback.create([...args.slice(0, -1), message], { cause: e });
+  return fallback.create([...args, message], { cause: e });
 }
 
 /** The messages of an error and its causes, outermost first, for dead letters and logs. */

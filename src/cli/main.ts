@@ -1,0 +1,44 @@
+/**
+ * @module cli/main
+ * `junction` command line: run, check, schema, dlq.
+ * Exit codes: 0 success, 1 the work failed (invalid config, unknown id), 2 usage.
+ */
+import { Command, CommanderError } from 'commander';
+import { isJunctionError } from '../core/errors.ts';
+import { registerCheck } from './commands/check.ts';
+import { registerDlq } from './commands/dlq.ts';
+import { registerRun } from './commands/run.ts';
+import { registerSchema } from './commands/schema.ts';
+import { VERSION } from '../core/version.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('junction')
+    .description('Integration engine: no accepted message is lost.')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  registerRun(program);
+  registerCheck(program);
+  registerSchema(program);
+  registerDlq(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (isJunctionError(e)) {
+      process.stderr.write(`${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv);
+  if (code !== 0) process.exitCode = code;
+}

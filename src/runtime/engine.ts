@@ -1,0 +1,101 @@
+/**
+ * @module runtime/engine
+ * Wires one running Junction: store, connectors, compiled flows, the worker and
+ * the HTTP server. `junction run`, the examples and the end-to-end tests all
+ * start it the same way.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { LoadedConfig } from '../config/load.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { closeConnectors, createConnectors } from '../connectors/registry.ts';
+import type { Outcome } from '../core/message.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { buildApp } from '../server/app.ts';
+import { openStore } from '../store/open.ts';
+import type { Claimed, Store } from '../store/store.ts';
+import { createHttpTrigger } from '../triggers/http.ts';
+import type { Ingest } from '../triggers/trigger.ts';
+import { compileFlow, type CompiledFlow } from './flow.ts';
+import { Worker } from './worker.ts';
+
+export interface EngineOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Overrides `server.port` (0 picks a free port; tests use it). */
+  port?: number;
+  /** False: only the HTTP side runs (messages are accepted and wait). */
+  workers?: boolean;
+  onSettled?: (msg: Claimed, outcome: Outcome) => void;
+}
+
+export interface Engine {
+  /** Base URL the server listens on, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  readonly store: Store;
+  readonly worker: Worker;
+  readonly app: FastifyInstance;
+  /** Stops accepting, drains the worker, closes connectors and the store. */
+  stop(): Promise<void>;
+}
+
+export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}): Promise<Engine> {
+  const { config } = loaded;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger({ level: config.log.level });
+  const store = openStore(config.store, { baseDir: loaded.baseDir, clock });
+  await store.migrate();
+
+  const connectors = createConnectors(config.connectors);
+  const flows = new Map<string, CompiledFlow>();
+  for (const [name, flow] of Object.entries(config.flows)) flows.set(name, compileFlow(name, flow, connectors));
+
+  const worker = new Worker({
+    store,
+    flows,
+    clock,
+    logger,
+    options: config.worker,
+    defaultRetry: { maxAttempts: 8, baseMs: 200, maxMs: 60_000 },
+    ...(opts.onSettled ? { onSettled: opts.onSettled } : {}),
+  });
+
+  let accepting = true;
+  const ingest: Ingest = async (batch) => {
+    const results = await store.enqueue(batch);
+    worker.notify();
+    return results;
+  };
+  const app = buildApp({
+    logger,
+    clock,
+    store,
+    ingest,
+    triggers: Object.entries(config.flows).map(([name, flow]) => createHttpTrigger(name, flow.trigger.http)),
+    maxBodyBytes: config.server.maxBodyBytes,
+    accepting: () => accepting,
+    workersRunning: () => opts.workers === false || worker.running,
+  });
+
+  if (opts.workers !== false) worker.start();
+  const address = await app.listen({ port: opts.port ?? config.server.port, host: config.server.host });
+  logger.info({ url: address, flows: [...flows.keys()] }, 'junction is running');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: address,
+    store,
+    worker,
+    app,
+    stop() {
+      stopping ??= (async () => {
+        accepting = false;
+        await app.close();
+        await worker.stop();
+        await closeConnectors(connectors);
+        await store.close();
+        logger.info('junction stopped');
+      })();
+      return stopping;
+    },
+  };
+}

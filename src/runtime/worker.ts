@@ -1,0 +1,196 @@
+/**
+ * @module runtime/worker
+ * The claim loop: take due messages with a lease, run their flow, and write one
+ * outcome per attempt (ack, retry at a time, or dead letter). Leases are renewed
+ * while a message runs; on stop, claiming ends, in-flight work may finish for
+ * `drainMs`, and what is still running is aborted and handed back to the queue
+ * without spending an attempt.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Clock } from '../core/clock.ts';
+import { coerceError, errors, isJunctionError } from '../core/errors.ts';
+import type { AttemptRecord, Outcome } from '../core/message.ts';
+import type { RetryPolicy } from '../connectors/connector.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Claimed, Store } from '../store/store.ts';
+import { type CompiledFlow, StepFailure } from './flow.ts';
+import { decideOutcome } from './outcome.ts';
+
+export interface WorkerOptions {
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  drainMs: number;
+}
+
+export interface WorkerDeps {
+  store: Store;
+  flows: ReadonlyMap<string, CompiledFlow>;
+  options: WorkerOptions;
+  logger: Logger;
+  clock: Clock;
+  /** The policy for failures that no step owns (an unknown flow). */
+  defaultRetry: RetryPolicy;
+  /** Called after each outcome is committed; for metrics and tests. */
+  onSettled?: (msg: Claimed, outcome: Outcome) => void;
+}
+
+export class Worker {
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #deps: WorkerDeps;
+  readonly #inFlight = new Map<string, { msg: Claimed; done: Promise<void> }>();
+  /** Aborted when the drain time is over: steps stop and messages go back to the queue. */
+  readonly #abort = new AbortController();
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #stopping = false;
+
+  constructor(deps: WorkerDeps) {
+    this.#deps = deps;
+  }
+
+  /** True between start() and stop(): readiness depends on it. */
+  get running(): boolean {
+    return this.#loop !== undefined && !this.#stopping;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    const renewEveryMs = Math.max(50, Math.floor(this.#deps.options.leaseMs / 3));
+    this.#renewTimer = setInterval(() => void this.#renewLeases(), renewEveryMs).unref();
+    this.#loop = this.#run();
+  }
+
+  /** Wakes an idle loop at once; the trigger calls it after an ingest commits. */
+  notify(): void {
+    this.#wake?.();
+  }
+
+  /** Stops claiming, lets in-flight work finish for drainMs, then hands the rest back. */
+  async stop(): Promise<void> {
+    if (!this.#loop || this.#stopping) return this.#loop;
+    this.#stopping = true;
+    this.notify();
+    await this.#loop;
+    const all = Promise.all([...this.#inFlight.values()].map((f) => f.done));
+    const drained = await Promise.race([all.then(() => true), delay(this.#deps.options.drainMs).then(() => false)]);
+    if (!drained) {
+      this.#deps.logger.warn({ inFlight: this.#inFlight.size }, 'drain time over; returning in-flight messages to the queue');
+      this.#abort.abort(errors.SHUTDOWN.create());
+      await all;
+    }
+    clearInterval(this.#renewTimer);
+  }
+
+  async #run(): Promise<void> {
+    const { store, options, logger } = this.#deps;
+    let failures = 0;
+    while (!this.#stopping) {
+      const free = options.concurrency - this.#inFlight.size;
+      if (free <= 0) {
+        await this.#sleep(options.pollMs);
+        continue;
+      }
+      let claimed: Claimed[];
+      try {
+        claimed = await store.claim({ worker: this.id, limit: free, leaseMs: options.leaseMs });
+        failures = 0;
+      } catch (e) {
+        failures++;
+        logger.error({ err: coerceError(e), failures }, 'claim failed; backing off');
+        await this.#sleep(Math.min(5000, options.pollMs * 2 ** failures));
+        continue;
+      }
+      for (const msg of claimed) {
+        const done = this.#process(msg).finally(() => {
+          this.#inFlight.delete(msg.id);
+          this.notify();
+        });
+        this.#inFlight.set(msg.id, { msg, done });
+      }
+      // A full batch suggests more is due: claim again at once.
+      if (claimed.length === 0 || claimed.length < free) await this.#sleep(options.pollMs);
+    }
+  }
+
+  async #process(msg: Claimed): Promise<void> {
+    const { flows, clock, logger, store, defaultRetry } = this.#deps;
+    const startedAt = clock.now();
+    const t0 = performance.now();
+    let error: unknown = null;
+    let retry = defaultRetry;
+    const flow = flows.get(msg.flow);
+    const log = logger.child({ msg: msg.id, flow: msg.flow, attempt: msg.attempt });
+    if (!flow) {
+      error = errors.FLOW_UNKNOWN.create([msg.flow]);
+    } else {
+      retry = flow.config.retry;
+      try {
+        await flow.run(msg, { signal: this.#abort.signal, logger: log, clock });
+      } catch (e) {
+        if (e instanceof StepFailure) {
+          error = e.error;
+          retry = e.retry;
+        } else error = e;
+      }
+    }
+    // Whatever a step threw while we were aborting, the message was interrupted, not failed.
+    if (error !== null && this.#abort.signal.aborted && !(isJunctionError(error) && error.family === 'permanent')) {
+      error = errors.SHUTDOWN.create([], { cause: error });
+    }
+    const outcome = decideOutcome({ error, attempt: msg.attempt, retry, now: clock.now() });
+    const record: AttemptRecord = {
+      attempt: msg.attempt,
+      startedAt,
+      durationMs: Math.round(performance.now() - t0),
+      outcome: outcome.kind,
+      ...(outcome.kind === 'ack' ? {} : { errorCode: outcome.error.code, error: outcome.error.message, response: outcome.lastResponse }),
+    };
+    try {
+      const held = await store.settle(msg, outcome, record);
+      if (!held) log.warn('lease lost before settling; another worker owns the message now');
+      else this.#deps.onSettled?.(msg, outcome);
+    } catch (e) {
+      // The lease will expire and the message will be claimed again: nothing is lost.
+      log.error({ err: coerceError(e) }, 'could not record the outcome');
+      return;
+    }
+    if (outcome.kind === 'ack') log.debug('delivered');
+    else if (outcome.kind === 'retry') log.info({ code: outcome.error.code, at: new Date(outcome.at).toISOString() }, outcome.error.message);
+    else log.warn({ code: outcome.error.code }, `dead letter: ${outcome.error.message}`);
+  }
+
+  async #renewLeases(): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    const refs = [...this.#inFlight.values()].map(({ msg }) => ({ id: msg.id, lease: msg.lease }));
+    try {
+      await this.#deps.store.extendLease(refs, this.#deps.options.leaseMs);
+    } catch (e) {
+      this.#deps.logger.error({ err: coerceError(e) }, 'could not renew leases');
+    }
+  }
+
+  /** Waits for ms, or less when notify() is called. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    }).finally(() => {
+      this.#wake = undefined;
+    });
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

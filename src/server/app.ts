@@ -1,0 +1,70 @@
+/**
+ * @module server/app
+ * The fastify application: triggers, health, and RFC 9457 answers for every
+ * refusal (bad JSON, wrong content type, too large, unknown path).
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Clock } from '../core/clock.ts';
+import { errors } from '../core/errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Store } from '../store/store.ts';
+import type { HttpTrigger } from '../triggers/http.ts';
+import type { Ingest } from '../triggers/trigger.ts';
+import { registerHealthRoutes } from './plugins/health.ts';
+import { registerTriggerRoutes } from './plugins/triggers.ts';
+import { problemFor, sendProblem } from './problem.ts';
+
+export interface AppOptions {
+  logger: Logger;
+  clock: Clock;
+  store: Store;
+  triggers: HttpTrigger[];
+  ingest: Ingest;
+  maxBodyBytes: number;
+  accepting: () => boolean;
+  workersRunning: () => boolean;
+}
+
+/** JSON, and the `+json` structured-syntax suffix (RFC 6839) such as application/cloudevents+json. */
+const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json(?:\s*;.*)?$/i;
+
+export function buildApp(opts: AppOptions): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: opts.maxBodyBytes,
+    // Our own ids are in the answers; fastify's request ids are only for its logs.
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+
+  // Fastify's default parser says only "not valid JSON"; callers deserve the position.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, text, done) => {
+    try {
+      done(null, JSON.parse(text as string));
+    } catch (e) {
+      done(errors.INPUT_MALFORMED.create([(e as Error).message]), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const problem = problemFor(err, {
+      bodyLimit: req.routeOptions.bodyLimit ?? opts.maxBodyBytes,
+      contentType: req.headers['content-type'],
+    });
+    if (problem.status === undefined || problem.status >= 500) req.log.error({ err }, 'request failed');
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, errors.NOT_FOUND.create([req.method, req.url.split('?')[0]])));
+
+  registerHealthRoutes(app, { store: opts.store, workersRunning: opts.workersRunning });
+  registerTriggerRoutes(app, {
+    triggers: opts.triggers,
+    ingest: opts.ingest,
+    clock: opts.clock,
+    defaultBodyLimit: opts.maxBodyBytes,
+    accepting: opts.accepting,
+  });
+  return app;
+}

@@ -1,0 +1,73 @@
+/**
+ * @module server/problem
+ * Every refusal over HTTP is an RFC 9457 problem: `application/problem+json` with
+ * a stable `code` (`JNC_*`) and a `detail` that says what was wrong. Never a secret.
+ */
+import type { FastifyReply } from 'fastify';
+import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function toProblem(err: JunctionError, instance?: string): Problem {
+  const status = err.status ?? 500;
+  return {
+    type: `urn:junction:error:${err.code}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail: err.message,
+    code: err.code,
+    ...(instance === undefined ? {} : { instance }),
+    ...(err.details ?? {}),
+  };
+}
+
+export function sendProblem(reply: FastifyReply, err: JunctionError): FastifyReply {
+  const problem = toProblem(err, reply.request.url);
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/**
+ * Maps what fastify or a handler threw to a problem. Errors of ours keep their
+ * code; fastify's body errors get ours; anything else is a 500 that says no more
+ * than that (its details go to the log, not to the caller).
+ */
+export function problemFor(err: unknown, req: { bodyLimit: number; contentType: string | undefined }): JunctionError {
+  if (isJunctionError(err)) return err;
+  const code = (err as { code?: string }).code;
+  const status = (err as { statusCode?: number }).statusCode;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return errors.INPUT_TOO_LARGE.create([req.bodyLimit]);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return errors.INPUT_UNSUPPORTED_TYPE.create([req.contentType ? `"${req.contentType}"` : '(none)', 'application/json']);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return errors.INPUT_INVALID.create(['Content-Length does not match the body']);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return errors.INPUT_MALFORMED.create(['the body is empty']);
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    return errors.INPUT_INVALID.create([(err as Error).message], { status });
+  }
+  return errors.INTERNAL.create(['see the server log']);
+}

@@ -1,0 +1,92 @@
+/**
+ * @module triggers/http
+ * Turns an HTTP request into a new message: the dedupe key (the trigger's
+ * expression, or the `Idempotency-Key` header), the headers worth keeping (never
+ * credentials), and the W3C trace context.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { HttpTriggerConfig } from '../config/schema.ts';
+import { errors } from '../core/errors.ts';
+import { compileExpression, type Expression } from '../core/expression.ts';
+import type { Json, NewMessage } from '../core/message.ts';
+
+/** Credentials and hop-by-hop headers are not kept with the message (nor in dead letters). */
+const DROPPED_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-api-key',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'host',
+]);
+
+const MAX_KEY_LENGTH = 255;
+
+export interface HttpRequestLike {
+  headers: IncomingHttpHeaders;
+  body: unknown;
+  url: string;
+}
+
+export interface HttpTrigger {
+  readonly flow: string;
+  readonly config: HttpTriggerConfig;
+  /** Throws an input error (4xx) when the request cannot become a message. */
+  toMessage(req: HttpRequestLike, now: number): Promise<NewMessage>;
+}
+
+export function createHttpTrigger(flow: string, config: HttpTriggerConfig): HttpTrigger {
+  const keyExpr: Expression | undefined = config.idempotencyKey === undefined ? undefined : compileExpression(config.idempotencyKey);
+
+  return {
+    flow,
+    config,
+    async toMessage(req, now) {
+      const headers = keptHeaders(req.headers);
+      const body = req.body as Json;
+      const dedupeKey = keyExpr ? await keyFromExpression(keyExpr, body, headers) : headers['idempotency-key'];
+      if (dedupeKey !== undefined) checkKey(dedupeKey);
+      return {
+        flow,
+        body,
+        headers,
+        meta: { receivedAt: new Date(now).toISOString(), path: req.url },
+        dedupeKey,
+        traceparent: headers.traceparent,
+      };
+    },
+  };
+}
+
+function keptHeaders(raw: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined || DROPPED_HEADERS.has(k)) continue;
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+async function keyFromExpression(expr: Expression, body: Json, headers: Record<string, string>): Promise<string> {
+  let v: unknown;
+  try {
+    v = await expr.evaluate(body, { headers, meta: {} });
+  } catch (e) {
+    throw errors.INPUT_IDEMPOTENCY_KEY.create([`the expression ${expr.source} failed: ${(e as Error).message}`]);
+  }
+  // A configured key that yields nothing would silently turn dedupe off: refuse instead.
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v !== 'string' || v === '') {
+    throw errors.INPUT_IDEMPOTENCY_KEY.create([`the expression ${expr.source} yielded ${v === undefined ? 'nothing' : 'a ' + typeof v}; it must yield a non-empty string`]);
+  }
+  return v;
+}
+
+function checkKey(key: string): void {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw errors.INPUT_IDEMPOTENCY_KEY.create([`it must be 1 to ${MAX_KEY_LENGTH} characters long`]);
+  }
+}
