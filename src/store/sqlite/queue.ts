@@ -1,0 +1,131 @@
+/**
+ * @module store/sqlite/queue
+ * The queue's operations as synchronous functions over prepared statements. The
+ * caller supplies the transaction: group commit for writes, its own for claims.
+ */
+import { randomUUID } from 'node:crypto';
+import { causeChain, errors } from '../../core/errors.ts';
+import type { JunctionError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import type { AttemptRecord, NewMessage, Outcome } from '../../core/message.ts';
+import type { ClaimQuery, Claimed, EnqueueResult, LeaseRef } from '../store.ts';
+import type { Statements } from './sql.ts';
+import { toClaimed, toJsonOrNull } from './rows.ts';
+import type { Row } from './rows.ts';
+
+/** SQLite columns are STRICT integers; callers may compute fractional times. */
+function ms(value: number): number {
+  return Math.round(value);
+}
+
+function toJsonText(value: unknown, what: string): string {
+  let out: string | undefined;
+  try {
+    out = JSON.stringify(value);
+  } catch (cause) {
+    throw errors.INPUT_INVALID.create([`${what} cannot be stored as JSON`], { cause });
+  }
+  if (out === undefined) throw errors.INPUT_INVALID.create([`${what} cannot be stored as JSON`]);
+  return out;
+}
+
+function checkNewMessage(m: NewMessage, index: number): void {
+  if (typeof m.flow !== 'string' || m.flow === '') throw errors.INPUT_INVALID.create([`message ${index}: flow must be a non-empty string`]);
+  if (m.dedupeKey !== undefined && (typeof m.dedupeKey !== 'string' || m.dedupeKey === '')) {
+    throw errors.INPUT_IDEMPOTENCY_KEY.create([`message ${index}: the dedupe key must be a non-empty string`]);
+  }
+  if (m.runAt !== undefined && !Number.isFinite(m.runAt)) throw errors.INPUT_INVALID.create([`message ${index}: runAt must be a finite number`]);
+}
+
+/** Inserts the batch; a dedupe key already in the flow (even earlier in this transaction) yields the first id. */
+export function enqueueMessages(st: Statements, batch: NewMessage[], now: number): EnqueueResult[] {
+  return batch.map((m, index) => {
+    checkNewMessage(m, index);
+    if (m.dedupeKey !== undefined) {
+      const first = st.findByDedupeKey.get({ flow: m.flow, dedupeKey: m.dedupeKey });
+      if (first) return { id: String(first.id), duplicate: true };
+    }
+    const id = newId();
+    st.insertMessage.run({
+      id,
+      flow: m.flow,
+      body: toJsonText(m.body, `message ${index}: body`),
+      headers: toJsonText(m.headers ?? {}, `message ${index}: headers`),
+      meta: toJsonText(m.meta ?? {}, `message ${index}: meta`),
+      traceparent: m.traceparent ?? null,
+      idempotencyKey: m.dedupeKey ?? id,
+      dedupeKey: m.dedupeKey ?? null,
+      now,
+      runAt: ms(m.runAt ?? now),
+    });
+    return { id, duplicate: false };
+  });
+}
+
+/**
+ * Leases due messages to `q.worker`. Must run inside an immediate transaction so
+ * that selecting and leasing are one step for every connection to the file.
+ */
+export function claimMessages(st: Statements, q: ClaimQuery, now: number): Claimed[] {
+  const limit = Math.max(0, Math.floor(q.limit));
+  if (limit === 0) return [];
+  const leaseUntil = ms(now + q.leaseMs);
+  return st.selectDue.all({ now, limit }).map((due) => {
+    const row = st.leaseMessage.get({ id: due.id ?? null, worker: q.worker, lease: randomUUID(), leaseUntil, now });
+    return toClaimed(row as Row);
+  });
+}
+
+function errorColumns(error: JunctionError): { errorCode: string | null; error: string } {
+  return { errorCode: typeof error.code === 'string' ? error.code : null, error: error.message };
+}
+
+/** Writes the outcome if `ref` still holds the lease; false (and nothing written) otherwise. */
+export function settleMessage(st: Statements, ref: LeaseRef, outcome: Outcome, attempt: AttemptRecord | null, now: number): boolean {
+  const held = { id: ref.id, lease: ref.lease, now };
+  let changes: number | bigint;
+  switch (outcome.kind) {
+    case 'ack':
+      changes = st.ackMessage.run(held).changes;
+      break;
+    case 'retry':
+      changes = st.retryMessage.run({
+        ...held,
+        ...errorColumns(outcome.error),
+        runAt: ms(outcome.at),
+        givenBack: outcome.spendAttempt ? 0 : 1,
+        lastResponse: toJsonOrNull(outcome.lastResponse ?? outcome.error.response),
+      }).changes;
+      break;
+    case 'dead':
+      changes = st.killMessage.run({
+        ...held,
+        ...errorColumns(outcome.error),
+        reason: JSON.stringify(causeChain(outcome.error)),
+        lastResponse: toJsonOrNull(outcome.lastResponse ?? outcome.error.response),
+      }).changes;
+      break;
+    default:
+      throw new TypeError(`unknown outcome ${String((outcome as { kind: unknown }).kind)}`);
+  }
+  if (Number(changes) === 0) return false;
+  if (attempt !== null) {
+    st.insertAttempt.run({
+      messageId: ref.id,
+      attempt: attempt.attempt,
+      startedAt: ms(attempt.startedAt),
+      durationMs: ms(attempt.durationMs),
+      outcome: attempt.outcome,
+      errorCode: attempt.errorCode ?? null,
+      error: attempt.error ?? null,
+      response: toJsonOrNull(attempt.response),
+    });
+  }
+  return true;
+}
+
+/** Pushes each held lease to `now + leaseMs`; returns the ids whose lease was still held. */
+export function extendLeases(st: Statements, refs: LeaseRef[], leaseMs: number, now: number): string[] {
+  const leaseUntil = ms(now + leaseMs);
+  return refs.filter((ref) => Number(st.extendLease.run({ id: ref.id, lease: ref.lease, leaseUntil, now }).changes) > 0).map((ref) => ref.id);
+}

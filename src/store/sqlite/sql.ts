@@ -1,0 +1,140 @@
+/**
+ * @module store/sqlite/sql
+ * Every statement the SQLite store runs after migration, one named entry each, so
+ * the SQL can be read (and its query plan checked) in one place. They are prepared
+ * once per connection by {@link prepareStatements}. Parameters are named (`:now`).
+ */
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+
+/** Columns a worker needs to process a message. */
+const CLAIMED_COLUMNS = 'id, flow, attempts, idempotency_key, traceparent, body, headers, meta, lease_token, lease_until';
+
+/** Releases the lease; shared by every settle outcome. */
+const RELEASE_LEASE = 'lease_owner = NULL, lease_token = NULL, lease_until = NULL';
+
+/** Only the current lease holder may write; a stale token matches nothing. */
+const HELD_BY_LEASE = "id = :id AND state = 'running' AND lease_token = :lease";
+
+export const sql = {
+  // Transaction control, prepared like the rest because group commit runs it per operation.
+  begin: 'BEGIN IMMEDIATE',
+  commit: 'COMMIT',
+  rollback: 'ROLLBACK',
+  savepoint: 'SAVEPOINT operation',
+  releaseSavepoint: 'RELEASE operation',
+  rollbackToSavepoint: 'ROLLBACK TO operation',
+
+  ping: 'SELECT 1 AS ok',
+
+  findByDedupeKey: 'SELECT id FROM messages WHERE flow = :flow AND dedupe_key = :dedupeKey',
+
+  insertMessage: `
+    INSERT INTO messages (id, flow, state, body, headers, meta, traceparent, idempotency_key, dedupe_key,
+                          created_at, run_at, updated_at)
+    VALUES (:id, :flow, 'queued', :body, :headers, :meta, :traceparent, :idempotencyKey, :dedupeKey,
+            :now, :runAt, :now)`,
+
+  // Each branch walks its own index and stops at :limit, so a large backlog is never sorted whole.
+  selectDue: `
+    SELECT id, run_at FROM (
+      SELECT id, run_at FROM messages
+      WHERE state = 'queued' AND run_at <= :now
+      ORDER BY run_at, id LIMIT :limit)
+    UNION ALL
+    SELECT id, run_at FROM (
+      SELECT id, run_at FROM messages
+      WHERE state = 'running' AND lease_until < :now
+      ORDER BY run_at, id LIMIT :limit)
+    ORDER BY run_at, id LIMIT :limit`,
+
+  leaseMessage: `
+    UPDATE messages
+    SET state = 'running', lease_owner = :worker, lease_token = :lease, lease_until = :leaseUntil,
+        attempts = attempts + 1, updated_at = :now
+    WHERE id = :id
+    RETURNING ${CLAIMED_COLUMNS}`,
+
+  ackMessage: `
+    UPDATE messages
+    SET state = 'done', ${RELEASE_LEASE}, updated_at = :now
+    WHERE ${HELD_BY_LEASE}`,
+
+  retryMessage: `
+    UPDATE messages
+    SET state = 'queued', run_at = :runAt, attempts = max(attempts - :givenBack, 0),
+        error_code = :errorCode, error = :error, last_response = :lastResponse,
+        ${RELEASE_LEASE}, updated_at = :now
+    WHERE ${HELD_BY_LEASE}`,
+
+  killMessage: `
+    UPDATE messages
+    SET state = 'dead', dead_at = :now, error_code = :errorCode, error = :error, reason = :reason,
+        last_response = :lastResponse, ${RELEASE_LEASE}, updated_at = :now
+    WHERE ${HELD_BY_LEASE}`,
+
+  insertAttempt: `
+    INSERT INTO attempts (message_id, attempt, started_at, duration_ms, outcome, error_code, error, response)
+    VALUES (:messageId, :attempt, :startedAt, :durationMs, :outcome, :errorCode, :error, :response)`,
+
+  extendLease: `
+    UPDATE messages SET lease_until = :leaseUntil, updated_at = :now
+    WHERE ${HELD_BY_LEASE}`,
+
+  selectMessage: 'SELECT * FROM messages WHERE id = :id',
+
+  selectHistory: `
+    SELECT attempt, started_at, duration_ms, outcome, error_code, error, response
+    FROM attempts WHERE message_id = :id ORDER BY seq`,
+
+  countByState: `
+    SELECT state, count(*) AS n FROM messages
+    WHERE :flow IS NULL OR flow = :flow
+    GROUP BY state`,
+
+  nextRunAt: "SELECT min(run_at) AS run_at FROM messages WHERE state = 'queued'",
+
+  // Keyset pagination: (dead_at, id) of the previous page's last row bounds the next page.
+  listDead: `
+    SELECT id, flow, idempotency_key, attempts, error_code, error, dead_at FROM messages
+    WHERE state = 'dead'
+      AND (:flow IS NULL OR flow = :flow)
+      AND (:beforeDeadAt IS NULL OR (dead_at, id) < (:beforeDeadAt, :beforeId))
+    ORDER BY dead_at DESC, id DESC
+    LIMIT :limit`,
+
+  selectDeadAt: "SELECT dead_at FROM messages WHERE id = :id AND state = 'dead'",
+
+  selectDead: "SELECT * FROM messages WHERE id = :id AND state = 'dead'",
+
+  countDead: "SELECT count(*) AS n FROM messages WHERE state = 'dead' AND (:flow IS NULL OR flow = :flow)",
+
+  // Replay keeps id, body, idempotency key and history; the dead-letter fields are cleared.
+  replayDeadById: `
+    UPDATE messages
+    SET state = 'queued', run_at = :now, attempts = 0, replays = replays + 1, dead_at = NULL, reason = NULL,
+        ${RELEASE_LEASE}, updated_at = :now
+    WHERE id = :id AND state = 'dead'
+    RETURNING id`,
+
+  replayDead: `
+    UPDATE messages
+    SET state = 'queued', run_at = :now, attempts = 0, replays = replays + 1, dead_at = NULL, reason = NULL,
+        ${RELEASE_LEASE}, updated_at = :now
+    WHERE state = 'dead' AND (:flow IS NULL OR flow = :flow)
+    RETURNING id`,
+
+  // Attempts go with their message through ON DELETE CASCADE.
+  purgeDeadById: "DELETE FROM messages WHERE id = :id AND state = 'dead'",
+
+  purgeDead: "DELETE FROM messages WHERE state = 'dead' AND (:flow IS NULL OR flow = :flow)",
+} as const;
+
+export type StatementName = keyof typeof sql;
+export type Statements = Record<StatementName, StatementSync>;
+
+/** Prepares every statement; the schema must exist, so call it after migrating. */
+export function prepareStatements(db: DatabaseSync): Statements {
+  const out: Partial<Statements> = {};
+  for (const name of Object.keys(sql) as StatementName[]) out[name] = db.prepare(sql[name]);
+  return out as Statements;
+}

@@ -1,0 +1,170 @@
+/**
+ * @module store/sqlite/store
+ * The embedded Store on `node:sqlite`: one connection, WAL, synchronous FULL by
+ * default. Writes are batched by group commit (one fsync for a burst); claims run
+ * in their own immediate transaction; reads run at once.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { systemClock } from '../../core/clock.ts';
+import type { Clock } from '../../core/clock.ts';
+import { errors, isJunctionError } from '../../core/errors.ts';
+import type { JunctionError } from '../../core/errors.ts';
+import type { MessageState, QueueStats, Store } from '../store.ts';
+import { openDatabase } from './connection.ts';
+import { createDeadLetters } from './dead-letters.ts';
+import type { Access } from './dead-letters.ts';
+import { GroupCommit } from './group-commit.ts';
+import { migrate } from './migrate.ts';
+import { claimMessages, enqueueMessages, extendLeases, settleMessage } from './queue.ts';
+import { intOrNull, toAttemptRecord, toMessageRecord } from './rows.ts';
+import { prepareStatements } from './sql.ts';
+import type { Statements } from './sql.ts';
+
+export interface SqliteStoreOptions {
+  /** Database file, created with its directory when missing; `:memory:` for a throwaway store. */
+  path: string;
+  clock?: Clock;
+  /** `full` (default) keeps every acknowledged message across power loss. */
+  synchronous?: 'full' | 'normal';
+  /** How long a write waits for another process's lock; default 5000. */
+  busyTimeoutMs?: number;
+  /** Called after each group commit with the number of writes it carried (tests, metrics). */
+  onCommit?: (writes: number) => void;
+}
+
+const STATES: readonly MessageState[] = ['queued', 'running', 'done', 'dead'];
+
+export function createSqliteStore(opts: SqliteStoreOptions): Store {
+  const clock = opts.clock ?? systemClock;
+  const db: DatabaseSync = openDatabase({
+    path: opts.path,
+    synchronous: opts.synchronous ?? 'full',
+    busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
+  });
+  let statements: Statements | undefined;
+  let group: GroupCommit | undefined;
+  let closing: Promise<void> | undefined;
+
+  /** Prepared statements, once migrate() has made the schema they refer to. */
+  function ready(): Statements {
+    if (closing) throw errors.STORE_UNAVAILABLE.create(['the store is closed']);
+    if (!statements) throw errors.STORE_UNAVAILABLE.create(['the schema is not ready; call migrate() first']);
+    return statements;
+  }
+
+  /** Runs at once: reads, and claims (which take their own immediate transaction). */
+  const direct: Access = (what, fn) => {
+    try {
+      return Promise.resolve(fn(ready(), clock.now()));
+    } catch (e) {
+      return Promise.reject(toStoreError(e, what));
+    }
+  };
+
+  /** Joins the next group commit; settles after COMMIT. */
+  const grouped: Access = (what, fn) => {
+    let st: Statements;
+    try {
+      st = ready();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const writes = group as GroupCommit;
+    return writes.submit(() => {
+      try {
+        return fn(st, clock.now());
+      } catch (e) {
+        throw toStoreError(e, what);
+      }
+    });
+  };
+
+  return {
+    async migrate() {
+      if (closing) throw errors.STORE_UNAVAILABLE.create(['the store is closed']);
+      if (statements) return;
+      try {
+        migrate(db, clock.now());
+        statements = prepareStatements(db);
+      } catch (e) {
+        throw toStoreError(e, 'migrate');
+      }
+      group = new GroupCommit({ db, statements, onCommit: opts.onCommit });
+    },
+
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        try {
+          group?.flush();
+          db.close();
+          resolve();
+        } catch (e) {
+          reject(toStoreError(e, 'close'));
+        }
+      });
+      return closing;
+    },
+
+    ping() {
+      return direct('ping', (st) => {
+        st.ping.get();
+      });
+    },
+
+    enqueue(batch) {
+      if (batch.length === 0) return Promise.resolve([]);
+      return grouped('enqueue', (st, now) => enqueueMessages(st, batch, now));
+    },
+
+    claim(q) {
+      return direct('claim', (st, now) => {
+        st.begin.run();
+        try {
+          const claimed = claimMessages(st, q, now);
+          st.commit.run();
+          return claimed;
+        } catch (e) {
+          if (db.isTransaction) st.rollback.run();
+          throw e;
+        }
+      });
+    },
+
+    settle(ref, outcome, attempt) {
+      return grouped('settle', (st, now) => settleMessage(st, ref, outcome, attempt, now));
+    },
+
+    extendLease(refs, ms) {
+      if (refs.length === 0) return Promise.resolve([]);
+      return grouped('extend leases', (st, now) => extendLeases(st, refs, ms, now));
+    },
+
+    getMessage(id) {
+      return direct('get a message', (st) => {
+        const row = st.selectMessage.get({ id });
+        return row ? toMessageRecord(row, st.selectHistory.all({ id }).map(toAttemptRecord)) : undefined;
+      });
+    },
+
+    stats(flow) {
+      return direct('count messages', (st) => {
+        const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as QueueStats;
+        for (const row of st.countByState.all({ flow: flow ?? null })) counts[row.state as MessageState] = Number(row.n);
+        return counts;
+      });
+    },
+
+    nextRunAt() {
+      return direct('find the next run time', (st) => intOrNull(st.nextRunAt.get() ?? {}, 'run_at') ?? undefined);
+    },
+
+    deadLetters: createDeadLetters({ read: direct, write: grouped }),
+  };
+}
+
+/** Errors of our own pass through; anything SQLite (or a bug) throws becomes JNC_STORE_UNAVAILABLE with its cause. */
+function toStoreError(e: unknown, what: string): JunctionError {
+  if (isJunctionError(e)) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return errors.STORE_UNAVAILABLE.create([`${what} failed: ${message}`], { cause: e });
+}
