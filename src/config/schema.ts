@@ -48,7 +48,7 @@ export type StepConfig = z.output<typeof stepEntry>;
 export const httpTriggerOptions = z
   .strictObject({
     path: z.string().regex(/^\/[^\s?#]*$/, 'must start with "/" and hold no query or fragment').describe('URL path that accepts messages.'),
-    method: z.enum(['POST', 'PUT']).default('POST'),
+    method: z.enum(['POST', 'PUT']).default('POST').describe('HTTP method the path accepts.'),
     idempotencyKey: expression
       .optional()
       .describe('JSONata over the body ($headers bound) that yields the dedupe key; defaults to the Idempotency-Key header.'),
@@ -62,7 +62,7 @@ export const triggerOptions = z
 
 export const flowOptions = z
   .strictObject({
-    description: z.string().optional(),
+    description: z.string().optional().describe('A note for the people who read this config.'),
     trigger: triggerOptions,
     steps: z.array(stepEntry).min(1, 'a flow needs at least one step').describe('Run in order for every message.'),
     retry: retryOptions.prefault({}).describe('Retry policy for failures not tied to a connector; deliver steps use their connector\'s.'),
@@ -71,8 +71,8 @@ export const flowOptions = z
 
 export const serverOptions = z
   .strictObject({
-    port: z.int().min(0).max(65535).default(8080),
-    host: z.string().min(1).default('127.0.0.1'),
+    port: z.int().min(0).max(65535).default(8080).describe('TCP port to listen on; 0 picks a free one.'),
+    host: z.string().min(1).default('127.0.0.1').describe('Interface to listen on; 127.0.0.1 keeps the server local, 0.0.0.0 exposes it.'),
     adminToken: secret.optional().describe('Required by the admin API; use ${env:NAME}.'),
     maxBodyBytes: z.int().min(1).default(1024 * 1024).describe('Largest request body accepted by a trigger, in bytes.'),
   })
@@ -95,13 +95,23 @@ export const storeUrl = z
 
 export const configSchema = z
   .strictObject({
-    $schema: z.string().optional(),
+    $schema: z.string().optional().describe('URL or path of the JSON Schema (`junction schema`), for editors; Junction ignores it.'),
     store: storeUrl,
     server: serverOptions.prefault({}),
     worker: workerOptions.prefault({}),
-    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
-    connectors: z.record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), connectorOptions).default({}),
-    flows: z.record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), flowOptions),
+    log: z
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level written.'),
+      })
+      .prefault({})
+      .describe('JSON logs (pino), with secrets redacted.'),
+    connectors: z
+      .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), connectorOptions)
+      .default({})
+      .describe('External systems, each under a name of your choice; steps refer to them by that name.'),
+    flows: z
+      .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), flowOptions)
+      .describe('Flows, each under a name of your choice (used by metrics, the admin API and `junction send`).'),
   })
   .describe('Junction configuration (junction.yaml).');
 

@@ -23,12 +23,13 @@ export const authOptions = z
         header: z.string().min(1).default('X-Api-Key').describe('Header that carries the key.'),
         value: secret.describe('The key; use ${env:NAME} or ${file:path}.'),
       })
-      .optional(),
+      .optional()
+      .describe('An API key sent in a header on every call.'),
     bearer: secret.optional().describe('A bearer token sent as `Authorization: Bearer …`.'),
     basic: z
       .strictObject({
-        username: z.string().min(1),
-        password: secret,
+        username: z.string().min(1).describe('User name.'),
+        password: secret.describe('Password; use ${env:NAME} or ${file:path}.'),
       })
       .optional()
       .describe('HTTP basic credentials.'),
@@ -47,9 +48,9 @@ export const poolOptions = z
 
 export const restConnectorOptions = z
   .strictObject({
-    type: z.literal('rest'),
+    type: z.literal('rest').describe('Connector type.'),
     baseUrl: z.url({ protocol: /^https?$/ }).describe('Origin and optional path prefix, e.g. http://127.0.0.1:4010/api.'),
-    headers: z.record(z.string(), z.string()).optional().describe('Headers sent on every call.'),
+    headers: z.record(z.string(), z.string().describe('Header value.')).optional().describe('Headers sent on every call.'),
     auth: authOptions.optional(),
     timeoutMs: z.int().min(1).default(5000).describe('Whole call, from sending to the last byte of the answer.'),
     connectTimeoutMs: z.int().min(1).optional().describe('Establishing the connection; defaults to timeoutMs.'),

@@ -16,11 +16,12 @@ export const deliverOptions = z
     connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
     request: z
       .strictObject({
-        method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE', 'GET']).default('POST'),
+        method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE', 'GET']).default('POST').describe('HTTP method.'),
         path: template.default('').describe('Appended to the connector base URL; may hold {{ expr }} parts.'),
-        headers: z.record(z.string(), template).optional().describe('Extra headers; values may hold {{ expr }} parts.'),
+        headers: z.record(z.string(), template.describe('Header value; may hold {{ expr }} parts.')).optional().describe('Extra headers; values may hold {{ expr }} parts.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The HTTP request sent to the connector.'),
     idempotencyKey: template.optional().describe('Template for the Idempotency-Key header; defaults to the message key.'),
   })
   .describe('Send the body (JSON) to a connector.');

@@ -10,7 +10,7 @@ import type { Json } from '../core/message.ts';
 import { defineStep } from './step.ts';
 
 export const mapOptions = z
-  .record(z.string().min(1), expression)
+  .record(z.string().min(1), expression.describe('JSONata expression whose result becomes this output field.'))
   .refine((m) => Object.keys(m).length > 0, 'map needs at least one field')
   .describe('Output field → JSONata expression over the input body. The result replaces the body.');
 

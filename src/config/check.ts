@@ -1,0 +1,63 @@
+/**
+ * @module config/check
+ * The second pass: mistakes that no single field shows, found by looking
+ * across the config (a step naming a connector that does not exist, two flows
+ * on one HTTP route). It reads the interpolated value, not zod's output, and
+ * tolerates any shape, so that these are reported in the same run as the shape
+ * errors elsewhere in the file.
+ */
+import type { PathIssue } from './issue.ts';
+import { closest } from './suggest.ts';
+
+/** Served by Junction itself (DESIGN.md "What the user runs"); a trigger there would never be reached. */
+export const RESERVED_PATHS = ['/admin', '/healthz', '/metrics', '/readyz', '/ui'] as const;
+
+export function checkReferences(config: unknown): PathIssue[] {
+  if (!isRecord(config) || !isRecord(config.flows)) return [];
+  const connectors = isRecord(config.connectors) ? Object.keys(config.connectors) : [];
+  const routes = new Map<string, string>();
+  const issues: PathIssue[] = [];
+
+  for (const [flow, def] of Object.entries(config.flows)) {
+    if (!isRecord(def)) continue;
+    issues.push(...stepReferences(flow, def.steps, connectors));
+    const http = isRecord(def.trigger) && isRecord(def.trigger.http) ? def.trigger.http : undefined;
+    if (!http || typeof http.path !== 'string') continue;
+    const path = ['flows', flow, 'trigger', 'http', 'path'];
+    const reserved = RESERVED_PATHS.find((r) => http.path === r || (http.path as string).startsWith(`${r}/`));
+    if (reserved) issues.push({ path, message: `${reserved} is served by Junction itself; choose another path` });
+    const method = http.method === undefined ? 'POST' : http.method;
+    if (typeof method !== 'string') continue;
+    const route = `${method} ${http.path}`;
+    const other = routes.get(route);
+    if (other === undefined) routes.set(route, flow);
+    else issues.push({ path, message: `${route} is already the trigger of flow "${other}"; each flow needs its own path or method` });
+  }
+  return issues;
+}
+
+/** A step of any type that holds a `connector` option must name a defined connector. */
+function stepReferences(flow: string, steps: unknown, connectors: readonly string[]): PathIssue[] {
+  if (!Array.isArray(steps)) return [];
+  const issues: PathIssue[] = [];
+  for (const [i, step] of steps.entries()) {
+    if (!isRecord(step)) continue;
+    const entries = Object.entries(step);
+    if (entries.length !== 1) continue;
+    const [type, options] = entries[0]!;
+    if (!isRecord(options) || typeof options.connector !== 'string' || options.connector === '') continue;
+    if (connectors.includes(options.connector)) continue;
+    issues.push({ path: ['flows', flow, 'steps', i, type, 'connector'], message: unknownConnector(options.connector, connectors) });
+  }
+  return issues;
+}
+
+function unknownConnector(name: string, connectors: readonly string[]): string {
+  if (connectors.length === 0) return `unknown connector "${name}"; no connectors are defined (add one under connectors)`;
+  const guess = closest(name, connectors);
+  return `unknown connector "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; defined connectors: ${connectors.join(', ')}`;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,89 @@
+/**
+ * @module config/interpolate
+ * Resolves `${env:NAME}` and `${file:path}` in every string of the parsed
+ * config, so that secrets live outside the file. `$${` writes a literal `${`.
+ * A reference that cannot be resolved is an issue at that string; the string is
+ * then left as written so that the shape check does not report it a second time.
+ * No message ever holds a resolved value.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { KeyPath, PathIssue } from './issue.ts';
+
+export interface InterpolateOptions {
+  env: NodeJS.ProcessEnv;
+  /** `${file:…}` paths are relative to this directory (the config file's). */
+  baseDir: string;
+}
+
+export interface Interpolated {
+  value: unknown;
+  issues: PathIssue[];
+  /** Every value substituted in, and where, so that a caller can scrub them from any text it prints. */
+  resolved: { path: KeyPath; value: string }[];
+}
+
+// `$${` first, so that an escaped reference is never resolved; the bare `${` catches an unclosed one.
+const REFERENCE = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HINT = 'use ${env:NAME} or ${file:path}, or write $${ for a literal ${';
+
+export function interpolate(value: unknown, opts: InterpolateOptions): Interpolated {
+  const issues: PathIssue[] = [];
+  const resolved: Interpolated['resolved'] = [];
+
+  const resolveString = (s: string, path: KeyPath): string => {
+    if (!s.includes('${')) return s;
+    let failed = false;
+    const out = s.replace(REFERENCE, (match, body: string | undefined) => {
+      if (match === '$${') return '${';
+      const result = body === undefined ? { error: `unclosed "\${"; ${HINT}` } : reference(body, opts);
+      if ('error' in result) {
+        failed = true;
+        issues.push({ path, message: result.error });
+        return match;
+      }
+      resolved.push({ path, value: result.value });
+      return result.value;
+    });
+    return failed ? s : out;
+  };
+
+  const walk = (v: unknown, path: KeyPath): unknown => {
+    if (typeof v === 'string') return resolveString(v, path);
+    if (Array.isArray(v)) return v.map((item, i) => walk(item, [...path, i]));
+    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item, [...path, k])]));
+    return v;
+  };
+
+  return { value: walk(value, []), issues, resolved };
+}
+
+function reference(body: string, opts: InterpolateOptions): { value: string } | { error: string } {
+  const colon = body.indexOf(':');
+  const kind = colon < 0 ? '' : body.slice(0, colon);
+  const arg = body.slice(colon + 1).trim();
+  if (kind === 'env') {
+    if (!ENV_NAME.test(arg)) return { error: `"\${${body}}" does not name an environment variable (letters, digits and _)` };
+    const v = opts.env[arg];
+    return v === undefined ? { error: `environment variable ${arg} is not set` } : { value: v };
+  }
+  if (kind === 'file') {
+    if (arg === '') return { error: `"\${file:}" needs a path, relative to the config file` };
+    try {
+      // One trailing newline is what editors and `echo` add; it is never part of the secret.
+      return { value: readFileSync(resolve(opts.baseDir, arg), 'utf8').replace(/\r?\n$/, '') };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'unreadable');
+      return { error: `cannot read file ${arg} (${why}; paths are relative to the config file)` };
+    }
+  }
+  return { error: `unknown reference "\${${body}}"; ${HINT}` };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}

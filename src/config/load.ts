@@ -1,0 +1,116 @@
+/**
+ * @module config/load
+ * Reads `junction.yaml` into a validated, deep-frozen {@link JunctionConfig}.
+ * Every stage reports into one list, so a single run names every mistake with
+ * its file, line and key path: YAML syntax, then `${env:}`/`${file:}`
+ * references, the shape check (zod) and the cross-reference check. Only a
+ * YAML syntax error stops the later stages, which would see a broken document.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { errors } from '../core/errors.ts';
+import type { JunctionError } from '../core/errors.ts';
+import { checkReferences } from './check.ts';
+import { deepFreeze } from './freeze.ts';
+import { interpolate } from './interpolate.ts';
+import type { Interpolated } from './interpolate.ts';
+import { displayPath, formatIssue, formatPath, sortIssues } from './issue.ts';
+import type { ConfigIssue, PathIssue } from './issue.ts';
+import { configSchema } from './schema.ts';
+import type { JunctionConfig } from './schema.ts';
+import { REDACTED } from './secret.ts';
+import { parseYaml } from './yaml-source.ts';
+import type { Position } from './yaml-source.ts';
+import { fromZodIssues } from './zod-issues.ts';
+
+export type { ConfigIssue } from './issue.ts';
+
+export interface LoadedConfig {
+  /** Absolute path of the file read. */
+  readonly file: string;
+  /** Its directory: relative paths in the config (`sqlite:`, `${file:}`, schemas) start here. */
+  readonly baseDir: string;
+  readonly config: JunctionConfig;
+}
+
+export interface LoadOptions {
+  /** Where `${env:NAME}` looks; defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export type ParseResult = { ok: true; config: JunctionConfig } | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * Reads and checks a config file.
+ * @throws JNC_CONFIG_UNREADABLE when the file cannot be read;
+ *   JNC_CONFIG_INVALID with `details.issues: ConfigIssue[]` listing every mistake.
+ */
+export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw errors.CONFIG_UNREADABLE.create([`${displayPath(abs)} (${why})`], { cause: e, details: { file: abs } });
+  }
+  const result = parseConfigText(text, abs, opts.env ?? process.env);
+  if (!result.ok) throw configError(abs, result.issues);
+  return deepFreeze({ file: abs, baseDir: dirname(abs), config: result.config });
+}
+
+/**
+ * Checks config text as if read from `file` (which names it in issues and
+ * anchors `${file:}` paths; it need not exist). Never throws for a mistake.
+ */
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ParseResult {
+  const abs = resolve(file);
+  const source = parseYaml(text);
+  const place = (issues: readonly (PathIssue & Position)[], resolved: Interpolated['resolved'] = []): ConfigIssue[] =>
+    sortIssues(issues.map((i) => ({ file: abs, line: i.line, column: i.column, path: formatPath(i.path), message: scrub(i, resolved) })));
+
+  if (source.value === undefined) return { ok: false, issues: place(source.problems) };
+  if (source.value === null) {
+    return { ok: false, issues: place([{ line: 1, column: 1, path: [], message: 'the file is empty; a config needs at least a flows: mapping' }]) };
+  }
+
+  const interpolated = interpolate(source.value, { env, baseDir: dirname(abs) });
+  const parsed = configSchema.safeParse(interpolated.value);
+  const found: PathIssue[] = [
+    ...interpolated.issues,
+    ...(parsed.success ? [] : fromZodIssues(parsed.error.issues, configSchema, interpolated.value)),
+    ...checkReferences(interpolated.value),
+  ];
+  if (parsed.success && found.length === 0 && source.problems.length === 0) {
+    return { ok: true, config: deepFreeze(parsed.data) };
+  }
+  const placed = found.map((i) => ({ ...i, ...source.locate(i.path, i.at) }));
+  return { ok: false, issues: place([...source.problems, ...placed], interpolated.resolved) };
+}
+
+/** The JNC_CONFIG_INVALID error for `issues`: its message lists them one per line. */
+export function configError(file: string, issues: readonly ConfigIssue[], cwd: string = process.cwd()): JunctionError {
+  const n = issues.length;
+  const lines = issues.map((i) => formatIssue(i, cwd));
+  const summary = `${n} ${n === 1 ? 'mistake' : 'mistakes'} in ${displayPath(file, cwd)}\n${lines.join('\n')}`;
+  return errors.CONFIG_INVALID.create([summary], { details: { file, issues } });
+}
+
+/**
+ * A message may quote the text it rejects (a JSONata syntax error names the
+ * token), and that text may hold a resolved secret, whole or in part. So every
+ * resolved value is cut out of every message, and a quoted fragment of one is
+ * cut out of the messages about the string it was resolved into. Values
+ * shorter than four characters are left alone: they are no secret worth the
+ * name, and cutting them would garble the message.
+ */
+function scrub(issue: PathIssue, resolved: Interpolated['resolved']): string {
+  const here = formatPath(issue.path);
+  const all = resolved.filter((r) => r.value.length >= 4).sort((a, b) => b.value.length - a.value.length);
+  let out = issue.message;
+  for (const r of all) out = out.split(r.value).join(REDACTED);
+  const local = all.filter((r) => formatPath(r.path) === here).map((r) => r.value);
+  if (local.length === 0) return out;
+  return out.replace(/"([^"]{3,})"/g, (quoted, inner: string) => (local.some((v) => v.includes(inner)) ? `"${REDACTED}"` : quoted));
+}

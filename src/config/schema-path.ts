@@ -1,0 +1,84 @@
+/**
+ * @module config/schema-path
+ * Finds the zod schema that governs a key path of the config, so that an
+ * "unknown key" issue can list the keys that are allowed there. The value being
+ * checked is walked alongside, to pick the right member of a union (a
+ * connector's `type`) and the right step type (`- map: …`).
+ */
+import type { z } from 'zod';
+import { builtinSteps } from '../steps/builtin.ts';
+import type { KeyPath } from './issue.ts';
+import { stepEntry } from './schema.ts';
+
+type Schema = z.core.$ZodType;
+
+/** The parts of zod's definitions read here; every wrapper keeps its inner type in one of them. */
+interface Def {
+  type: string;
+  shape?: Record<string, Schema>;
+  innerType?: Schema;
+  in?: Schema;
+  valueType?: Schema;
+  element?: Schema;
+  options?: readonly Schema[];
+  discriminator?: string;
+  getter?: () => Schema;
+}
+
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional', 'success']);
+
+function def(schema: Schema): Def {
+  return schema._zod.def as unknown as Def;
+}
+
+/** Strips optional/default/transform layers, and picks the union member that `value` selects. */
+function unwrap(schema: Schema, value: unknown): Schema {
+  for (let s = schema, depth = 0; depth < 50; depth++) {
+    const d = def(s);
+    if (WRAPPERS.has(d.type) && d.innerType) s = d.innerType;
+    else if (d.type === 'pipe' && d.in) s = d.in;
+    else if (d.type === 'lazy' && d.getter) s = d.getter();
+    else if (d.type === 'union' && d.options) {
+      const picked = pickOption(d, value);
+      if (!picked) return s;
+      s = picked;
+    } else return s;
+  }
+  return schema;
+}
+
+function pickOption(d: Def, value: unknown): Schema | undefined {
+  const options = d.options ?? [];
+  if (options.length === 1) return options[0];
+  if (d.discriminator === undefined || typeof value !== 'object' || value === null) return undefined;
+  const tag = (value as Record<string, unknown>)[d.discriminator];
+  return options.find((o) => o._zod.propValues?.[d.discriminator!]?.has(tag as never));
+}
+
+/** The schema at `path`, or undefined where the path leaves the schema (or a union cannot be decided). */
+export function schemaAt(root: Schema, path: KeyPath, value: unknown): Schema | undefined {
+  let schema: Schema | undefined = root;
+  let v = value;
+  for (const seg of path) {
+    if (!schema) return undefined;
+    if (schema === stepEntry) {
+      schema = builtinSteps.get(String(seg))?.options;
+    } else {
+      const d = def(unwrap(schema, v));
+      if (d.type === 'object') schema = d.shape?.[String(seg)];
+      else if (d.type === 'record') schema = d.valueType;
+      else if (d.type === 'array') schema = d.element;
+      else return undefined;
+    }
+    v = typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[seg] : undefined;
+  }
+  return schema;
+}
+
+/** The keys an object schema accepts, or undefined when `schema` is no fixed-shape object. */
+export function allowedKeys(schema: Schema | undefined, value: unknown): string[] | undefined {
+  if (!schema) return undefined;
+  if (schema === stepEntry) return [...builtinSteps.keys()];
+  const d = def(unwrap(schema, value));
+  return d.type === 'object' && d.shape ? Object.keys(d.shape) : undefined;
+}
