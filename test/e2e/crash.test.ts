@@ -1,0 +1,134 @@
+/**
+ * No accepted message is lost through a `kill -9`, and a graceful stop (SIGTERM)
+ * hands in-flight work back without spending attempts.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Pool } from 'undici';
+import { openStore } from '../../src/store/open.ts';
+import { runJunction } from '../helpers/child.ts';
+import { tempDir } from '../helpers/engine.ts';
+import { startSink, type Sink } from '../helpers/sink.ts';
+
+function config(sink: Sink, worker: string): string {
+  return `
+store: sqlite:./junction.db
+log: { level: info }
+worker: ${worker}
+connectors:
+  sink:
+    type: rest
+    baseUrl: ${sink.url}
+    timeoutMs: 5000
+    retry: { maxAttempts: 10, baseMs: 20, maxMs: 1000 }
+flows:
+  orders:
+    trigger: { http: { path: /hooks/orders } }
+    steps:
+      - map: { orderId: id, total: $sum(items.(price * qty)) }
+      - deliver: { connector: sink, request: { path: /orders } }
+`;
+}
+
+/** Posts one message per key; resolves with the keys that got a 202. */
+async function postAll(url: string, keys: string[], onAccepted: (n: number) => void): Promise<Set<string>> {
+  const pool = new Pool(url, { connections: 64 });
+  const accepted = new Set<string>();
+  await Promise.all(
+    keys.map(async (key) => {
+      try {
+        const res = await pool.request({
+          method: 'POST',
+          path: '/hooks/orders',
+          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify({ id: key, items: [{ price: 1, qty: 2 }] }),
+        });
+        await res.body.text();
+        if (res.statusCode === 202) {
+          accepted.add(key);
+          onAccepted(accepted.size);
+        }
+      } catch {
+        // The server died under us: the sender does not know, and will send again.
+      }
+    }),
+  );
+  await pool.destroy();
+  return accepted;
+}
+
+describe('crash safety', () => {
+  it('delivers every message that got a 202 through a SIGKILL mid-load, each key at least once', { timeout: 120_000 }, async (t) => {
+    const N = 2000;
+    const sink = await startSink();
+    t.after(() => sink.close());
+    const dir = tempDir(t);
+    const configFile = join(dir, 'junction.yaml');
+    writeFileSync(configFile, config(sink, '{ concurrency: 32, leaseMs: 1500, pollMs: 20, drainMs: 2000 }'));
+    const keys = Array.from({ length: N }, (_, i) => `order-${i}`);
+
+    const first = await runJunction(configFile);
+    t.after(() => first.child.kill('SIGKILL'));
+    let killAt = Infinity;
+    const acceptedBefore = await postAll(first.url, keys, (n) => {
+      if (n === N / 2 && killAt === Infinity) {
+        killAt = Date.now();
+        first.child.kill('SIGKILL');
+      }
+    });
+    assert.equal(await first.exited, 'SIGKILL');
+    assert.ok(acceptedBefore.size >= N / 2 && acceptedBefore.size < N, `accepted before the kill: ${acceptedBefore.size}`);
+
+    // Restart on the same file; a sender that got no answer sends again with the same key.
+    const second = await runJunction(configFile);
+    t.after(() => second.child.kill('SIGKILL'));
+    const unanswered = keys.filter((k) => !acceptedBefore.has(k));
+    const acceptedAfter = await postAll(second.url, unanswered, () => {});
+    const accepted = new Set([...acceptedBefore, ...acceptedAfter]);
+    assert.equal(accepted.size, N, 'every message is accepted once the server is back');
+
+    await sink.waitFor(() => sink.received().size === N, 60_000);
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0, second.output());
+
+    const received = sink.received();
+    assert.deepEqual(new Set(received.keys()), accepted, 'the keys delivered are exactly the keys accepted');
+    const twice = [...received].filter(([, n]) => n > 1).map(([k]) => k);
+    for (const key of twice) {
+      const firstDelivery = sink.requests.find((r) => r.idempotencyKey === key && r.status !== undefined && r.status < 300);
+      assert.ok(firstDelivery && firstDelivery.at <= killAt, `${key} was delivered twice but was not in flight at the kill`);
+    }
+    console.log(`# crash test: ${acceptedBefore.size} accepted before SIGKILL, ${unanswered.length} sent again, ${twice.length} delivered twice (in flight at the kill)`);
+
+    const store = openStore('sqlite:./junction.db', { baseDir: dir });
+    await store.migrate();
+    t.after(() => store.close());
+    assert.deepEqual(await store.stats(), { queued: 0, running: 0, done: N, dead: 0 });
+  });
+
+  it('on SIGTERM drains: exits 0 and hands unfinished messages back without spending an attempt', { timeout: 60_000 }, async (t) => {
+    const sink = await startSink({ default: 'hang' });
+    t.after(() => sink.close());
+    const dir = tempDir(t);
+    const configFile = join(dir, 'junction.yaml');
+    writeFileSync(configFile, config(sink, '{ concurrency: 8, leaseMs: 30000, pollMs: 20, drainMs: 300 }'));
+    const proc = await runJunction(configFile);
+    t.after(() => proc.child.kill('SIGKILL'));
+
+    const accepted = await postAll(proc.url, ['a', 'b', 'c'], () => {});
+    assert.equal(accepted.size, 3);
+    await sink.waitFor(() => sink.requests.length === 3, 10_000);
+    proc.child.kill('SIGTERM');
+    assert.equal(await proc.exited, 0, proc.output());
+
+    const store = openStore('sqlite:./junction.db', { baseDir: dir });
+    await store.migrate();
+    t.after(() => store.close());
+    assert.deepEqual(await store.stats(), { queued: 3, running: 0, done: 0, dead: 0 });
+    const messages = await store.claim({ worker: 'test', limit: 10, leaseMs: 1000 });
+    assert.equal(messages.length, 3, 'claimable at once, not after a lease expiry');
+    for (const m of messages) assert.equal(m.attempt, 1, 'the interrupted attempt was given back');
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * @module test/helpers/child
+ * Runs `junction run` as a child process, the way an operator would, and reads
+ * the URL it listens on from its JSON log.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface JunctionProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** Resolves with the exit code (or the signal's name). */
+  readonly exited: Promise<number | string>;
+}
+
+export async function runJunction(configFile: string, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<JunctionProcess> {
+  const child = spawn(process.execPath, [CLI, 'run', '-c', configFile, '--port', '0'], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`junction did not start:\n${out}`)), opts.timeoutMs ?? 15_000);
+    const look = (): void => {
+      const m = /"url":"(http:\/\/[^"]+)".*"msg":"junction is running"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout.off('data', look);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout.on('data', look);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`junction exited with ${code} before it started:\n${out}`));
+    });
+  });
+  return { child, url, output: () => out, exited };
+}

@@ -1,0 +1,70 @@
+/**
+ * @module test/helpers/engine
+ * Starts a whole Junction (store, worker, HTTP server) from a YAML snippet in a
+ * temp directory, on a free port, and stops it when the test ends.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Outcome } from '../../src/core/message.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { startEngine, type Engine, type EngineOptions } from '../../src/runtime/engine.ts';
+import type { Claimed } from '../../src/store/store.ts';
+
+export interface TestEngine extends Engine {
+  readonly dir: string;
+  readonly configFile: string;
+  /** Every outcome committed so far, in order. */
+  readonly settled: { msg: Claimed; outcome: Outcome }[];
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }>;
+  /** Resolves when `check` holds, polling the store; rejects after timeoutMs. */
+  until(check: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<void>;
+}
+
+export function tempDir(t: TestContext, prefix = 'junction-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export async function startTestEngine(t: TestContext, yaml: string, opts: EngineOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<TestEngine> {
+  const dir = tempDir(t);
+  const configFile = join(dir, 'junction.yaml');
+  writeFileSync(configFile, yaml);
+  const settled: { msg: Claimed; outcome: Outcome }[] = [];
+  const loaded = await loadConfig(configFile, opts.env ? { env: opts.env } : {});
+  const engine = await startEngine(loaded, {
+    logger: silentLogger,
+    port: 0,
+    ...opts,
+    onSettled: (msg, outcome) => {
+      settled.push({ msg, outcome });
+      opts.onSettled?.(msg, outcome);
+    },
+  });
+  t.after(() => engine.stop());
+  return {
+    ...engine,
+    stop: () => engine.stop(),
+    dir,
+    configFile,
+    settled,
+    async post(path, body, headers = {}) {
+      const res = await fetch(engine.url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
+    },
+    async until(check, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
