@@ -8,11 +8,12 @@ import { loadConfig } from '../../src/config/load.ts';
 import { startEngine } from '../../src/runtime/engine.ts';
 import { startDemoCrm } from './crm.ts';
 
-// The demo CRM and Junction must agree on a key; a real deployment sets it in the environment.
+// The demo CRM and junction.yaml agree on these fallbacks; the tests move them with the environment.
 process.env.CRM_API_KEY ??= 'demo-key';
-
 const configFile = fileURLToPath(new URL('./junction.yaml', import.meta.url));
 const crm = await startDemoCrm({ port: Number(process.env.CRM_PORT ?? 4010), apiKey: process.env.CRM_API_KEY });
+// A CRM on a free port (CRM_PORT=0) tells Junction where it landed.
+process.env.CRM_PORT = new URL(crm.url).port;
 const engine = await startEngine(await loadConfig(configFile), process.env.PORT ? { port: Number(process.env.PORT) } : {});
 
 console.log(`

@@ -1,6 +1,6 @@
 /**
  * @module config/interpolate
- * Resolves `${env:NAME}` and `${file:path}` in every string of the parsed
+ * Resolves `${env:NAME}` (or `${env:NAME:-fallback}`) and `${file:path}` in every string of the parsed
  * config, so that secrets live outside the file. `$${` writes a literal `${`.
  * A reference that cannot be resolved is an issue at that string; the string is
  * then left as written so that the shape check does not report it a second time.
@@ -64,9 +64,12 @@ function reference(body: string, opts: InterpolateOptions): { value: string } | 
   const kind = colon < 0 ? '' : body.slice(0, colon);
   const arg = body.slice(colon + 1).trim();
   if (kind === 'env') {
-    if (!ENV_NAME.test(arg)) return { error: `"\${${body}}" does not name an environment variable (letters, digits and _)` };
-    const v = opts.env[arg];
-    return v === undefined ? { error: `environment variable ${arg} is not set` } : { value: v };
+    // `${env:NAME:-fallback}`, as in POSIX shells and Compose files: the fallback when NAME is unset.
+    const sep = arg.indexOf(':-');
+    const name = sep < 0 ? arg : arg.slice(0, sep);
+    if (!ENV_NAME.test(name)) return { error: `"\${${body}}" does not name an environment variable (letters, digits and _)` };
+    const v = opts.env[name] ?? (sep < 0 ? undefined : arg.slice(sep + 2));
+    return v === undefined ? { error: `environment variable ${name} is not set (give a fallback with \${env:${name}:-value})` } : { value: v };
   }
   if (kind === 'file') {
     if (arg === '') return { error: `"\${file:}" needs a path, relative to the config file` };

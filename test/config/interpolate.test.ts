@@ -40,7 +40,13 @@ describe('interpolate', () => {
   test('an unresolvable reference is an issue at its path, and the string is kept as written', () => {
     const out = interpolate({ auth: { bearer: 'Bearer ${env:NOPE} ${env:TOKEN}' } }, { env, baseDir: '/' });
     assert.deepEqual(out.value, { auth: { bearer: 'Bearer ${env:NOPE} ${env:TOKEN}' } });
-    assert.deepEqual(out.issues, [{ path: ['auth', 'bearer'], message: 'environment variable NOPE is not set' }]);
+    assert.deepEqual(out.issues, [{ path: ['auth', 'bearer'], message: 'environment variable NOPE is not set (give a fallback with ${env:NOPE:-value})' }]);
+  });
+
+  test('${env:NAME:-fallback} takes the fallback only when NAME is unset', () => {
+    const out = interpolate({ a: '${env:NOPE:-4010}', b: '${env:USER_NAME:-bob}', c: '${env:NOPE:-}' }, { env, baseDir: '/' });
+    assert.deepEqual(out.value, { a: '4010', b: 'ada', c: '' });
+    assert.deepEqual(out.issues, []);
   });
 
   test('names each kind of bad reference', () => {
