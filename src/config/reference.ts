@@ -74,7 +74,7 @@ export function renderConfigReference(): string {
     `<!-- Generated from the config schema; do not edit. Regenerate with \`${REGENERATE}\`. -->`,
     '',
     `${String(schema.description)} Every key the loader accepts is listed below; any other key is an error.`,
-    'A string may pull a value in with `${env:NAME}` or `${file:path}` (relative to the config file; one trailing newline is dropped);',
+    'A string may pull a value in with `${env:NAME}`, `${env:NAME:-fallback}` or `${file:path}` (relative to the config file; one trailing newline is dropped);',
     'write `$${` for a literal `${`. A *secret* is held as a Secret once loaded and prints as `[redacted]` in JSON, logs and inspection.',
     '`<name>` stands for a name you choose.',
   ];

@@ -73,7 +73,7 @@ export const serverOptions = z
   .strictObject({
     port: z.int().min(0).max(65535).default(8080).describe('TCP port to listen on; 0 picks a free one.'),
     host: z.string().min(1).default('127.0.0.1').describe('Interface to listen on; 127.0.0.1 keeps the server local, 0.0.0.0 exposes it.'),
-    adminToken: secret.optional().describe('Required by the admin API; use ${env:NAME}.'),
+    adminToken: secret.optional().describe('Token the admin API will require; use ${env:NAME}. Accepted now, used once the admin API lands.'),
     maxBodyBytes: z.int().min(1).default(1024 * 1024).describe('Largest request body accepted by a trigger, in bytes.'),
   })
   .describe('The HTTP server: triggers, health, admin.');
