@@ -126,7 +126,7 @@ export class Worker {
     let error: unknown = null;
     let retry = defaultRetry;
     const flow = flows.get(msg.flow);
-    const log = logger.child({ msg: msg.id, flow: msg.flow, attempt: msg.attempt });
+    const log = logger.child({ messageId: msg.id, flow: msg.flow, attempt: msg.attempt });
     if (!flow) {
       error = errors.FLOW_UNKNOWN.create([msg.flow]);
     } else {
