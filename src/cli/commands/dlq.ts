@@ -71,42 +71,41 @@ export function registerDlq(program: Command): void {
       });
     });
 
-  dlq
-    .command('replay')
-    .description('send dead letters through their flow again, with the same idempotency key')
-    .argument('[ids...]')
-    .addOption(configOption())
-    .option('--flow <flow>', 'every dead letter of this flow')
-    .option('--all', 'every dead letter')
-    .action(async (ids: string[], opts: { config: string; flow?: string; all?: boolean }) => {
-      const sel = selector(ids, opts);
-      await withStore(opts.config, async (store) => {
-        const replayed = await store.deadLetters.replay(sel);
-        process.stdout.write(`replayed ${replayed.length} dead letter${replayed.length === 1 ? '' : 's'}\n`);
-        if ('ids' in sel) {
-          const missing = sel.ids.filter((id) => !replayed.includes(id));
-          if (missing.length > 0) {
-            process.stderr.write(`not dead letters: ${missing.join(', ')}\n`);
-            process.exitCode = 1;
-          }
-        }
-      });
-    });
+  selectingCommand(dlq, 'replay', 'send dead letters through their flow again, with the same idempotency key', async (store, sel) => {
+    const replayed = await store.deadLetters.replay(sel);
+    process.stdout.write(`replayed ${plural(replayed.length, 'dead letter')}\n`);
+    if ('ids' in sel) {
+      const missing = sel.ids.filter((id) => !replayed.includes(id));
+      if (missing.length > 0) {
+        process.stderr.write(`not dead letters: ${missing.join(', ')}\n`);
+        process.exitCode = 1;
+      }
+    }
+  });
 
-  dlq
-    .command('purge')
-    .description('delete dead letters for good')
+  selectingCommand(dlq, 'purge', 'delete dead letters for good', async (store, sel) => {
+    const n = await store.deadLetters.purge(sel);
+    process.stdout.write(`purged ${plural(n, 'dead letter')}\n`);
+  });
+}
+
+/** A subcommand that acts on dead letters named by ID…, --flow F or --all. */
+function selectingCommand(parent: Command, name: string, description: string, act: (store: Store, sel: DeadLetterSelector) => Promise<void>): void {
+  parent
+    .command(name)
+    .description(description)
     .argument('[ids...]')
     .addOption(configOption())
     .option('--flow <flow>', 'every dead letter of this flow')
     .option('--all', 'every dead letter')
     .action(async (ids: string[], opts: { config: string; flow?: string; all?: boolean }) => {
       const sel = selector(ids, opts);
-      await withStore(opts.config, async (store) => {
-        const n = await store.deadLetters.purge(sel);
-        process.stdout.write(`purged ${n} dead letter${n === 1 ? '' : 's'}\n`);
-      });
+      await withStore(opts.config, (store) => act(store, sel));
     });
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function printTable(head: string[], rows: string[][]): void {
