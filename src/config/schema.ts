@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { expression } from '../core/expression.ts';
+import { MEDIA_KINDS } from '../core/media.ts';
 import { connectorOptions, retryOptions } from '../connectors/options.ts';
 import { builtinSteps } from '../steps/builtin.ts';
 import { secret } from './secret-field.ts';
@@ -53,6 +54,11 @@ export const httpTriggerOptions = z
       .optional()
       .describe('JSONata over the body ($headers bound) that yields the dedupe key; defaults to the Idempotency-Key header.'),
     maxBodyBytes: z.int().min(1).optional().describe('Largest body accepted; defaults to server.maxBodyBytes.'),
+    accept: z
+      .array(z.enum(MEDIA_KINDS))
+      .min(1)
+      .default(['json'])
+      .describe('Body kinds accepted: json (application/json, +json), xml (application/xml, text/xml, +xml), csv (text/csv), text (text/plain). Non-JSON bodies are kept as text.'),
   })
   .describe('Accept messages over HTTP: 202 with the message id once it is durable.');
 

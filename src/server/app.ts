@@ -27,6 +27,8 @@ export interface AppOptions {
 
 /** JSON, and the `+json` structured-syntax suffix (RFC 6839) such as application/cloudevents+json. */
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json(?:\s*;.*)?$/i;
+/** Bodies kept as text: XML (with `+xml`), CSV and plain text. Each trigger says which kinds it takes. */
+const TEXT_TYPES = /^(?:application\/(?:[\w.+-]+\+)?xml|text\/xml|text\/csv|text\/plain)(?:\s*;.*)?$/i;
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
@@ -39,8 +41,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     return503OnClosing: true,
   });
 
-  // Only JSON is a message body here (fastify also takes text/plain by default), and
-  // fastify's own JSON parser says only "not valid JSON"; callers deserve the position.
+  // Fastify's own JSON parser says only "not valid JSON"; callers deserve the position.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, text, done) => {
     try {
@@ -49,11 +50,13 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       done(errors.INPUT_MALFORMED.create([(e as Error).message]), undefined);
     }
   });
+  app.addContentTypeParser(TEXT_TYPES, { parseAs: 'string' }, (_req, text, done) => done(null, text));
 
   app.setErrorHandler((err, req, reply) => {
     const problem = problemFor(err, {
       bodyLimit: req.routeOptions.bodyLimit ?? opts.maxBodyBytes,
       contentType: req.headers['content-type'],
+      accepts: (req.routeOptions.config as { accepts?: string[] } | undefined)?.accepts ?? ['application/json'],
     });
     if (problem.status === undefined || problem.status >= 500) req.log.error({ err }, 'request failed');
     return sendProblem(reply, problem);

@@ -42,6 +42,10 @@ export function toProblem(err: JunctionError, instance?: string): Problem {
   };
 }
 
+export function unsupportedType(contentType: string | undefined, accepts: readonly string[]): JunctionError {
+  return errors.INPUT_UNSUPPORTED_TYPE.create([contentType ? `"${contentType}"` : '(none)', accepts.join(' or ')]);
+}
+
 export function sendProblem(reply: FastifyReply, err: JunctionError): FastifyReply {
   const problem = toProblem(err, reply.request.url);
   return reply.code(problem.status).type('application/problem+json').send(problem);
@@ -52,7 +56,7 @@ export function sendProblem(reply: FastifyReply, err: JunctionError): FastifyRep
  * code; fastify's body errors get ours; anything else is a 500 that says no more
  * than that (its details go to the log, not to the caller).
  */
-export function problemFor(err: unknown, req: { bodyLimit: number; contentType: string | undefined }): JunctionError {
+export function problemFor(err: unknown, req: { bodyLimit: number; contentType: string | undefined; accepts: readonly string[] }): JunctionError {
   if (isJunctionError(err)) return err;
   const code = (err as { code?: string }).code;
   const status = (err as { statusCode?: number }).statusCode;
@@ -60,7 +64,7 @@ export function problemFor(err: unknown, req: { bodyLimit: number; contentType: 
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.INPUT_TOO_LARGE.create([req.bodyLimit]);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return errors.INPUT_UNSUPPORTED_TYPE.create([req.contentType ? `"${req.contentType}"` : '(none)', 'application/json']);
+      return unsupportedType(req.contentType, req.accepts);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return errors.INPUT_INVALID.create(['Content-Length does not match the body']);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { errors } from '../core/errors.ts';
 import { compileTemplate, template } from '../core/expression.ts';
+import { wireBody } from '../core/media.ts';
 import { errorForResponse } from '../connectors/response-error.ts';
 import { defineStep } from './step.ts';
 
@@ -24,7 +25,7 @@ export const deliverOptions = z
       .describe('The HTTP request sent to the connector.'),
     idempotencyKey: template.optional().describe('Template for the Idempotency-Key header; defaults to the message key.'),
   })
-  .describe('Send the body (JSON) to a connector.');
+  .describe('Send the body to a connector: JSON as application/json, XML/CSV/text under the message\'s content type.');
 
 export const deliverStep = defineStep({
   name: 'deliver',
@@ -39,7 +40,8 @@ export const deliverStep = defineStep({
 
     return async function deliver(msg, ctx) {
       let idempotencyKey = msg.idempotencyKey;
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      const { contentType, payload } = wireBody(msg);
+      const headers: Record<string, string> = { 'content-type': contentType };
       let renderedPath: string;
       try {
         if (key) idempotencyKey = await key.render(msg.body, msg);
@@ -52,7 +54,7 @@ export const deliverStep = defineStep({
       if (msg.traceparent) headers.traceparent = msg.traceparent;
 
       const res = await connector.call(
-        { method: options.request.method, path: renderedPath, headers, body: JSON.stringify(msg.body), idempotencyKey },
+        { method: options.request.method, path: renderedPath, headers, body: payload, idempotencyKey },
         { signal: ctx.signal },
       );
       const cls = connector.classify(res);

@@ -20,6 +20,10 @@ connectors:
     timeoutMs: ${opts.timeoutMs ?? 2000}
     retry: { maxAttempts: ${opts.maxAttempts ?? 4}, baseMs: 10, maxMs: 3000 }
 flows:
+  passthrough:
+    trigger: { http: { path: /hooks/raw, accept: [json, xml] } }
+    steps:
+      - deliver: { connector: sink, request: { path: /raw } }
   orders:
     trigger: { http: { path: /hooks/orders } }
     steps:
@@ -55,6 +59,16 @@ describe('delivery to a REST sink', () => {
     assert.equal(req.url, '/api/orders');
     assert.deepEqual(JSON.parse(req.body), { orderId: 'A-1', total: 10 });
     assert.equal(req.idempotencyKey, id, 'without a sender key the message id is the key');
+  });
+
+  it('delivers a text body (XML) as it came, under its own content type', async (t) => {
+    const { sink, engine, stateOf } = await setup(t);
+    const xml = '<order id="A-7"><total>10</total></order>';
+    const res = await fetch(`${engine.url}/hooks/raw`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
+    const { id } = (await res.json()) as { id: string };
+    await engine.until(async () => (await stateOf(id)) === 'done');
+    assert.equal(sink.requests[0]?.body, xml);
+    assert.equal(sink.requests[0]?.headers['content-type'], 'application/xml');
   });
 
   it('retries 503 and a reset connection, then delivers, with the same Idempotency-Key every time', async (t) => {

@@ -21,6 +21,10 @@ flows:
     trigger: { http: { path: /hooks/small, maxBodyBytes: 64 } }
     steps:
       - deliver: { connector: sink }
+  xml:
+    trigger: { http: { path: /hooks/xml, accept: [json, xml, csv] } }
+    steps:
+      - deliver: { connector: sink }
   keyed:
     trigger: { http: { path: /hooks/keyed, idempotencyKey: "$headers.'webhook-id'" } }
     steps:
@@ -109,6 +113,27 @@ describe('HTTP trigger', () => {
     const engine = await start(t);
     const res = await engine.app.inject({ method: 'POST', url: '/hooks/orders', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
     assertProblem(res, 415, 'JNC_INPUT_UNSUPPORTED_TYPE', /text\/plain/);
+    assert.equal(await totalMessages(engine), 0);
+  });
+
+  it('keeps an XML or CSV body as text with its content type where the trigger accepts it', async (t) => {
+    const engine = await start(t);
+    const xml = '<order id="7"><total>25</total></order>';
+    const res = await engine.app.inject({ method: 'POST', url: '/hooks/xml', headers: { 'content-type': 'text/xml; charset=utf-8' }, payload: xml });
+    assert.equal(res.statusCode, 202);
+    const rec = await engine.store.getMessage((res.json() as { id: string }).id);
+    assert.equal(rec?.body, xml);
+    assert.equal(rec?.headers['content-type'], 'text/xml; charset=utf-8');
+    const csv = await engine.app.inject({ method: 'POST', url: '/hooks/xml', headers: { 'content-type': 'text/csv' }, payload: 'a,b\n1,2\n' });
+    assert.equal(csv.statusCode, 202);
+  });
+
+  it('refuses XML on a JSON-only trigger with 415, naming what it accepts', async (t) => {
+    const engine = await start(t);
+    const res = await engine.app.inject({ method: 'POST', url: '/hooks/orders', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
+    assertProblem(res, 415, 'JNC_INPUT_UNSUPPORTED_TYPE', /"application\/xml" is not accepted here; send application\/json/);
+    const other = await engine.app.inject({ method: 'POST', url: '/hooks/xml', headers: { 'content-type': 'image/png' }, payload: 'x' });
+    assertProblem(other, 415, 'JNC_INPUT_UNSUPPORTED_TYPE', /send application\/json or application\/xml or text\/csv/);
     assert.equal(await totalMessages(engine), 0);
   });
 

@@ -6,9 +6,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
 import { errors } from '../../core/errors.ts';
+import { CONTENT_TYPES, mediaKind } from '../../core/media.ts';
 import type { HttpTrigger } from '../../triggers/http.ts';
 import type { Ingest } from '../../triggers/trigger.ts';
-import { sendProblem } from '../problem.ts';
+import { sendProblem, unsupportedType } from '../problem.ts';
 
 export interface TriggerRoutesOptions {
   triggers: HttpTrigger[];
@@ -23,13 +24,17 @@ const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
 export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesOptions): void {
   for (const trigger of opts.triggers) {
-    const { path, method } = trigger.config;
+    const { path, method, accept } = trigger.config;
+    const accepts = accept.map((kind) => CONTENT_TYPES[kind].split(';')[0]!);
     app.route({
       method,
       url: path,
       bodyLimit: trigger.config.maxBodyBytes ?? opts.defaultBodyLimit,
+      config: { accepts },
       async handler(req, reply) {
         if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
+        const kind = mediaKind(req.headers['content-type']);
+        if (kind === undefined || !accept.includes(kind)) return sendProblem(reply, unsupportedType(req.headers['content-type'], accepts));
         const msg = await trigger.toMessage(req, opts.clock.now());
         const [result] = await opts.ingest([msg]);
         if (!result) throw errors.INTERNAL.create(['the store returned no result']);
