@@ -98,6 +98,7 @@ export const errors = {
   INPUT_INVALID: defineError('JNC_INPUT_INVALID', 'Request is invalid: %s', { family: 'input', status: 400 }),
   AUTH_DENIED: defineError('JNC_AUTH_DENIED', 'Not authorised: %s', { family: 'input', status: 401 }),
   UNAVAILABLE: defineError('JNC_UNAVAILABLE', 'Service is not accepting messages: %s', { family: 'input', status: 503 }),
+  INPUT_REFUSED: defineError('JNC_INPUT_REFUSED', 'The flow refused the message at ingress: %s', { family: 'input', status: 422 }),
 
   // transient: retried with backoff; Retry-After honoured (capped)
   CONN_TIMEOUT: defineError('JNC_CONN_TIMEOUT', 'Connector %s: %s timed out after %dms', { family: 'transient' }),

@@ -18,6 +18,8 @@ export interface Message<B = Json> {
   body: B;
   headers: Record<string, string>;
   meta: Record<string, Json>;
+  /** The step the flow starts at: 0, or the step after the split that made this message. */
+  readonly startStep?: number;
 }
 
 /** What a trigger hands to the store. */
@@ -35,6 +37,8 @@ export interface NewMessage {
   traceparent?: string | undefined;
   /** Not before this time (ms since epoch); defaults to now. */
   runAt?: number;
+  /** The step to start at; set for the parts a split makes. Default 0. */
+  startStep?: number;
 }
 
 /** A bounded copy of a response, kept with attempts and dead letters. */

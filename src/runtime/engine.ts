@@ -13,10 +13,20 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/open.ts';
 import type { Claimed, Store } from '../store/store.ts';
-import { createHttpTrigger } from '../triggers/http.ts';
+import { createHttpTrigger, type IngressCheck } from '../triggers/http.ts';
 import type { Ingest } from '../triggers/trigger.ts';
 import { compileFlow, type CompiledFlow } from './flow.ts';
 import { Worker } from './worker.ts';
+
+/** The trigger's side of `validate: { at: ingress }`: the flow's ingress steps on the message before it is stored. */
+function ingressCheck(flow: CompiledFlow, clock: Clock, logger: Logger): IngressCheck | undefined {
+  if (!flow.checksAtIngress) return undefined;
+  return (msg) =>
+    flow.checkIngress(
+      { id: '', attempt: 0, idempotencyKey: msg.dedupeKey ?? '', flow: msg.flow, body: msg.body, headers: msg.headers ?? {}, meta: msg.meta ?? {} },
+      { signal: AbortSignal.timeout(10_000), logger, clock },
+    );
+}
 
 export interface EngineOptions {
   logger?: Logger;
@@ -47,7 +57,15 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
 
   const connectors = createConnectors(config.connectors);
   const flows = new Map<string, CompiledFlow>();
-  for (const [name, flow] of Object.entries(config.flows)) flows.set(name, compileFlow(name, flow, connectors));
+  try {
+    for (const [name, flow] of Object.entries(config.flows)) {
+      flows.set(name, await compileFlow(name, flow, { connectors, baseDir: loaded.baseDir }));
+    }
+  } catch (e) {
+    await closeConnectors(connectors);
+    await store.close();
+    throw e;
+  }
 
   const worker = new Worker({
     store,
@@ -70,7 +88,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     clock,
     store,
     ingest,
-    triggers: Object.entries(config.flows).map(([name, flow]) => createHttpTrigger(name, flow.trigger.http)),
+    triggers: [...flows.values()].map((flow) => createHttpTrigger(flow.name, flow.config.trigger.http, ingressCheck(flow, clock, logger))),
     maxBodyBytes: config.server.maxBodyBytes,
     accepting: () => accepting,
     workersRunning: () => opts.workers === false || worker.running,

@@ -1,11 +1,17 @@
 /**
  * @module runtime/flow
- * Turns a flow's config into a runnable list of steps, once, at start-up.
+ * Turns a flow's config into a runnable list of steps, once, at start-up, and
+ * runs a message through them.
+ *
+ * A step that returns several messages (split) fans out durably: each part is
+ * stored as its own message that resumes at the next step, with an idempotency
+ * key derived from the parent's, so a parent run again after a crash makes no
+ * new parts, and each part is retried or dead-lettered on its own.
  */
 import type { Connector, RetryPolicy } from '../connectors/connector.ts';
 import type { FlowConfig } from '../config/schema.ts';
 import { errors } from '../core/errors.ts';
-import type { Message } from '../core/message.ts';
+import type { Message, NewMessage } from '../core/message.ts';
 import { builtinSteps } from '../steps/builtin.ts';
 import { DROP, type Step, type StepContext } from '../steps/step.ts';
 
@@ -14,17 +20,33 @@ interface CompiledStep {
   run: Step;
   /** The retry policy of the connector the step calls, else the flow's. */
   retry: RetryPolicy;
+  /** Also run by the trigger before the message is stored (validate with `at: ingress`). */
+  atIngress: boolean;
 }
+
+export interface RunContext extends StepContext {
+  /** Stores the parts of a fan-out; resolves after commit. */
+  fanOut(parts: NewMessage[]): Promise<void>;
+}
+
+/** How a run ended, when it did not throw. */
+export type FlowResult = { kind: 'done' } | { kind: 'dropped'; step: string } | { kind: 'fanned-out'; step: string; parts: number };
 
 export interface CompiledFlow {
   readonly name: string;
   readonly config: FlowConfig;
+  /** True when some step checks messages at ingress. */
+  readonly checksAtIngress: boolean;
   /**
-   * Runs every step on the message (and on each message a step fans out to).
-   * Resolves when all are done or dropped; rejects with the first error, tagged
-   * with the retry policy that applies to it.
+   * Runs the ingress steps on a message that is not stored yet. Rejects with the
+   * step's error (an input error becomes the HTTP refusal).
    */
-  run(msg: Message, ctx: StepContext): Promise<void>;
+  checkIngress(msg: Message, ctx: StepContext): Promise<void>;
+  /**
+   * Runs the steps from `msg.startStep`. Rejects with a {@link StepFailure} that
+   * names the failing step and the retry policy that applies to it.
+   */
+  run(msg: Message, ctx: RunContext): Promise<FlowResult>;
 }
 
 /** Carries the policy of the step that failed up to the worker. */
@@ -41,26 +63,41 @@ export class StepFailure extends Error {
   }
 }
 
-export function compileFlow(name: string, config: FlowConfig, connectors: ReadonlyMap<string, Connector>): CompiledFlow {
-  const steps: CompiledStep[] = config.steps.map((s, index) => {
-    const def = builtinSteps.get(s.type);
-    if (!def) throw errors.CONFIG_INVALID.create([`flows.${name}.steps[${index}]: unknown step type ${s.type}`]);
-    let used: Connector | undefined;
-    const run = def.create(s.options, {
-      flow: name,
-      index,
-      connector(connectorName) {
-        const c = connectors.get(connectorName);
-        if (!c) throw errors.CONFIG_INVALID.create([`flows.${name}.steps[${index}]: unknown connector ${connectorName}`]);
-        used = c;
-        return c;
-      },
-    });
-    return { name: `${s.type}#${index}`, run, retry: used?.retry ?? config.retry };
-  });
+export interface FlowDeps {
+  connectors: ReadonlyMap<string, Connector>;
+  /** Relative paths in step options (schemas, code modules) start here: the config file's directory. */
+  baseDir: string;
+}
 
-  async function runFrom(i: number, msg: Message, ctx: StepContext): Promise<void> {
-    for (let k = i; k < steps.length; k++) {
+export async function compileFlow(name: string, config: FlowConfig, deps: FlowDeps): Promise<CompiledFlow> {
+  const steps: CompiledStep[] = [];
+  for (const [index, s] of config.steps.entries()) {
+    const where = `flows.${name}.steps[${index}].${s.type}`;
+    const def = builtinSteps.get(s.type);
+    if (!def) throw errors.CONFIG_INVALID.create([`${where}: unknown step type`]);
+    let used: Connector | undefined;
+    let run: Step;
+    try {
+      run = await def.create(s.options, {
+        flow: name,
+        index,
+        baseDir: deps.baseDir,
+        connector(connectorName) {
+          const c = deps.connectors.get(connectorName);
+          if (!c) throw errors.CONFIG_INVALID.create([`unknown connector ${connectorName}`]);
+          used = c;
+          return c;
+        },
+      });
+    } catch (e) {
+      throw errors.CONFIG_INVALID.create([`${where}: ${(e as Error).message}`], { cause: e, details: { path: where } });
+    }
+    steps.push({ name: `${s.type}#${index}`, run, retry: used?.retry ?? config.retry, atIngress: def.atIngress?.(s.options) ?? false });
+  }
+  const ingress = steps.filter((s) => s.atIngress);
+
+  async function runFrom(start: number, msg: Message, ctx: RunContext): Promise<FlowResult> {
+    for (let k = start; k < steps.length; k++) {
       const step = steps[k]!;
       let out;
       try {
@@ -68,15 +105,44 @@ export function compileFlow(name: string, config: FlowConfig, connectors: Readon
       } catch (e) {
         throw new StepFailure(e, step.retry, step.name);
       }
-      if (out === DROP) return;
+      if (out === DROP) return { kind: 'dropped', step: step.name };
       if (Array.isArray(out)) {
-        // Fan-out stays in one attempt: the message acks only when every part is done.
-        for (const part of out) await runFrom(k + 1, part, ctx);
-        return;
+        try {
+          await ctx.fanOut(out.map((part, i) => toPart(name, msg, part, i, k + 1)));
+        } catch (e) {
+          throw new StepFailure(e, step.retry, step.name);
+        }
+        return { kind: 'fanned-out', step: step.name, parts: out.length };
       }
       msg = out;
     }
+    return { kind: 'done' };
   }
 
-  return { name, config, run: (msg, ctx) => runFrom(0, msg, ctx) };
+  return {
+    name,
+    config,
+    checksAtIngress: ingress.length > 0,
+    async checkIngress(msg, ctx) {
+      for (const step of ingress) await step.run(msg, ctx);
+    },
+    run: (msg, ctx) => runFrom(msg.startStep ?? 0, msg, ctx),
+  };
+}
+
+/**
+ * A part keeps the parent's headers, meta and trace. Its key is the one the step
+ * gave it, or, when the step left the parent's, the parent's with the part's index.
+ */
+function toPart(flow: string, parent: Message, part: Message, index: number, startStep: number): NewMessage {
+  const key = part.idempotencyKey && part.idempotencyKey !== parent.idempotencyKey ? part.idempotencyKey : `${parent.idempotencyKey}:${index}`;
+  return {
+    flow,
+    body: part.body,
+    headers: part.headers,
+    meta: part.meta,
+    dedupeKey: key,
+    traceparent: part.traceparent ?? parent.traceparent,
+    startStep,
+  };
 }

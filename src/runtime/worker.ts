@@ -46,6 +46,8 @@ export class Worker {
   #loop: Promise<void> | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #stopping = false;
+  /** Messages a filter dropped, per flow: done, not dead, and counted here. */
+  readonly dropped = new Map<string, number>();
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -132,7 +134,19 @@ export class Worker {
     } else {
       retry = flow.config.retry;
       try {
-        await flow.run(msg, { signal: this.#abort.signal, logger: log, clock });
+        const result = await flow.run(msg, {
+          signal: this.#abort.signal,
+          logger: log,
+          clock,
+          fanOut: async (parts) => {
+            await store.enqueue(parts);
+            this.notify();
+          },
+        });
+        if (result.kind === 'dropped') {
+          this.dropped.set(msg.flow, (this.dropped.get(msg.flow) ?? 0) + 1);
+          log.debug({ step: result.step }, 'dropped');
+        }
       } catch (e) {
         if (e instanceof StepFailure) {
           error = e.error;

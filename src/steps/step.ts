@@ -29,6 +29,8 @@ export interface StepDeps {
   flow: string;
   /** Position in the flow, from 0, for error messages. */
   index: number;
+  /** Relative paths in options (schema files, code modules) start here: the config file's directory. */
+  baseDir: string;
   connector(name: string): Connector;
 }
 
@@ -36,7 +38,10 @@ export interface StepDefinition<O extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly summary: string;
   readonly options: O;
-  create(options: z.output<O>, deps: StepDeps): Step;
+  /** Called once at start-up; a thrown error stops start-up, naming the step. */
+  create(options: z.output<O>, deps: StepDeps): Step | Promise<Step>;
+  /** True when these options make the trigger run the step before storing the message too. */
+  atIngress?(options: z.output<O>): boolean;
 }
 
 export function defineStep<O extends z.ZodType>(def: StepDefinition<O>): StepDefinition<O> {

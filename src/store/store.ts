@@ -44,6 +44,7 @@ export interface MessageRecord {
   headers: Record<string, string>;
   meta: Record<string, Json>;
   traceparent: string | null;
+  startStep: number;
   /** Attempts spent since the message was created or last replayed. */
   attempts: number;
   replays: number;

@@ -6,7 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpTriggerConfig } from '../config/schema.ts';
-import { errors } from '../core/errors.ts';
+import { coerceError, errors, JunctionError } from '../core/errors.ts';
 import { compileExpression, type Expression } from '../core/expression.ts';
 import type { Json, NewMessage } from '../core/message.ts';
 
@@ -31,14 +31,20 @@ export interface HttpRequestLike {
   url: string;
 }
 
+/** Runs the flow's ingress steps on a message before it is stored; rejects to refuse it. */
+export type IngressCheck = (msg: NewMessage) => Promise<void>;
+
 export interface HttpTrigger {
   readonly flow: string;
   readonly config: HttpTriggerConfig;
-  /** Throws an input error (4xx) when the request cannot become a message. */
+  /**
+   * Throws an input error (4xx) when the request cannot become a message: an
+   * unusable key, or a body the flow's ingress steps refuse (422).
+   */
   toMessage(req: HttpRequestLike, now: number): Promise<NewMessage>;
 }
 
-export function createHttpTrigger(flow: string, config: HttpTriggerConfig): HttpTrigger {
+export function createHttpTrigger(flow: string, config: HttpTriggerConfig, check?: IngressCheck): HttpTrigger {
   const keyExpr: Expression | undefined = config.idempotencyKey === undefined ? undefined : compileExpression(config.idempotencyKey);
 
   return {
@@ -49,7 +55,7 @@ export function createHttpTrigger(flow: string, config: HttpTriggerConfig): Http
       const body = req.body as Json;
       const dedupeKey = keyExpr ? await keyFromExpression(keyExpr, body, headers) : headers['idempotency-key'];
       if (dedupeKey !== undefined) checkKey(dedupeKey);
-      return {
+      const msg: NewMessage = {
         flow,
         body,
         headers,
@@ -57,8 +63,20 @@ export function createHttpTrigger(flow: string, config: HttpTriggerConfig): Http
         dedupeKey,
         traceparent: headers.traceparent,
       };
+      if (check) await check(msg).catch(refusal);
+      return msg;
     },
   };
+}
+
+/** What an ingress step threw, as the caller's refusal: its own status, else 422. */
+function refusal(e: unknown): never {
+  const err = coerceError(e);
+  if (err.status !== undefined && err.status < 500) throw err;
+  if (err.family === 'permanent' || err.family === 'input') {
+    throw new JunctionError(errors.INPUT_REFUSED, err.message, { cause: err, status: 422, details: err.details });
+  }
+  throw err;
 }
 
 function keptHeaders(raw: IncomingHttpHeaders): Record<string, string> {

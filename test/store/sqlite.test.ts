@@ -144,7 +144,10 @@ describe('SQLite store', () => {
       const rows = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
       assert.deepEqual(
         rows.map((r) => [r.version, r.name]),
-        [[1, 'init']],
+        [
+          [1, 'init'],
+          [2, 'start_step'],
+        ],
       );
     } finally {
       db.close();

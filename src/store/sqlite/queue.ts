@@ -35,6 +35,9 @@ function checkNewMessage(m: NewMessage, index: number): void {
     throw errors.INPUT_IDEMPOTENCY_KEY.create([`message ${index}: the dedupe key must be a non-empty string`]);
   }
   if (m.runAt !== undefined && !Number.isFinite(m.runAt)) throw errors.INPUT_INVALID.create([`message ${index}: runAt must be a finite number`]);
+  if (m.startStep !== undefined && !(Number.isInteger(m.startStep) && m.startStep >= 0)) {
+    throw errors.INPUT_INVALID.create([`message ${index}: startStep must be a whole number ≥ 0`]);
+  }
 }
 
 /** Inserts the batch; a dedupe key already in the flow (even earlier in this transaction) yields the first id. */
@@ -55,6 +58,7 @@ export function enqueueMessages(st: Statements, batch: NewMessage[], now: number
       traceparent: m.traceparent ?? null,
       idempotencyKey: m.dedupeKey ?? id,
       dedupeKey: m.dedupeKey ?? null,
+      startStep: m.startStep ?? 0,
       now,
       runAt: ms(m.runAt ?? now),
     });

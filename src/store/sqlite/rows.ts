@@ -55,6 +55,7 @@ export function toClaimed(row: Row): Claimed {
     body: json<Json>(row, 'body'),
     headers: json<Record<string, string>>(row, 'headers'),
     meta: json<Record<string, Json>>(row, 'meta'),
+    startStep: int(row, 'start_step'),
     lease: text(row, 'lease_token'),
     leaseUntil: int(row, 'lease_until'),
   };
@@ -86,6 +87,7 @@ export function toMessageRecord(row: Row, history: AttemptRecord[]): MessageReco
     headers: json<Record<string, string>>(row, 'headers'),
     meta: json<Record<string, Json>>(row, 'meta'),
     traceparent: textOrNull(row, 'traceparent'),
+    startStep: int(row, 'start_step'),
     attempts: int(row, 'attempts'),
     replays: int(row, 'replays'),
     createdAt: int(row, 'created_at'),

@@ -7,7 +7,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 
 /** Columns a worker needs to process a message. */
-const CLAIMED_COLUMNS = 'id, flow, attempts, idempotency_key, traceparent, body, headers, meta, lease_token, lease_until';
+const CLAIMED_COLUMNS = 'id, flow, attempts, idempotency_key, traceparent, body, headers, meta, start_step, lease_token, lease_until';
 
 /** Releases the lease; shared by every settle outcome. */
 const RELEASE_LEASE = 'lease_owner = NULL, lease_token = NULL, lease_until = NULL';
@@ -30,9 +30,9 @@ export const sql = {
 
   insertMessage: `
     INSERT INTO messages (id, flow, state, body, headers, meta, traceparent, idempotency_key, dedupe_key,
-                          created_at, run_at, updated_at)
+                          start_step, created_at, run_at, updated_at)
     VALUES (:id, :flow, 'queued', :body, :headers, :meta, :traceparent, :idempotencyKey, :dedupeKey,
-            :now, :runAt, :now)`,
+            :startStep, :now, :runAt, :now)`,
 
   // Each branch walks its own index and stops at :limit, so a large backlog is never sorted whole.
   selectDue: `

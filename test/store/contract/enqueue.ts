@@ -42,6 +42,15 @@ export function enqueueTests(test: ContractTest): void {
     assert.deepEqual(record.history, []);
   });
 
+  test('keeps the step to start at: 0 by default, the given one for a split part, and hands it to the claimer', async ({ setup }) => {
+    const { store } = await setup();
+    const [plain, part] = await store.enqueue([message({ body: { n: 1 } }), message({ body: { n: 2 }, startStep: 3 })]);
+    assert.equal((await store.getMessage(plain!.id))?.startStep, 0);
+    assert.equal((await store.getMessage(part!.id))?.startStep, 3);
+    const claimed = await store.claim({ worker: 'w', limit: 10, leaseMs: 1000 });
+    assert.deepEqual(claimed.map((c) => c.startStep).sort(), [0, 3]);
+  });
+
   test('keeps body, headers, meta and traceparent as given', async ({ setup }) => {
     const { store } = await setup();
     const given = message({
