@@ -98,6 +98,8 @@ export const errors = {
   INPUT_INVALID: defineError('JNC_INPUT_INVALID', 'Request is invalid: %s', { family: 'input', status: 400 }),
   AUTH_DENIED: defineError('JNC_AUTH_DENIED', 'Not authorised: %s', { family: 'input', status: 401 }),
   UNAVAILABLE: defineError('JNC_UNAVAILABLE', 'Service is not accepting messages: %s', { family: 'input', status: 503 }),
+  RESPOND_TIMEOUT: defineError('JNC_RESPOND_TIMEOUT', 'The flow did not answer within %dms; the message is stored and still being processed', { family: 'input', status: 504 }),
+  FLOW_FAILED: defineError('JNC_FLOW_FAILED', 'The flow failed before it could answer: %s', { family: 'input', status: 502 }),
   INPUT_REFUSED: defineError('JNC_INPUT_REFUSED', 'The flow refused the message at ingress: %s', { family: 'input', status: 422 }),
 
   // transient: retried with backoff; Retry-After honoured (capped)

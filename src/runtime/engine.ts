@@ -16,6 +16,7 @@ import type { Claimed, Store } from '../store/store.ts';
 import { createHttpTrigger, type IngressCheck } from '../triggers/http.ts';
 import type { Ingest } from '../triggers/trigger.ts';
 import { compileFlow, type CompiledFlow } from './flow.ts';
+import { ResponseHub } from './responses.ts';
 import { Worker } from './worker.ts';
 
 /** The trigger's side of `validate: { at: ingress }`: the flow's ingress steps on the message before it is stored. */
@@ -67,8 +68,10 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     throw e;
   }
 
+  const responses = new ResponseHub();
   const worker = new Worker({
     store,
+    responses,
     flows,
     clock,
     logger,
@@ -88,7 +91,10 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     clock,
     store,
     ingest,
-    triggers: [...flows.values()].map((flow) => createHttpTrigger(flow.name, flow.config.trigger.http, ingressCheck(flow, clock, logger))),
+    responses,
+    triggers: [...flows.values()].map((flow) =>
+      createHttpTrigger(flow.name, flow.config.trigger.http, { check: ingressCheck(flow, clock, logger), respondTimeoutMs: flow.respondTimeoutMs }),
+    ),
     maxBodyBytes: config.server.maxBodyBytes,
     accepting: () => accepting,
     workersRunning: () => opts.workers === false || worker.running,
@@ -109,6 +115,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         accepting = false;
         await app.close();
         await worker.stop();
+        responses.close();
         await closeConnectors(connectors);
         await store.close();
         logger.info('junction stopped');

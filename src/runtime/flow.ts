@@ -13,7 +13,7 @@ import type { FlowConfig } from '../config/schema.ts';
 import { errors } from '../core/errors.ts';
 import type { Message, NewMessage } from '../core/message.ts';
 import { builtinSteps } from '../steps/builtin.ts';
-import { DROP, type Step, type StepContext } from '../steps/step.ts';
+import { BATCH_JOINED, BATCH_LEAD, DROP, type Step, type StepContext, type StepResult } from '../steps/step.ts';
 
 interface CompiledStep {
   name: string;
@@ -30,13 +30,20 @@ export interface RunContext extends StepContext {
 }
 
 /** How a run ended, when it did not throw. */
-export type FlowResult = { kind: 'done' } | { kind: 'dropped'; step: string } | { kind: 'fanned-out'; step: string; parts: number };
+export type FlowResult =
+  | { kind: 'done' }
+  | { kind: 'dropped'; step: string }
+  | { kind: 'fanned-out'; step: string; parts: number }
+  /** A batch member whose batch went through (another member carried it). */
+  | { kind: 'batched'; step: string };
 
 export interface CompiledFlow {
   readonly name: string;
   readonly config: FlowConfig;
   /** True when some step checks messages at ingress. */
   readonly checksAtIngress: boolean;
+  /** Set when the flow has a respond step: how long the HTTP caller waits for it. */
+  readonly respondTimeoutMs: number | undefined;
   /**
    * Runs the ingress steps on a message that is not stored yet. Rejects with the
    * step's error (an input error becomes the HTTP refusal).
@@ -106,6 +113,21 @@ export async function compileFlow(name: string, config: FlowConfig, deps: FlowDe
         throw new StepFailure(e, step.retry, step.name);
       }
       if (out === DROP) return { kind: 'dropped', step: step.name };
+      if (isJoined(out)) {
+        await out[BATCH_JOINED];
+        return { kind: 'batched', step: step.name };
+      }
+      if (isLead(out)) {
+        const { message, settle } = out[BATCH_LEAD];
+        try {
+          const result = await runFrom(k + 1, message, ctx);
+          settle();
+          return result;
+        } catch (e) {
+          settle(e);
+          throw e;
+        }
+      }
       if (Array.isArray(out)) {
         try {
           await ctx.fanOut(out.map((part, i) => toPart(name, msg, part, i, k + 1)));
@@ -119,15 +141,25 @@ export async function compileFlow(name: string, config: FlowConfig, deps: FlowDe
     return { kind: 'done' };
   }
 
+  const respond = config.steps.find((s) => s.type === 'respond')?.options as { timeoutMs: number } | undefined;
   return {
     name,
     config,
     checksAtIngress: ingress.length > 0,
+    respondTimeoutMs: respond?.timeoutMs,
     async checkIngress(msg, ctx) {
       for (const step of ingress) await step.run(msg, ctx);
     },
     run: (msg, ctx) => runFrom(msg.startStep ?? 0, msg, ctx),
   };
+}
+
+function isLead(out: StepResult): out is Extract<StepResult, { [BATCH_LEAD]: unknown }> {
+  return typeof out === 'object' && out !== null && BATCH_LEAD in out;
+}
+
+function isJoined(out: StepResult): out is Extract<StepResult, { [BATCH_JOINED]: unknown }> {
+  return typeof out === 'object' && out !== null && BATCH_JOINED in out;
 }
 
 /**

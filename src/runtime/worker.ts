@@ -16,6 +16,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Claimed, Store } from '../store/store.ts';
 import { type CompiledFlow, StepFailure } from './flow.ts';
 import { decideOutcome } from './outcome.ts';
+import type { ResponseHub } from './responses.ts';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -34,6 +35,8 @@ export interface WorkerDeps {
   defaultRetry: RetryPolicy;
   /** Called after each outcome is committed; for metrics and tests. */
   onSettled?: (msg: Claimed, outcome: Outcome) => void;
+  /** Where `respond` steps answer, and dead flows tell a waiting caller why. */
+  responses?: ResponseHub;
 }
 
 export class Worker {
@@ -142,6 +145,7 @@ export class Worker {
             await store.enqueue(parts);
             this.notify();
           },
+          ...(this.#deps.responses ? { respond: (response) => this.#deps.responses?.settle(msg.id, { kind: 'response', response }) } : {}),
         });
         if (result.kind === 'dropped') {
           this.dropped.set(msg.flow, (this.dropped.get(msg.flow) ?? 0) + 1);
@@ -169,7 +173,12 @@ export class Worker {
     try {
       const held = await store.settle(msg, outcome, record);
       if (!held) log.warn('lease lost before settling; another worker owns the message now');
-      else this.#deps.onSettled?.(msg, outcome);
+      else {
+        if (outcome.kind === 'dead' && flow?.respondTimeoutMs !== undefined) {
+          this.#deps.responses?.settle(msg.id, { kind: 'failed', error: outcome.error });
+        }
+        this.#deps.onSettled?.(msg, outcome);
+      }
     } catch (e) {
       // The lease will expire and the message will be claimed again: nothing is lost.
       log.error({ err: coerceError(e) }, 'could not record the outcome');

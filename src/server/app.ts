@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { HttpTrigger } from '../triggers/http.ts';
 import type { Ingest } from '../triggers/trigger.ts';
+import type { ResponseHub } from '../runtime/responses.ts';
 import { registerHealthRoutes } from './plugins/health.ts';
 import { registerTriggerRoutes } from './plugins/triggers.ts';
 import { problemFor, sendProblem } from './problem.ts';
@@ -19,6 +20,7 @@ export interface AppOptions {
   clock: Clock;
   store: Store;
   triggers: HttpTrigger[];
+  responses: ResponseHub;
   ingest: Ingest;
   maxBodyBytes: number;
   accepting: () => boolean;
@@ -66,6 +68,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   registerHealthRoutes(app, { store: opts.store, workersRunning: opts.workersRunning });
   registerTriggerRoutes(app, {
     triggers: opts.triggers,
+    responses: opts.responses,
     ingest: opts.ingest,
     clock: opts.clock,
     defaultBodyLimit: opts.maxBodyBytes,

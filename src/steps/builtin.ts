@@ -2,11 +2,15 @@
  * @module steps/builtin
  * The registry of step types: the config schema and the runtime both read it.
  */
+import { batchStep } from './batch.ts';
 import { deliverStep } from './deliver.ts';
 import { mapStep } from './map.ts';
+import { respondStep } from './respond.ts';
 import type { StepDefinition } from './step.ts';
 
 export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map<string, StepDefinition>([
   [mapStep.name, mapStep as StepDefinition],
   [deliverStep.name, deliverStep as StepDefinition],
+  [respondStep.name, respondStep as StepDefinition],
+  [batchStep.name, batchStep as StepDefinition],
 ]);

@@ -14,14 +14,37 @@ import type { Logger } from '../observability/logger.ts';
 
 export const DROP: unique symbol = Symbol('junction.drop');
 
+/** The synchronous answer a `respond` step gives the HTTP caller. */
+export interface StepResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
 export interface StepContext {
   /** Aborted on shutdown: stop and throw; the message goes back to the queue. */
   signal: AbortSignal;
   logger: Logger;
   clock: Clock;
+  /** Answers the HTTP request waiting for this message, if one is. */
+  respond?: (response: StepResponse) => void;
 }
 
-export type StepResult = Message | Message[] | typeof DROP;
+/**
+ * How a batch step hands control back to the runtime (internal): the member that
+ * leads runs the rest of the flow on the combined message and reports how it
+ * went; every other member waits for that result and shares it.
+ */
+export const BATCH_LEAD: unique symbol = Symbol('junction.batch.lead');
+export const BATCH_JOINED: unique symbol = Symbol('junction.batch.joined');
+export interface BatchLead {
+  [BATCH_LEAD]: { message: Message; settle(error?: unknown): void };
+}
+export interface BatchJoined {
+  [BATCH_JOINED]: Promise<void>;
+}
+
+export type StepResult = Message | Message[] | typeof DROP | BatchLead | BatchJoined;
 export type Step = (msg: Message, ctx: StepContext) => Promise<StepResult>;
 
 /** What a step factory may use, resolved once at start-up. */

@@ -37,6 +37,8 @@ export type IngressCheck = (msg: NewMessage) => Promise<void>;
 export interface HttpTrigger {
   readonly flow: string;
   readonly config: HttpTriggerConfig;
+  /** Set when the flow answers synchronously (respond step): how long to wait. */
+  readonly respondTimeoutMs: number | undefined;
   /**
    * Throws an input error (4xx) when the request cannot become a message: an
    * unusable key, or a body the flow's ingress steps refuse (422).
@@ -44,12 +46,14 @@ export interface HttpTrigger {
   toMessage(req: HttpRequestLike, now: number): Promise<NewMessage>;
 }
 
-export function createHttpTrigger(flow: string, config: HttpTriggerConfig, check?: IngressCheck): HttpTrigger {
+export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts: { check?: IngressCheck | undefined; respondTimeoutMs?: number | undefined } = {}): HttpTrigger {
+  const { check } = opts;
   const keyExpr: Expression | undefined = config.idempotencyKey === undefined ? undefined : compileExpression(config.idempotencyKey);
 
   return {
     flow,
     config,
+    respondTimeoutMs: opts.respondTimeoutMs,
     async toMessage(req, now) {
       const headers = keptHeaders(req.headers);
       const body = req.body as Json;

@@ -10,9 +10,12 @@ import { CONTENT_TYPES, mediaKind } from '../../core/media.ts';
 import type { HttpTrigger } from '../../triggers/http.ts';
 import type { Ingest } from '../../triggers/trigger.ts';
 import { sendProblem, unsupportedType } from '../problem.ts';
+import type { ResponseHub } from '../../runtime/responses.ts';
 
 export interface TriggerRoutesOptions {
   triggers: HttpTrigger[];
+  /** Answers of flows with a respond step. */
+  responses: ResponseHub;
   ingest: Ingest;
   clock: Clock;
   defaultBodyLimit: number;
@@ -39,7 +42,23 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
         const [result] = await opts.ingest([msg]);
         if (!result) throw errors.INTERNAL.create(['the store returned no result']);
         if (result.duplicate) reply.header('idempotent-replayed', 'true');
-        return reply.code(202).send({ id: result.id, duplicate: result.duplicate });
+        // A duplicate's answer was given to its first sender; this one learns the id.
+        if (trigger.respondTimeoutMs === undefined || result.duplicate) {
+          return reply.code(202).send({ id: result.id, duplicate: result.duplicate });
+        }
+        const settled = await opts.responses.wait(result.id, trigger.respondTimeoutMs);
+        if (!settled) {
+          return sendProblem(reply, errors.RESPOND_TIMEOUT.create([trigger.respondTimeoutMs], { details: { id: result.id } }));
+        }
+        if (settled.kind === 'failed') {
+          const e = settled.error;
+          // A 4xx is the caller's only when its own input was at fault (validation); a downstream refusal is a 502.
+          const status = e.family === 'input' && e.status !== undefined && e.status < 500 ? e.status : 502;
+          return sendProblem(reply, errors.FLOW_FAILED.create([e.message], { status, cause: e, details: { id: result.id, cause: e.code } }));
+        }
+        const { status, headers, body } = settled.response;
+        reply.code(status).headers(headers).header('junction-message-id', result.id);
+        return reply.send(typeof body === 'string' && headers['content-type'] ? body : JSON.stringify(body ?? null));
       },
     });
     const others = ALL_METHODS.filter((m) => m !== method);
