@@ -9,6 +9,9 @@ import type { HttpTriggerConfig } from '../config/schema.ts';
 import { coerceError, errors, JunctionError } from '../core/errors.ts';
 import { compileExpression, type Expression } from '../core/expression.ts';
 import type { Json, NewMessage } from '../core/message.ts';
+import type { Readable } from 'node:stream';
+import { ingestRecords, type RecordsResult } from './records.ts';
+import type { Ingest } from './trigger.ts';
 
 /** Credentials and hop-by-hop headers are not kept with the message (nor in dead letters). */
 const DROPPED_HEADERS = new Set([
@@ -44,6 +47,8 @@ export interface HttpTrigger {
    * unusable key, or a body the flow's ingress steps refuse (422).
    */
   toMessage(req: HttpRequestLike, now: number): Promise<NewMessage>;
+  /** For a trigger with `records`: streams the upload into one message per record. */
+  ingestRecords(req: { headers: IncomingHttpHeaders; url: string; body: Readable }, now: number, ingest: Ingest): Promise<RecordsResult>;
 }
 
 export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts: { check?: IngressCheck | undefined; respondTimeoutMs?: number | undefined } = {}): HttpTrigger {
@@ -54,6 +59,19 @@ export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts:
     flow,
     config,
     respondTimeoutMs: opts.respondTimeoutMs,
+    ingestRecords(req, now, ingest) {
+      if (!config.records) throw errors.INTERNAL.create([`flow ${flow} does not take records`]);
+      const headers = keptHeaders(req.headers);
+      return ingestRecords({
+        source: req.body,
+        options: config.records,
+        base: { flow, headers, meta: { receivedAt: new Date(now).toISOString(), path: req.url }, traceparent: headers.traceparent },
+        uploadKey: headers['idempotency-key'],
+        keyExpression: keyExpr,
+        ingest,
+        check: check && ((msg) => check(msg).catch(refusal)),
+      });
+    },
     async toMessage(req, now) {
       const headers = keptHeaders(req.headers);
       const body = req.body as Json;

@@ -3,6 +3,7 @@
  * One route per HTTP trigger. The answer is `202 {id}` only after the message is
  * committed; a dedupe key seen before answers with the first message's id.
  */
+import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
 import { errors } from '../../core/errors.ts';
@@ -28,6 +29,11 @@ const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesOptions): void {
   for (const trigger of opts.triggers) {
     const { path, method, accept } = trigger.config;
+    if (trigger.config.records) {
+      registerRecordsRoute(app, trigger, opts);
+      registerOtherMethods(app, path, method);
+      continue;
+    }
     const accepts = accept.map((kind) => CONTENT_TYPES[kind].split(';')[0]!);
     app.route({
       method,
@@ -61,14 +67,39 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
         return reply.send(typeof body === 'string' && headers['content-type'] ? body : JSON.stringify(body ?? null));
       },
     });
-    const others = ALL_METHODS.filter((m) => m !== method);
-    app.route({
-      method: [...others],
+    registerOtherMethods(app, path, method);
+  }
+}
+
+function registerOtherMethods(app: FastifyInstance, path: string, method: string): void {
+  app.route({
+    method: ALL_METHODS.filter((m) => m !== method),
+    url: path,
+    handler: (req, reply) => {
+      reply.header('allow', method);
+      return sendProblem(reply, errors.METHOD_NOT_ALLOWED.create([req.method, path, method]));
+    },
+  });
+}
+
+/**
+ * An upload split into records: the body is handed over as a stream (in a scope
+ * of its own, so no other route's CSV body is streamed) and never buffered whole.
+ */
+function registerRecordsRoute(app: FastifyInstance, trigger: HttpTrigger, opts: TriggerRoutesOptions): void {
+  const { path, method } = trigger.config;
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(/^text\/csv(?:\s*;.*)?$/i, (_req, payload, done) => done(null, payload));
+    scope.route({
+      method,
       url: path,
-      handler: (req, reply) => {
-        reply.header('allow', method);
-        return sendProblem(reply, errors.METHOD_NOT_ALLOWED.create([req.method, path, method]));
+      config: { accepts: ['text/csv'] },
+      async handler(req, reply) {
+        if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
+        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body as Readable }, opts.clock.now(), opts.ingest);
+        return reply.code(202).send({ count: result.count, created: result.created, duplicates: result.count - result.created });
       },
     });
-  }
+  });
 }

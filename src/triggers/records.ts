@@ -1,0 +1,113 @@
+/**
+ * @module triggers/records
+ * Streams a large CSV upload into one message per record. The body is parsed as
+ * it arrives and stored in chunks (one commit each), so an upload of any size is
+ * never held whole in memory: only the records of the chunk being committed are.
+ *
+ * A chunk that is committed stays committed, so a failure half-way (a malformed
+ * row, a dropped connection) leaves the records before it accepted. Each record's
+ * dedupe key is the upload's `Idempotency-Key` plus its index (or the trigger's
+ * key expression on the record), so sending the same upload again with the same
+ * key adds only what is missing.
+ */
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { z } from 'zod';
+import { errors, isJunctionError, JunctionError } from '../core/errors.ts';
+import type { Expression } from '../core/expression.ts';
+import { newId } from '../core/ids.ts';
+import type { Json, NewMessage } from '../core/message.ts';
+import type { Ingest } from './trigger.ts';
+
+export const recordsOptions = z
+  .strictObject({
+    format: z.literal('csv').describe('How the body is split into records.'),
+    header: z.boolean().default(true).describe('The first row names the columns; each record is an object.'),
+    columns: z.array(z.string().min(1)).optional().describe('Column names when there is no header row.'),
+    delimiter: z.string().min(1).default(',').describe('Field separator.'),
+    chunkRecords: z.int().min(1).max(50_000).default(1000).describe('Records stored per commit.'),
+    maxBodyBytes: z.int().min(1).default(1024 * 1024 * 1024).describe('Largest upload accepted, in bytes.'),
+  })
+  .refine((o) => o.header || (o.columns && o.columns.length > 0), 'without a header row, name the columns')
+  .describe('Stream the body (CSV) into one message per record instead of one message for the whole body.');
+
+export type RecordsOptions = z.output<typeof recordsOptions>;
+
+export interface RecordsResult {
+  /** Records read. */
+  count: number;
+  /** Records stored now; the rest were already there (a repeated upload). */
+  created: number;
+}
+
+export interface RecordsIngestInput {
+  source: Readable;
+  options: RecordsOptions;
+  /** The fields every record's message shares. */
+  base: Omit<NewMessage, 'body' | 'dedupeKey'>;
+  /** The upload's Idempotency-Key; a fresh one when the sender gave none. */
+  uploadKey: string | undefined;
+  keyExpression: Expression | undefined;
+  ingest: Ingest;
+  /** Runs the flow's ingress steps on each record; rejects to refuse it. */
+  check?: ((msg: NewMessage) => Promise<void>) | undefined;
+}
+
+export async function ingestRecords(input: RecordsIngestInput): Promise<RecordsResult> {
+  const { source, options, base, ingest } = input;
+  const uploadKey = input.uploadKey ?? newId();
+  let bytes = 0;
+  source.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > options.maxBodyBytes) source.destroy(errors.INPUT_TOO_LARGE.create([options.maxBodyBytes]));
+  });
+  const parser = source.pipe(
+    parse({ columns: options.header ? true : options.columns, delimiter: options.delimiter, bom: true, skip_empty_lines: true }),
+  );
+  source.on('error', (e) => parser.destroy(e));
+
+  let count = 0;
+  let created = 0;
+  let chunk: NewMessage[] = [];
+  const flush = async (): Promise<void> => {
+    if (chunk.length === 0) return;
+    const results = await ingest(chunk);
+    created += results.filter((r) => !r.duplicate).length;
+    chunk = [];
+  };
+  try {
+    for await (const record of parser as AsyncIterable<Record<string, string>>) {
+      const msg: NewMessage = { ...base, body: record as Json, dedupeKey: await recordKey(input, uploadKey, record, count) };
+      if (input.check) await input.check(msg);
+      chunk.push(msg);
+      count++;
+      if (chunk.length >= options.chunkRecords) await flush();
+    }
+    await flush();
+  } catch (e) {
+    throw partialFailure(e, count, created);
+  }
+  return { count, created };
+}
+
+async function recordKey(input: RecordsIngestInput, uploadKey: string, record: Record<string, string>, index: number): Promise<string> {
+  if (!input.keyExpression) return `${uploadKey}:${index}`;
+  const v = await input.keyExpression.evaluate(record, { headers: input.base.headers ?? {}, meta: {} });
+  if ((typeof v !== 'string' || v === '') && typeof v !== 'number') {
+    throw errors.INPUT_IDEMPOTENCY_KEY.create([`the key expression yielded nothing for record ${index + 1}`]);
+  }
+  return String(v);
+}
+
+/** Says what was kept, so the sender knows that sending again with the same key is safe. */
+function partialFailure(e: unknown, count: number, created: number): Error {
+  const kept = `${count} records before it were read and ${created} stored; send the upload again with the same Idempotency-Key to add the rest`;
+  if (isJunctionError(e)) {
+    return new JunctionError({ code: e.code, family: e.family, template: e.message }, `${e.message}; ${kept}`, { cause: e, status: e.status, details: { ...e.details, stored: created } });
+  }
+  const err = e as { code?: string; message?: string; lines?: number };
+  if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
+    return errors.INPUT_INVALID.create([`CSV line ${err.lines ?? '?'}: ${err.message}; ${kept}`], { cause: e, details: { line: err.lines ?? null, stored: created } });
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,114 @@
+/**
+ * A CSV upload split into one message per record, streamed: never held whole in
+ * memory, partial failures keep what was stored, and a repeated upload adds only
+ * what is missing.
+ */
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runJunction } from '../helpers/child.ts';
+import { startTestEngine, tempDir } from '../helpers/engine.ts';
+import { startSink, type Sink } from '../helpers/sink.ts';
+
+function config(sink: Sink): string {
+  return `
+store: sqlite:./junction.db
+worker: { pollMs: 20 }
+connectors:
+  sink: { type: rest, baseUrl: "${sink.url}" }
+flows:
+  imports:
+    trigger: { http: { path: /imports, records: { format: csv } } }
+    steps:
+      - map: { sku: sku, qty: $number(qty) }
+      - deliver: { connector: sink, request: { path: /stock } }
+`;
+}
+
+async function setup(t: TestContext, workers = true) {
+  const sink = await startSink();
+  t.after(() => sink.close());
+  const engine = await startTestEngine(t, config(sink), { workers });
+  const upload = async (csv: string | ReadableStream<Uint8Array>, key?: string) => {
+    const res = await fetch(`${engine.url}/imports`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', ...(key ? { 'idempotency-key': key } : {}) },
+      body: csv,
+      duplex: 'half',
+    } as RequestInit);
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+  return { sink, engine, upload };
+}
+
+describe('records: a CSV upload becomes one message per record', () => {
+  it('stores each record and delivers each on its own', async (t) => {
+    const { sink, engine, upload } = await setup(t);
+    const res = await upload('sku,qty\nA-1,5\nB-2,7\nC-3,0\n', 'up-1');
+    assert.equal(res.status, 202);
+    assert.deepEqual(res.json, { count: 3, created: 3, duplicates: 0 });
+    await engine.until(() => sink.received().size === 3);
+    assert.deepEqual(new Set(sink.received().keys()), new Set(['up-1:0', 'up-1:1', 'up-1:2']));
+    assert.deepEqual(JSON.parse(sink.requests.find((r) => r.idempotencyKey === 'up-1:1')!.body), { sku: 'B-2', qty: 7 });
+  });
+
+  it('keeps what was stored before a malformed row, and a resend with the same key adds only the rest', async (t) => {
+    const { engine, upload } = await setup(t, false);
+    const bad = await upload('sku,qty\nA-1,5\nB-2,7,extra\nC-3,0\n', 'up-2');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.code, 'JNC_INPUT_INVALID');
+    assert.match(String(bad.json.detail), /CSV line 3/);
+    assert.match(String(bad.json.detail), /same Idempotency-Key/);
+    const fixed = await upload('sku,qty\nA-1,5\nB-2,7\nC-3,0\n', 'up-2');
+    assert.deepEqual(fixed.json, { count: 3, created: 3 - Number(bad.json.stored), duplicates: Number(bad.json.stored) });
+    const s = await engine.store.stats();
+    assert.equal(s.queued, 3);
+  });
+
+  it('refuses a body that is not CSV with 415', async (t) => {
+    const { engine } = await setup(t, false);
+    const res = await fetch(`${engine.url}/imports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(res.status, 415);
+  });
+
+  it('streams a 100 MB upload through a server whose heap is capped at 100 MB', { timeout: 120_000 }, async (t) => {
+    const sink = await startSink();
+    t.after(() => sink.close());
+    const dir = tempDir(t);
+    const configFile = join(dir, 'junction.yaml');
+    writeFileSync(configFile, config(sink).replace('worker: { pollMs: 20 }', 'worker: { pollMs: 20, concurrency: 1, leaseMs: 600000 }'));
+    // Held whole even once, the text alone would not fit; three copies even less.
+    const proc = await runJunction(configFile, { env: { NODE_OPTIONS: '--max-old-space-size=100' } });
+    t.after(() => proc.child.kill('SIGKILL'));
+
+    const rows = 105_000;
+    const pad = 'x'.repeat(1000);
+    let i = 0;
+    let sent = 0;
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const lines: string[] = i === 0 ? ['sku,qty,description'] : [];
+        for (let n = 0; n < 500 && i < rows; n++, i++) lines.push(`S-${i},${i % 50},${pad}`);
+        const chunk = encoder.encode(lines.join('\n') + '\n');
+        sent += chunk.length;
+        controller.enqueue(chunk);
+        if (i >= rows) controller.close();
+      },
+    });
+    const res = await fetch(`${proc.url}/imports`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', 'idempotency-key': 'big' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    const json = (await res.json()) as { count: number; created: number };
+    assert.equal(res.status, 202, JSON.stringify(json));
+    assert.ok(sent > 100 * 2 ** 20, `sent ${sent} bytes`);
+    assert.deepEqual(json, { count: rows, created: rows, duplicates: 0 });
+    console.log(`# ${(sent / 2 ** 20).toFixed(0)} MB CSV streamed into ${rows} messages by a server with a 100 MB heap`);
+    proc.child.kill('SIGTERM');
+    assert.equal(await proc.exited, 0, proc.output().slice(-2000));
+  });
+});
