@@ -15,7 +15,7 @@ import { deepFreeze } from './freeze.ts';
 import { interpolate } from './interpolate.ts';
 import type { Interpolated } from './interpolate.ts';
 import { displayPath, formatIssue, formatPath, sortIssues } from './issue.ts';
-import type { ConfigIssue, PathIssue } from './issue.ts';
+import type { ConfigIssue, KeyPath, PathIssue } from './issue.ts';
 import { configSchema } from './schema.ts';
 import type { JunctionConfig } from './schema.ts';
 import { REDACTED } from './secret.ts';
@@ -31,6 +31,11 @@ export interface LoadedConfig {
   /** Its directory: relative paths in the config (`sqlite:`, `${file:}`, schemas) start here. */
   readonly baseDir: string;
   readonly config: JunctionConfig;
+  /**
+   * Places a mistake found after loading (a step's schema file that is missing,
+   * say) at its line, as an issue like those the loader reports.
+   */
+  issueAt(path: KeyPath, message: string): ConfigIssue;
 }
 
 export interface LoadOptions {
@@ -38,7 +43,7 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export type ParseResult = { ok: true; config: JunctionConfig } | { ok: false; issues: ConfigIssue[] };
+export type ParseResult = { ok: true; config: JunctionConfig; locate: (path: KeyPath) => Position } | { ok: false; issues: ConfigIssue[] };
 
 /**
  * Reads and checks a config file.
@@ -57,7 +62,13 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   }
   const result = parseConfigText(text, abs, opts.env ?? process.env);
   if (!result.ok) throw configError(abs, result.issues);
-  return deepFreeze({ file: abs, baseDir: dirname(abs), config: result.config });
+  const { locate } = result;
+  return deepFreeze({
+    file: abs,
+    baseDir: dirname(abs),
+    config: result.config,
+    issueAt: (path: KeyPath, message: string): ConfigIssue => ({ file: abs, ...locate(path), path: formatPath(path), message }),
+  });
 }
 
 /**
@@ -83,7 +94,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     ...checkReferences(interpolated.value),
   ];
   if (parsed.success && found.length === 0 && source.problems.length === 0) {
-    return { ok: true, config: deepFreeze(parsed.data) };
+    return { ok: true, config: deepFreeze(parsed.data), locate: (path) => source.locate(path) };
   }
   const placed = found.map((i) => ({ ...i, ...source.locate(i.path, i.at) }));
   return { ok: false, issues: place([...source.problems, ...placed], interpolated.resolved) };

@@ -15,7 +15,7 @@ import { openStore } from '../store/open.ts';
 import type { Claimed, Store } from '../store/store.ts';
 import { createHttpTrigger, type IngressCheck } from '../triggers/http.ts';
 import type { Ingest } from '../triggers/trigger.ts';
-import { compileFlow, type CompiledFlow } from './flow.ts';
+import { compileFlows, type CompiledFlow } from './flow.ts';
 import { ResponseHub } from './responses.ts';
 import { Worker } from './worker.ts';
 
@@ -57,11 +57,9 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   await store.migrate();
 
   const connectors = createConnectors(config.connectors);
-  const flows = new Map<string, CompiledFlow>();
+  let flows: Map<string, CompiledFlow>;
   try {
-    for (const [name, flow] of Object.entries(config.flows)) {
-      flows.set(name, await compileFlow(name, flow, { connectors, baseDir: loaded.baseDir }));
-    }
+    flows = await compileFlows(loaded, connectors);
   } catch (e) {
     await closeConnectors(connectors);
     await store.close();

@@ -10,7 +10,9 @@
  */
 import type { Connector, RetryPolicy } from '../connectors/connector.ts';
 import type { FlowConfig } from '../config/schema.ts';
-import { errors } from '../core/errors.ts';
+import { errors, type JunctionError } from '../core/errors.ts';
+import { configError, type LoadedConfig } from '../config/load.ts';
+import type { ConfigIssue, KeyPath } from '../config/issue.ts';
 import type { Message, NewMessage } from '../core/message.ts';
 import { builtinSteps } from '../steps/builtin.ts';
 import { BATCH_JOINED, BATCH_LEAD, DROP, type Step, type StepContext, type StepResult } from '../steps/step.ts';
@@ -76,6 +78,27 @@ export interface FlowDeps {
   baseDir: string;
 }
 
+/**
+ * Compiles every flow. A step that cannot start (a schema file missing, a module
+ * that does not load) is a mistake in the config: all of them are reported
+ * together, each at its line, like the loader's own.
+ */
+export async function compileFlows(loaded: LoadedConfig, connectors: ReadonlyMap<string, Connector>): Promise<Map<string, CompiledFlow>> {
+  const flows = new Map<string, CompiledFlow>();
+  const issues: ConfigIssue[] = [];
+  for (const [name, flow] of Object.entries(loaded.config.flows)) {
+    try {
+      flows.set(name, await compileFlow(name, flow, { connectors, baseDir: loaded.baseDir }));
+    } catch (e) {
+      const d = (e as JunctionError).details as { keyPath?: KeyPath; reason?: string } | undefined;
+      if (!d?.keyPath) throw e;
+      issues.push(loaded.issueAt(d.keyPath, d.reason ?? (e as Error).message));
+    }
+  }
+  if (issues.length > 0) throw configError(loaded.file, issues);
+  return flows;
+}
+
 export async function compileFlow(name: string, config: FlowConfig, deps: FlowDeps): Promise<CompiledFlow> {
   const steps: CompiledStep[] = [];
   for (const [index, s] of config.steps.entries()) {
@@ -97,7 +120,10 @@ export async function compileFlow(name: string, config: FlowConfig, deps: FlowDe
         },
       });
     } catch (e) {
-      throw errors.CONFIG_INVALID.create([`${where}: ${(e as Error).message}`], { cause: e, details: { path: where } });
+      throw errors.CONFIG_INVALID.create([`${where}: ${(e as Error).message}`], {
+        cause: e,
+        details: { keyPath: ['flows', name, 'steps', index, s.type], reason: (e as Error).message },
+      });
     }
     steps.push({ name: `${s.type}#${index}`, run, retry: used?.retry ?? config.retry, atIngress: def.atIngress?.(s.options) ?? false });
   }

@@ -5,6 +5,8 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
+import { closeConnectors, createConnectors } from '../../connectors/registry.ts';
+import { compileFlows } from '../../runtime/flow.ts';
 import { configOption } from './options.ts';
 
 export function registerCheck(program: Command): void {
@@ -13,7 +15,15 @@ export function registerCheck(program: Command): void {
     .description('validate the configuration; print every mistake with file, line and path')
     .addOption(configOption())
     .action(async (opts: { config: string }) => {
-      const { config, file } = await loadConfig(opts.config);
+      const loaded = await loadConfig(opts.config);
+      const { config, file } = loaded;
+      // Starting each step finds what the file alone cannot show: a schema file that is missing, a module that does not load.
+      const pools = createConnectors(config.connectors);
+      try {
+        await compileFlows(loaded, pools);
+      } finally {
+        await closeConnectors(pools);
+      }
       const flows = Object.keys(config.flows).length;
       const connectors = Object.keys(config.connectors).length;
       process.stdout.write(`${file}: OK (${flows} flow${flows === 1 ? '' : 's'}, ${connectors} connector${connectors === 1 ? '' : 's'})\n`);
