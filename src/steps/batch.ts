@@ -17,7 +17,7 @@ import { BATCH_JOINED, BATCH_LEAD, type BatchJoined, type BatchLead, defineStep 
 
 export const batchOptions = z
   .strictObject({
-    size: z.int().min(2).max(10_000).describe('Members per batch; at most worker.concurrency, or batches leave by time.'),
+    size: z.int().min(2).max(10_000).describe('Members per batch; keep it well below worker.concurrency (members hold a worker slot while they wait), or batches leave by time.'),
     maxWaitMs: z.int().min(1).default(1000).describe('A batch leaves this long after its first member arrived, full or not.'),
   })
   .describe('Send many messages in one call: the rest of the flow runs once on the array of their bodies.');

@@ -1,8 +1,8 @@
 /**
  * @module store/sqlite/store
  * The embedded Store on `node:sqlite`: one connection, WAL, synchronous FULL by
- * default. Writes are batched by group commit (one fsync for a burst); claims run
- * in their own immediate transaction; reads run at once.
+ * default. Writes and claims are batched by group commit (one transaction and one
+ * fsync for a burst); reads run at once.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { systemClock } from '../../core/clock.ts';
@@ -52,7 +52,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     return statements;
   }
 
-  /** Runs at once: reads, and claims (which take their own immediate transaction). */
+  /** Runs at once, outside any transaction: reads. */
   const direct: Access = (what, fn) => {
     try {
       return Promise.resolve(fn(ready(), clock.now()));
@@ -117,17 +117,8 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     },
 
     claim(q) {
-      return direct('claim', (st, now) => {
-        st.begin.run();
-        try {
-          const claimed = claimMessages(st, q, now);
-          st.commit.run();
-          return claimed;
-        } catch (e) {
-          if (db.isTransaction) st.rollback.run();
-          throw e;
-        }
-      });
+      // A claim shares the next group's transaction (BEGIN IMMEDIATE) and its one fsync with the writes around it.
+      return grouped('claim', (st, now) => claimMessages(st, q, now));
     },
 
     settle(ref, outcome, attempt) {
