@@ -15,6 +15,7 @@ export type { Connector, OutboundRequest, OutboundResponse, Classification, Retr
 export type { Message, Json, Outcome } from './core/message.ts';
 export type { Step, StepContext, StepResult } from './steps/step.ts';
 export { DROP } from './steps/step.ts';
+export { permanent, retryLater, type CodeStep, type CodeContext, type CodeResult } from './steps/code.ts';
 export { errors, isJunctionError, JunctionError } from './core/errors.ts';
 export { Secret } from './config/secret.ts';
 export { loadConfig } from './config/load.ts';

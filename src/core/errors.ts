@@ -87,6 +87,9 @@ export const errors = {
   CONFIG_INVALID: defineError('JNC_CONFIG_INVALID', 'Configuration is invalid: %s', { family: 'config' }),
   CONFIG_UNREADABLE: defineError('JNC_CONFIG_UNREADABLE', 'Cannot read configuration file %s', { family: 'config' }),
   OPTION_INVALID: defineError('JNC_OPTION_INVALID', 'Invalid option %s: %s', { family: 'config' }),
+  CODE_NOT_FOUND: defineError('JNC_CODE_NOT_FOUND', 'Code module %s not found: no file at %s', { family: 'config' }),
+  CODE_IMPORT_FAILED: defineError('JNC_CODE_IMPORT_FAILED', 'Code module %s failed to load: %s', { family: 'config' }),
+  CODE_NOT_FUNCTION: defineError('JNC_CODE_NOT_FUNCTION', 'The default export of %s is not a function (it is %s); export default (message, ctx) => { … }', { family: 'config' }),
 
   // input: refused at the edge with a 4xx and a problem body; nothing stored
   INPUT_MALFORMED: defineError('JNC_INPUT_MALFORMED', 'Body is not valid JSON: %s', { family: 'input', status: 400 }),
@@ -108,6 +111,7 @@ export const errors = {
   HTTP_RETRYABLE: defineError('JNC_HTTP_RETRYABLE', 'Connector %s answered %d', { family: 'transient' }),
   STEP_FAILED: defineError('JNC_STEP_FAILED', 'Step %s failed: %s', { family: 'transient' }),
   INTERNAL: defineError('JNC_INTERNAL', 'Internal error: %s', { family: 'transient', status: 500 }),
+  STEP_RETRY_LATER: defineError('JNC_STEP_RETRY_LATER', 'Retry later: %s', { family: 'transient' }),
 
   // permanent: dead letter, no retry
   HTTP_REJECTED: defineError('JNC_HTTP_REJECTED', 'Connector %s rejected the request with %d', { family: 'permanent' }),
@@ -115,6 +119,8 @@ export const errors = {
   STEP_INVALID: defineError('JNC_STEP_INVALID', 'Step %s cannot process this message: %s', { family: 'permanent' }),
   ATTEMPTS_EXHAUSTED: defineError('JNC_ATTEMPTS_EXHAUSTED', 'Gave up after %d attempts: %s', { family: 'permanent' }),
   FLOW_UNKNOWN: defineError('JNC_FLOW_UNKNOWN', 'Flow %s is not in the configuration', { family: 'permanent' }),
+  STEP_REJECTED: defineError('JNC_STEP_REJECTED', 'Rejected: %s', { family: 'permanent' }),
+  CODE_RESULT_INVALID: defineError('JNC_CODE_RESULT_INVALID', '%s returned %s', { family: 'permanent' }),
 
   // paused: rescheduled without spending an attempt
   SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),

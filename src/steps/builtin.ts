@@ -3,6 +3,7 @@
  * The registry of step types: the config schema and the runtime both read it.
  */
 import { batchStep } from './batch.ts';
+import { codeStep } from './code.ts';
 import { deliverStep } from './deliver.ts';
 import { mapStep } from './map.ts';
 import { respondStep } from './respond.ts';
@@ -13,4 +14,5 @@ export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map<string,
   [deliverStep.name, deliverStep as StepDefinition],
   [respondStep.name, respondStep as StepDefinition],
   [batchStep.name, batchStep as StepDefinition],
+  [codeStep.name, codeStep as StepDefinition],
 ]);
