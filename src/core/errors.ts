@@ -104,6 +104,7 @@ export const errors = {
   RESPOND_TIMEOUT: defineError('JNC_RESPOND_TIMEOUT', 'The flow did not answer within %dms; the message is stored and still being processed', { family: 'input', status: 504 }),
   FLOW_FAILED: defineError('JNC_FLOW_FAILED', 'The flow failed before it could answer: %s', { family: 'input', status: 502 }),
   INPUT_REFUSED: defineError('JNC_INPUT_REFUSED', 'The flow refused the message at ingress: %s', { family: 'input', status: 422 }),
+  INPUT_SCHEMA: defineError('JNC_INPUT_SCHEMA', 'Body does not match the schema: %s', { family: 'input', status: 422 }),
 
   // transient: retried with backoff; Retry-After honoured (capped)
   CONN_TIMEOUT: defineError('JNC_CONN_TIMEOUT', 'Connector %s: %s timed out after %dms', { family: 'transient' }),
@@ -121,6 +122,8 @@ export const errors = {
   FLOW_UNKNOWN: defineError('JNC_FLOW_UNKNOWN', 'Flow %s is not in the configuration', { family: 'permanent' }),
   STEP_REJECTED: defineError('JNC_STEP_REJECTED', 'Rejected: %s', { family: 'permanent' }),
   CODE_RESULT_INVALID: defineError('JNC_CODE_RESULT_INVALID', '%s returned %s', { family: 'permanent' }),
+  MAP_TYPE: defineError('JNC_MAP_TYPE', 'Step %s: field %s must be %s; %s', { family: 'permanent' }),
+  MAP_REQUIRED: defineError('JNC_MAP_REQUIRED', 'Step %s: required field %s is missing (%s yielded nothing)', { family: 'permanent' }),
 
   // paused: rescheduled without spending an attempt
   SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),

@@ -8,8 +8,10 @@ import { deliverStep } from './deliver.ts';
 import { mapStep } from './map.ts';
 import { respondStep } from './respond.ts';
 import type { StepDefinition } from './step.ts';
+import { validateStep } from './validate.ts';
 
 export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map<string, StepDefinition>([
+  [validateStep.name, validateStep as StepDefinition],
   [mapStep.name, mapStep as StepDefinition],
   [deliverStep.name, deliverStep as StepDefinition],
   [respondStep.name, respondStep as StepDefinition],
