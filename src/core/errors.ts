@@ -124,6 +124,7 @@ export const errors = {
   CODE_RESULT_INVALID: defineError('JNC_CODE_RESULT_INVALID', '%s returned %s', { family: 'permanent' }),
   MAP_TYPE: defineError('JNC_MAP_TYPE', 'Step %s: field %s must be %s; %s', { family: 'permanent' }),
   MAP_REQUIRED: defineError('JNC_MAP_REQUIRED', 'Step %s: required field %s is missing (%s yielded nothing)', { family: 'permanent' }),
+  HTTP_MALFORMED: defineError('JNC_HTTP_MALFORMED', 'Connector %s answered %d with a body that is not valid JSON: %s', { family: 'permanent' }),
 
   // paused: rescheduled without spending an attempt
   SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),

@@ -1,0 +1,39 @@
+/**
+ * @module steps/call
+ * Like deliver (same request options, same idempotency key, the body sent under
+ * its content type), but the answer becomes the body for the next steps: JSON
+ * parsed when the answer is JSON, else text, and the message's `content-type`
+ * header changes with it so later steps know the kind.
+ */
+import { z } from 'zod';
+import { bodyOf, compileIdempotencyKey, compileRequest, idempotencyKeyOption, METHODS, readAnswer, requestOptions, sendRequest } from './request.ts';
+import { defineStep } from './step.ts';
+
+export const callOptions = z
+  .strictObject({
+    connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
+    request: requestOptions(METHODS, 'POST').prefault({}).describe('The HTTP request sent to the connector; a GET sends no body.'),
+    idempotencyKey: idempotencyKeyOption,
+  })
+  .describe('Send the body to a connector and continue with its answer as the body (JSON parsed, else text under its content type).');
+
+export const callStep = defineStep({
+  name: 'call',
+  summary: 'Send the message to a connector; its answer becomes the body.',
+  options: callOptions,
+  create(options, deps) {
+    const connector = deps.connector(options.connector);
+    const where = `${deps.flow}[${deps.index}].call`;
+    const request = compileRequest(options.request, where);
+    const key = compileIdempotencyKey(options.idempotencyKey, where);
+
+    return async function call(msg, ctx) {
+      const idempotencyKey = await key(msg);
+      const { method, path, headers } = await request.render(msg);
+      const body = bodyOf(method, msg);
+      const res = await sendRequest(connector, { method, path, headers: { ...body.headers, ...headers }, body: body.body, idempotencyKey }, msg, ctx);
+      const answer = readAnswer(connector.name, res);
+      return { ...msg, body: answer.body, headers: { ...msg.headers, 'content-type': answer.contentType } };
+    };
+  },
+});

@@ -1,0 +1,173 @@
+/**
+ * @module steps/request
+ * What deliver, call and enrich share about a request to a connector: the option
+ * schema of `request` (method, path, headers, query, all templates), rendering it
+ * from a message, sending it, turning an answer that is not a success into the
+ * error that decides the outcome, and reading an answer back into a body.
+ *
+ * Template values in the path are percent-encoded, so a value such as `a/b` or
+ * `x?y` stays one path segment instead of changing the URL.
+ */
+import { z } from 'zod';
+import { errors } from '../core/errors.ts';
+import { compileTemplate, template, type Template } from '../core/expression.ts';
+import { CONTENT_TYPES, mediaKind, wireBody } from '../core/media.ts';
+import type { Json, Message } from '../core/message.ts';
+import type { Connector, OutboundRequest, OutboundResponse } from '../connectors/connector.ts';
+import { errorForResponse, snapshotResponse } from '../connectors/response-error.ts';
+import type { StepContext } from './step.ts';
+
+export const METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] as const;
+export type Method = (typeof METHODS)[number];
+
+/** The `request` options of a step; `defaultMethod` differs: deliver posts, enrich gets. */
+export function requestOptions<const M extends readonly [Method, ...Method[]]>(methods: M, defaultMethod: M[number]) {
+  return z.strictObject({
+    method: z.enum(methods).default(defaultMethod as never).describe('HTTP method.'),
+    path: template
+      .default('')
+      .describe('Appended to the connector base URL; may hold {{ expr }} parts, whose values are percent-encoded.'),
+    headers: z
+      .record(z.string(), template.describe('Header value; may hold {{ expr }} parts.'))
+      .optional()
+      .describe('Extra headers; values may hold {{ expr }} parts.'),
+    query: z
+      .record(z.string(), template.describe('Parameter value; may hold {{ expr }} parts.'))
+      .optional()
+      .describe('Query string parameters, encoded and appended to the path; values may hold {{ expr }} parts.'),
+  });
+}
+
+/** A template for the Idempotency-Key header, shared by deliver and call. */
+export const idempotencyKeyOption = template.optional().describe('Template for the Idempotency-Key header; defaults to the message key.');
+
+export interface RequestOptions {
+  method: Method;
+  path: string;
+  headers?: Record<string, string> | undefined;
+  query?: Record<string, string> | undefined;
+}
+
+/** A request rendered for one message: what the cache key of enrich is made of. */
+export interface RenderedRequest {
+  method: Method;
+  /** With the query string, if any. */
+  path: string;
+  /** Lower-case names; only the configured ones (not content-type or traceparent). */
+  headers: Record<string, string>;
+}
+
+export interface CompiledRequest {
+  /** Renders every template; a template that fails on this message throws JNC_STEP_INVALID. */
+  render(msg: Message): Promise<RenderedRequest>;
+}
+
+/** @param where names the step in errors, e.g. `orders[2].deliver`. */
+export function compileRequest(options: RequestOptions, where: string): CompiledRequest {
+  const path = compilePath(options.path);
+  const headers = Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), compileTemplate(v)] as const);
+  const query = Object.entries(options.query ?? {}).map(([k, v]) => [k, compileTemplate(v)] as const);
+  return {
+    async render(msg) {
+      try {
+        let rendered = await path(msg);
+        if (query.length > 0) {
+          const params = new URLSearchParams();
+          for (const [k, t] of query) params.append(k, await t.render(msg.body, msg));
+          rendered += (rendered.includes('?') ? '&' : '?') + params.toString();
+        }
+        const out: Record<string, string> = {};
+        for (const [k, t] of headers) out[k] = await t.render(msg.body, msg);
+        return { method: options.method, path: rendered, headers: out };
+      } catch (e) {
+        throw errors.STEP_INVALID.create([where, (e as Error).message], { cause: e });
+      }
+    },
+  };
+}
+
+/** Renders the Idempotency-Key: the template's result, or the message's own key. */
+export function compileIdempotencyKey(source: string | undefined, where: string): (msg: Message) => Promise<string> {
+  if (source === undefined) return async (msg) => msg.idempotencyKey;
+  const key = compileTemplate(source);
+  return async (msg) => {
+    let rendered: string;
+    try {
+      rendered = await key.render(msg.body, msg);
+    } catch (e) {
+      throw errors.STEP_INVALID.create([where, (e as Error).message], { cause: e });
+    }
+    // An empty key would make every message look like the same one to the receiver.
+    if (rendered === '') throw errors.STEP_INVALID.create([where, 'the idempotencyKey template rendered an empty string']);
+    return rendered;
+  };
+}
+
+/**
+ * The message's body as the request body, under its content type. A GET carries
+ * none: RFC 9110 gives a body on GET no meaning, and some servers refuse it.
+ */
+export function bodyOf(method: Method, msg: Message): Pick<OutboundRequest, 'body' | 'headers'> {
+  if (method === 'GET') return {};
+  const { contentType, payload } = wireBody(msg);
+  return { body: payload, headers: { 'content-type': contentType } };
+}
+
+/**
+ * Sends the request with the message's trace context. Resolves with a success;
+ * rejects with the error for any other answer, classified by the connector
+ * (JNC_HTTP_RETRYABLE, JNC_HTTP_REJECTED, JNC_AUTH_REFUSED), or with the
+ * connector's own error (timeout, network, shutdown).
+ */
+export async function sendRequest(connector: Connector, req: OutboundRequest, msg: Message, ctx: StepContext): Promise<OutboundResponse> {
+  const headers = { ...req.headers };
+  if (msg.traceparent) headers.traceparent = msg.traceparent;
+  const res = await connector.call({ ...req, headers }, { signal: ctx.signal });
+  const cls = connector.classify(res);
+  if (cls !== 'ok') throw errorForResponse(connector.name, res, cls, ctx.clock.now());
+  return res;
+}
+
+/** An answer read back into a message body, and the content type that says its kind. */
+export interface Answer {
+  body: Json;
+  contentType: string;
+}
+
+/**
+ * JSON when the answer says it is JSON (an empty one is null), else text under
+ * the answer's content type. JSON that does not parse is JNC_HTTP_MALFORMED: the
+ * same answer would come again, so it is not retried.
+ */
+export function readAnswer(connector: string, res: OutboundResponse): Answer {
+  const contentType = res.headers['content-type'];
+  const text = res.body.toString('utf8');
+  const json = mediaKind(contentType) === 'json';
+  // No content type and no body (204): nothing, which is JSON null rather than an empty text.
+  if (text === '' && (json || contentType === undefined)) return { body: null, contentType: CONTENT_TYPES.json };
+  if (!json) return { body: text, contentType: contentType ?? CONTENT_TYPES.text };
+  try {
+    return { body: JSON.parse(text) as Json, contentType: CONTENT_TYPES.json };
+  } catch (e) {
+    throw errors.HTTP_MALFORMED.create([connector, res.status, (e as Error).message], { cause: e, status: res.status, response: snapshotResponse(res) });
+  }
+}
+
+const TEMPLATE_PART = /\{\{(.*?)\}\}/gs;
+
+/** Like a template, but each `{{ expr }}` value is percent-encoded as one path segment. */
+function compilePath(source: string): (msg: Message) => Promise<string> {
+  const parts: (string | Template)[] = [];
+  let last = 0;
+  for (const m of source.matchAll(TEMPLATE_PART)) {
+    if (m.index > last) parts.push(source.slice(last, m.index));
+    parts.push(compileTemplate(m[0]));
+    last = m.index + m[0].length;
+  }
+  if (last < source.length) parts.push(source.slice(last));
+  return async (msg) => {
+    let out = '';
+    for (const p of parts) out += typeof p === 'string' ? p : encodeURIComponent(await p.render(msg.body, msg));
+    return out;
+  };
+}
