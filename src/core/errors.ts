@@ -125,6 +125,9 @@ export const errors = {
   MAP_TYPE: defineError('JNC_MAP_TYPE', 'Step %s: field %s must be %s; %s', { family: 'permanent' }),
   MAP_REQUIRED: defineError('JNC_MAP_REQUIRED', 'Step %s: required field %s is missing (%s yielded nothing)', { family: 'permanent' }),
   HTTP_MALFORMED: defineError('JNC_HTTP_MALFORMED', 'Connector %s answered %d with a body that is not valid JSON: %s', { family: 'permanent' }),
+  CONVERT_XML: defineError('JNC_CONVERT_XML', 'Step %s: the body is not well-formed XML: %s', { family: 'permanent' }),
+  CONVERT_CSV: defineError('JNC_CONVERT_CSV', 'Step %s: the body is not valid CSV: %s', { family: 'permanent' }),
+  CONVERT_SHAPE: defineError('JNC_CONVERT_SHAPE', 'Step %s cannot convert this body from %s to %s: %s', { family: 'permanent' }),
 
   // paused: rescheduled without spending an attempt
   SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),

@@ -5,6 +5,7 @@
 import { batchStep } from './batch.ts';
 import { callStep } from './call.ts';
 import { codeStep } from './code.ts';
+import { convertStep } from './convert/index.ts';
 import { deliverStep } from './deliver.ts';
 import { enrichStep } from './enrich.ts';
 import { filterStep } from './filter.ts';
@@ -25,4 +26,5 @@ export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map<string,
   [respondStep.name, respondStep as StepDefinition],
   [batchStep.name, batchStep as StepDefinition],
   [codeStep.name, codeStep as StepDefinition],
+  [convertStep.name, convertStep as StepDefinition],
 ]);

@@ -1,0 +1,117 @@
+/**
+ * @module steps/convert/xml
+ * XML text ↔ its JSON form, with fast-xml-parser configured once per step.
+ *
+ * The JSON form: an element is a key; its attributes are keys with the attribute
+ * prefix (`@id`), its text is a string, or the text key (`#text`) when it also
+ * has attributes or children; a repeated element is an array. Prefixed names
+ * (`ns:Order`) and `xmlns` attributes are kept as they are written. Text stays a
+ * string unless `numbers` is set, so `007` reads as `"007"`.
+ */
+import { XMLBuilder, XMLParser, XMLValidator, type X2jOptions, type XmlBuilderOptions } from 'fast-xml-parser';
+import { errors } from '../../core/errors.ts';
+import type { Json } from '../../core/message.ts';
+import { describeValue } from './describe.ts';
+import type { ConvertKind, XmlOptions } from './options.ts';
+
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+export interface XmlCodec {
+  /**
+   * Reads an XML document into its JSON form: the root element's content, or
+   * `{ Root: content }` with `unwrapRoot: false` or `keepRoot`.
+   * @param keepRoot keep the root whatever `unwrapRoot` says (paths such as `csv.records` start at it)
+   * @throws JNC_CONVERT_XML with line and column when the text is not well-formed
+   */
+  parse(text: string, keepRoot?: boolean): Json;
+  /**
+   * Writes a JSON value as an XML document: under `root` when set, else the value
+   * must be an object with one key, the root element.
+   * @param from the kind the value was read from, for error messages
+   * @throws JNC_CONVERT_SHAPE when the value has no XML equivalent
+   */
+  build(value: Json, from: ConvertKind): string;
+}
+
+/** @param where the step, for error messages: `flow[index].convert` */
+export function createXmlCodec(options: XmlOptions, where: string): XmlCodec {
+  const parser = new XMLParser(parserOptions(options));
+  const builder = new XMLBuilder(builderOptions(options));
+
+  return {
+    parse(text, keepRoot = false) {
+      // The parser is lenient (an unclosed tag still parses), so the validator decides what is well-formed.
+      const verdict = XMLValidator.validate(text);
+      if (verdict !== true) {
+        const { code, msg, line, col } = verdict.err;
+        const at = col === undefined ? `line ${line}` : `line ${line}, column ${col}`;
+        throw errors.CONVERT_XML.create([where, `${at}: ${msg}`], { details: { line, column: col, code } });
+      }
+      const doc = parser.parse(text) as Record<string, Json>;
+      // The validator accepts several top-level elements; a document has one.
+      const roots = Object.keys(doc);
+      const only = roots.length === 1 ? doc[roots[0]!] : undefined;
+      if (only === undefined || Array.isArray(only)) {
+        const count = only === undefined ? roots.length : only.length;
+        throw errors.CONVERT_XML.create([where, `a document has one root element; this one has ${count} (${roots.join(', ')})`], {
+          details: { code: 'RootCount' },
+        });
+      }
+      return options.unwrapRoot && !keepRoot ? only : doc;
+    },
+
+    build(value, from) {
+      const shapeError = (problem: string) => errors.CONVERT_SHAPE.create([where, from, 'xml', problem]);
+      let doc: Json;
+      if (options.root !== undefined) {
+        doc = { [options.root]: Array.isArray(value) ? { [options.item]: value } : value };
+      } else {
+        const keys = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : undefined;
+        if (keys?.length !== 1 || keys[0]!.startsWith(options.attributePrefix) || keys[0] === options.textKey) {
+          throw shapeError(`without xml.root the body must be an object with one key, the root element; it is ${describeValue(value)}`);
+        }
+        if (Array.isArray((value as Record<string, Json>)[keys[0]!])) {
+          throw shapeError(`the root key ${keys[0]} holds an array, which would make several root elements; set xml.root`);
+        }
+        doc = value;
+      }
+      const xml = builder.build(doc);
+      // The builder writes any key as a tag name; checking its output catches keys
+      // such as "first name" or "0" before a receiver sees broken XML.
+      const verdict = XMLValidator.validate(xml);
+      if (verdict !== true) throw shapeError(`the XML it makes is not well-formed (${verdict.err.msg}); are all keys valid XML names?`);
+      return options.declaration ? XML_DECLARATION + xml : xml;
+    },
+  };
+}
+
+function parserOptions(o: XmlOptions): X2jOptions {
+  const arrays = new Set(o.arrays);
+  // Only numbers are asked for: returning null tells the parser to leave true/false as text.
+  const keepBooleans = (_name: string, value: unknown): unknown => (value === 'true' || value === 'false' ? null : value);
+  return {
+    ignoreAttributes: false,
+    attributeNamePrefix: o.attributePrefix,
+    textNodeName: o.textKey,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    parseTagValue: o.numbers,
+    parseAttributeValue: o.numbers,
+    // Numbers only when their text survives the trip back: no 007, hex or exponents.
+    numberParseOptions: { leadingZeros: false, hex: false, eNotation: false },
+    ...(o.numbers ? { tagValueProcessor: keepBooleans, attributeValueProcessor: keepBooleans } : {}),
+    ...(arrays.size > 0 ? { isArray: (_name, jPath, _leaf, isAttribute) => !isAttribute && arrays.has(jPath as string) } : {}),
+  };
+}
+
+function builderOptions(o: XmlOptions): XmlBuilderOptions {
+  return {
+    ignoreAttributes: false,
+    attributeNamePrefix: o.attributePrefix,
+    textNodeName: o.textKey,
+    format: o.pretty,
+    indentBy: '  ',
+    // An empty string stays <a></a>; null becomes <a/> (both read back as "").
+    suppressEmptyNode: false,
+  };
+}
