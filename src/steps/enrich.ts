@@ -53,6 +53,8 @@ export const enrichStep = defineStep({
       if (unfit) throw errors.STEP_INVALID.create([where, unfit]);
       const req = await request.render(msg);
       const sent = bodyOf(req.method, msg);
+      // With the cache, concurrent messages share the first one's call (its trace
+      // context and abort signal; every message of a worker shares that signal).
       const fetch = async (): Promise<Json> => {
         const res = await sendRequest(connector, { method: req.method, path: req.path, headers: { ...sent.headers, ...req.headers }, body: sent.body }, msg, ctx);
         return readAnswer(connector.name, res).body;
