@@ -10,9 +10,9 @@
  */
 import type { Connector, RetryPolicy } from '../connectors/connector.ts';
 import type { FlowConfig } from '../config/schema.ts';
-import { errors, type JunctionError } from '../core/errors.ts';
+import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
 import { configError, type LoadedConfig } from '../config/load.ts';
-import type { ConfigIssue, KeyPath } from '../config/issue.ts';
+import { formatPath, type ConfigIssue, type KeyPath } from '../config/issue.ts';
 import type { Message, NewMessage } from '../core/message.ts';
 import { builtinSteps } from '../steps/builtin.ts';
 import { BATCH_JOINED, BATCH_LEAD, DROP, type Step, type StepContext, type StepResult } from '../steps/step.ts';
@@ -90,9 +90,9 @@ export async function compileFlows(loaded: LoadedConfig, connectors: ReadonlyMap
     try {
       flows.set(name, await compileFlow(name, flow, { connectors, baseDir: loaded.baseDir }));
     } catch (e) {
-      const d = (e as JunctionError).details as { keyPath?: KeyPath; reason?: string } | undefined;
-      if (!d?.keyPath) throw e;
-      issues.push(loaded.issueAt(d.keyPath, d.reason ?? (e as Error).message));
+      const failures = (e as JunctionError).details?.failures as { keyPath: KeyPath; reason: string; code?: string }[] | undefined;
+      if (!failures) throw e;
+      for (const f of failures) issues.push(loaded.issueAt(f.keyPath, f.code ? `${f.code}: ${f.reason}` : f.reason));
     }
   }
   if (issues.length > 0) throw configError(loaded.file, issues);
@@ -101,14 +101,13 @@ export async function compileFlows(loaded: LoadedConfig, connectors: ReadonlyMap
 
 export async function compileFlow(name: string, config: FlowConfig, deps: FlowDeps): Promise<CompiledFlow> {
   const steps: CompiledStep[] = [];
+  const failures: { keyPath: KeyPath; reason: string; code: string | undefined }[] = [];
   for (const [index, s] of config.steps.entries()) {
-    const where = `flows.${name}.steps[${index}].${s.type}`;
     const def = builtinSteps.get(s.type);
-    if (!def) throw errors.CONFIG_INVALID.create([`${where}: unknown step type`]);
     let used: Connector | undefined;
-    let run: Step;
     try {
-      run = await def.create(s.options, {
+      if (!def) throw new Error(`unknown step type ${s.type}`);
+      const run = await def.create(s.options, {
         flow: name,
         index,
         baseDir: deps.baseDir,
@@ -119,13 +118,16 @@ export async function compileFlow(name: string, config: FlowConfig, deps: FlowDe
           return c;
         },
       });
+      steps.push({ name: `${s.type}#${index}`, run, retry: used?.retry ?? config.retry, atIngress: def.atIngress?.(s.options) ?? false });
     } catch (e) {
-      throw errors.CONFIG_INVALID.create([`${where}: ${(e as Error).message}`], {
-        cause: e,
-        details: { keyPath: ['flows', name, 'steps', index, s.type], reason: (e as Error).message },
-      });
+      // Keep going: every step that cannot start is reported in one run.
+      const code = isJunctionError(e) ? e.code : undefined;
+      failures.push({ keyPath: ['flows', name, 'steps', index, s.type], reason: (e as Error).message, code });
     }
-    steps.push({ name: `${s.type}#${index}`, run, retry: used?.retry ?? config.retry, atIngress: def.atIngress?.(s.options) ?? false });
+  }
+  if (failures.length > 0) {
+    const summary = failures.map((f) => `${formatPath(f.keyPath)}: ${f.reason}`).join('; ');
+    throw errors.CONFIG_INVALID.create([summary], { details: { failures } });
   }
   const ingress = steps.filter((s) => s.atIngress);
 

@@ -156,7 +156,8 @@ export class Worker {
         }
       } catch (e) {
         if (e instanceof StepFailure) {
-          error = e.error;
+          // A foreign error names the step it came from.
+          error = coerceError(e.error, errors.STEP_FAILED, [`${msg.flow}.${e.step}`]);
           retry = e.retry;
         } else error = e;
       }

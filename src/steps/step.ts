@@ -12,7 +12,8 @@ import type { Message } from '../core/message.ts';
 import type { Connector } from '../connectors/connector.ts';
 import type { Logger } from '../observability/logger.ts';
 
-export const DROP: unique symbol = Symbol('junction.drop');
+// Symbol.for: a user module that loads its own copy of the package must still drop.
+export const DROP: unique symbol = Symbol.for('junction.drop');
 
 /** The synchronous answer a `respond` step gives the HTTP caller. */
 export interface StepResponse {

@@ -38,6 +38,28 @@ describe('junction check', () => {
     assert.doesNotMatch(r.stderr, /tok-123456/);
   });
 
+  it('reports every step that cannot start, each at its line, with its code', async (t) => {
+    const file = join(tempDir(t), 'junction.yaml');
+    writeFileSync(
+      file,
+      `connectors:
+  crm: { type: rest, baseUrl: "http://127.0.0.1:4010" }
+flows:
+  orders:
+    trigger: { http: { path: /hooks/orders } }
+    steps:
+      - validate: { schema: ./schemas/missing.json }
+      - code: ./steps/missing.ts
+      - deliver: { connector: crm }
+`,
+    );
+    const r = await junction(['check', '-c', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /2 mistakes/);
+    assert.match(r.stderr, /junction\.yaml:7:\d+ flows\.orders\.steps\[0\]\.validate: .*missing\.json/);
+    assert.match(r.stderr, /junction\.yaml:8:\d+ flows\.orders\.steps\[1\]\.code: JNC_CODE_NOT_FOUND: /);
+  });
+
   it('exits 1 naming the file when it does not exist', async () => {
     const r = await junction(['check', '-c', '/nonexistent/junction.yaml']);
     assert.equal(r.code, 1);

@@ -83,7 +83,7 @@ flows:
     steps:
       - code: ./steps/missing.ts
 `),
-      junctionError('JNC_CONFIG_INVALID', /flows\.leads\.steps\[0\]\.code: Code module \.\/steps\/missing\.ts not found/),
+      junctionError('JNC_CONFIG_INVALID', /flows\.leads\.steps\[0\]\.code: JNC_CODE_NOT_FOUND: Code module \.\/steps\/missing\.ts not found/),
     );
   });
 });
