@@ -40,7 +40,7 @@ export const convertStep = defineStep({
     const contentType = CONTENT_TYPES[to];
     const shapeError = (from: string, problem: string) => errors.CONVERT_SHAPE.create([where, from, to, problem]);
 
-    /** The body as the JSON value that `to: json` gives. */
+    /** The body as a JSON value: rows under csv.records, an XML document without its root only when going to JSON. */
     function read(body: Json, from: ConvertKind): Json {
       if (from === 'json') return body;
       if (typeof body !== 'string') throw shapeError(from, `the body is ${describeValue(body)}, not ${from.toUpperCase()} text`);
