@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { expression } from '../core/expression.ts';
 import { MEDIA_KINDS } from '../core/media.ts';
 import { recordsOptions } from '../triggers/records.ts';
+import { inboundAuthOptions } from '../auth/inbound/registry.ts';
 import { connectorOptions, retryOptions } from '../connectors/options.ts';
 import { builtinSteps } from '../steps/builtin.ts';
 import { secret } from './secret-field.ts';
@@ -61,6 +62,7 @@ export const httpTriggerOptions = z
       .default(['json'])
       .describe('Body kinds accepted: json (application/json, +json), xml (application/xml, text/xml, +xml), csv (text/csv), text (text/plain). Non-JSON bodies are kept as text.'),
     records: recordsOptions.optional(),
+    auth: inboundAuthOptions.optional(),
   })
   .describe('Accept messages over HTTP: 202 with the message id once it is durable.');
 

@@ -100,6 +100,7 @@ export const errors = {
   METHOD_NOT_ALLOWED: defineError('JNC_METHOD_NOT_ALLOWED', 'Method %s is not allowed on %s; use %s', { family: 'input', status: 405 }),
   INPUT_INVALID: defineError('JNC_INPUT_INVALID', 'Request is invalid: %s', { family: 'input', status: 400 }),
   AUTH_DENIED: defineError('JNC_AUTH_DENIED', 'Not authorised: %s', { family: 'input', status: 401 }),
+  AUTH_FORBIDDEN: defineError('JNC_AUTH_FORBIDDEN', 'Forbidden: %s', { family: 'input', status: 403 }),
   UNAVAILABLE: defineError('JNC_UNAVAILABLE', 'Service is not accepting messages: %s', { family: 'input', status: 503 }),
   RESPOND_TIMEOUT: defineError('JNC_RESPOND_TIMEOUT', 'The flow did not answer within %dms; the message is stored and still being processed', { family: 'input', status: 504 }),
   FLOW_FAILED: defineError('JNC_FLOW_FAILED', 'The flow failed before it could answer: %s', { family: 'input', status: 502 }),

@@ -14,6 +14,7 @@ import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/open.ts';
 import type { Claimed, Store } from '../store/store.ts';
 import { createHttpTrigger, type IngressCheck } from '../triggers/http.ts';
+import { createInboundAuth } from '../auth/inbound/registry.ts';
 import type { Ingest } from '../triggers/trigger.ts';
 import { compileFlows, type CompiledFlow } from './flow.ts';
 import { ResponseHub } from './responses.ts';
@@ -90,8 +91,15 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     store,
     ingest,
     responses,
-    triggers: [...flows.values()].map((flow) =>
-      createHttpTrigger(flow.name, flow.config.trigger.http, { check: ingressCheck(flow, clock, logger), respondTimeoutMs: flow.respondTimeoutMs }),
+    triggers: await Promise.all(
+      [...flows.values()].map(async (flow) => {
+        const { http } = flow.config.trigger;
+        return createHttpTrigger(flow.name, http, {
+          check: ingressCheck(flow, clock, logger),
+          respondTimeoutMs: flow.respondTimeoutMs,
+          authenticate: http.auth ? await createInboundAuth(http.auth, { clock, logger }) : undefined,
+        });
+      }),
     ),
     maxBodyBytes: config.server.maxBodyBytes,
     accepting: () => accepting,

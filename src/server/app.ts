@@ -15,6 +15,13 @@ import { registerHealthRoutes } from './plugins/health.ts';
 import { registerTriggerRoutes } from './plugins/triggers.ts';
 import { problemFor, sendProblem } from './problem.ts';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body's bytes as received (absent for streamed uploads). */
+    rawBody?: Buffer;
+  }
+}
+
 export interface AppOptions {
   logger: Logger;
   clock: Clock;
@@ -44,15 +51,20 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
 
   // Fastify's own JSON parser says only "not valid JSON"; callers deserve the position.
+  // Both keep the exact bytes on the request: a webhook signature is over those, not over a re-serialisation.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, text, done) => {
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (req, raw, done) => {
+    req.rawBody = raw as Buffer;
     try {
-      done(null, JSON.parse(text as string));
+      done(null, JSON.parse(req.rawBody.toString('utf8')));
     } catch (e) {
       done(errors.INPUT_MALFORMED.create([(e as Error).message]), undefined);
     }
   });
-  app.addContentTypeParser(TEXT_TYPES, { parseAs: 'string' }, (_req, text, done) => done(null, text));
+  app.addContentTypeParser(TEXT_TYPES, { parseAs: 'buffer' }, (req, raw, done) => {
+    req.rawBody = raw as Buffer;
+    done(null, req.rawBody.toString('utf8'));
+  });
 
   app.setErrorHandler((err, req, reply) => {
     const problem = problemFor(err, {

@@ -12,6 +12,7 @@ import type { Json, NewMessage } from '../core/message.ts';
 import type { Readable } from 'node:stream';
 import { ingestRecords, type RecordsResult } from './records.ts';
 import type { Ingest } from './trigger.ts';
+import { ANONYMOUS, type Authenticator, type Caller, type InboundRequest } from '../auth/inbound/inbound.ts';
 
 /** Credentials and hop-by-hop headers are not kept with the message (nor in dead letters). */
 const DROPPED_HEADERS = new Set([
@@ -40,48 +41,61 @@ export type IngressCheck = (msg: NewMessage) => Promise<void>;
 export interface HttpTrigger {
   readonly flow: string;
   readonly config: HttpTriggerConfig;
+  /**
+   * Names the caller, or throws 401/403 (and later, 429). Called before the
+   * request becomes a message; a trigger without `auth` admits anyone.
+   */
+  admit(req: InboundRequest): Promise<Caller>;
   /** Set when the flow answers synchronously (respond step): how long to wait. */
   readonly respondTimeoutMs: number | undefined;
   /**
    * Throws an input error (4xx) when the request cannot become a message: an
    * unusable key, or a body the flow's ingress steps refuse (422).
    */
-  toMessage(req: HttpRequestLike, now: number): Promise<NewMessage>;
+  toMessage(req: HttpRequestLike, caller: Caller, now: number): Promise<NewMessage>;
   /** For a trigger with `records`: streams the upload into one message per record. */
-  ingestRecords(req: { headers: IncomingHttpHeaders; url: string; body: Readable }, now: number, ingest: Ingest): Promise<RecordsResult>;
+  ingestRecords(req: { headers: IncomingHttpHeaders; url: string; body: Readable }, caller: Caller, now: number, ingest: Ingest): Promise<RecordsResult>;
 }
 
-export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts: { check?: IngressCheck | undefined; respondTimeoutMs?: number | undefined } = {}): HttpTrigger {
-  const { check } = opts;
+export interface HttpTriggerOptions {
+  check?: IngressCheck | undefined;
+  respondTimeoutMs?: number | undefined;
+  authenticate?: Authenticator | undefined;
+}
+
+export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts: HttpTriggerOptions = {}): HttpTrigger {
+  const { check, authenticate } = opts;
   const keyExpr: Expression | undefined = config.idempotencyKey === undefined ? undefined : compileExpression(config.idempotencyKey);
 
   return {
     flow,
     config,
     respondTimeoutMs: opts.respondTimeoutMs,
-    ingestRecords(req, now, ingest) {
+    admit: (req) => (authenticate ? authenticate(req) : Promise.resolve(ANONYMOUS)),
+    ingestRecords(req, caller, now, ingest) {
       if (!config.records) throw errors.INTERNAL.create([`flow ${flow} does not take records`]);
       const headers = keptHeaders(req.headers);
       return ingestRecords({
         source: req.body,
         options: config.records,
-        base: { flow, headers, meta: { receivedAt: new Date(now).toISOString(), path: req.url }, traceparent: headers.traceparent },
+        base: { flow, headers, meta: metaFor(req.url, caller, now), traceparent: headers.traceparent },
         uploadKey: headers['idempotency-key'],
         keyExpression: keyExpr,
         ingest,
         check: check && ((msg) => check(msg).catch(refusal)),
       });
     },
-    async toMessage(req, now) {
+    async toMessage(req, caller, now) {
       const headers = keptHeaders(req.headers);
       const body = req.body as Json;
-      const dedupeKey = keyExpr ? await keyFromExpression(keyExpr, body, headers) : headers['idempotency-key'];
+      // A signed webhook id is the sender's own idempotency key: a replay of it is accepted once.
+      const dedupeKey = keyExpr ? await keyFromExpression(keyExpr, body, headers) : (headers['idempotency-key'] ?? caller.messageId);
       if (dedupeKey !== undefined) checkKey(dedupeKey);
       const msg: NewMessage = {
         flow,
         body,
         headers,
-        meta: { receivedAt: new Date(now).toISOString(), path: req.url },
+        meta: metaFor(req.url, caller, now),
         dedupeKey,
         traceparent: headers.traceparent,
       };
@@ -89,6 +103,10 @@ export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts:
       return msg;
     },
   };
+}
+
+function metaFor(url: string, caller: Caller, now: number): Record<string, Json> {
+  return { receivedAt: new Date(now).toISOString(), path: url, consumer: caller.consumer, auth: caller.via };
 }
 
 /** What an ingress step threw, as the caller's refusal: its own status, else 422. */

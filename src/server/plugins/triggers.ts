@@ -4,7 +4,8 @@
  * committed; a dedupe key seen before answers with the first message's id.
  */
 import type { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { InboundRequest } from '../../auth/inbound/inbound.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errors } from '../../core/errors.ts';
 import { CONTENT_TYPES, mediaKind } from '../../core/media.ts';
@@ -44,7 +45,8 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
         if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
         const kind = mediaKind(req.headers['content-type']);
         if (kind === undefined || !accept.includes(kind)) return sendProblem(reply, unsupportedType(req.headers['content-type'], accepts));
-        const msg = await trigger.toMessage(req, opts.clock.now());
+        const caller = await trigger.admit(inbound(req));
+        const msg = await trigger.toMessage(req, caller, opts.clock.now());
         const [result] = await opts.ingest([msg]);
         if (!result) throw errors.INTERNAL.create(['the store returned no result']);
         if (result.duplicate) reply.header('idempotent-replayed', 'true');
@@ -69,6 +71,10 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
     });
     registerOtherMethods(app, path, method);
   }
+}
+
+function inbound(req: FastifyRequest): InboundRequest {
+  return { method: req.method, url: req.url, headers: req.headers, rawBody: req.rawBody, ip: req.ip };
 }
 
 function registerOtherMethods(app: FastifyInstance, path: string, method: string): void {
@@ -97,7 +103,8 @@ function registerRecordsRoute(app: FastifyInstance, trigger: HttpTrigger, opts: 
       config: { accepts: ['text/csv'] },
       async handler(req, reply) {
         if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
-        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body as Readable }, opts.clock.now(), opts.ingest);
+        const caller = await trigger.admit(inbound(req));
+        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body as Readable }, caller, opts.clock.now(), opts.ingest);
         return reply.code(202).send({ count: result.count, created: result.created, duplicates: result.count - result.created });
       },
     });

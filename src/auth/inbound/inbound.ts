@@ -1,0 +1,51 @@
+/**
+ * @module auth/inbound/inbound
+ * Who may send messages to a trigger. An authenticator looks at a request (its
+ * headers, and its raw bytes for signatures) and names the caller, or refuses:
+ * 401 (JNC_AUTH_DENIED) when the credentials are missing or wrong, 403
+ * (JNC_AUTH_FORBIDDEN) when they are right but not allowed here. A refusal says
+ * what was wrong and never what the secret is.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { z } from 'zod';
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../observability/logger.ts';
+
+export interface InboundRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** The body exactly as received, for signatures; undefined for a streamed body. */
+  rawBody: Buffer | undefined;
+  ip: string;
+}
+
+export interface Caller {
+  /** Names the caller in logs, metrics and rate limits: a key's name, a JWT subject, a signing scheme. */
+  consumer: string;
+  /** Which authenticator admitted it: `apiKeys`, `jwt`, `signature`, or `none`. */
+  via: string;
+  /** A message id the sender signed (webhook-id), to accept a replay once. */
+  messageId?: string;
+}
+
+export const ANONYMOUS: Caller = { consumer: 'anonymous', via: 'none' };
+
+export type Authenticator = (req: InboundRequest) => Promise<Caller>;
+
+export interface AuthenticatorDeps {
+  clock: Clock;
+  logger: Logger;
+}
+
+/** One kind of inbound credential: its key under `http.auth`, its options schema and its factory. */
+export interface AuthenticatorDefinition<O extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly summary: string;
+  readonly options: O;
+  create(options: z.output<O>, deps: AuthenticatorDeps): Authenticator | Promise<Authenticator>;
+}
+
+export function defineAuthenticator<O extends z.ZodType>(def: AuthenticatorDefinition<O>): AuthenticatorDefinition<O> {
+  return def;
+}

@@ -1,0 +1,42 @@
+/**
+ * @module auth/inbound/registry
+ * The kinds of inbound credential a trigger can require, and the composite that
+ * admits a request when any one configured kind accepts it (so a trigger can move
+ * from API keys to JWT with both accepted for a while).
+ */
+import { z } from 'zod';
+import { errors, isJunctionError, type JunctionError } from '../../core/errors.ts';
+import type { Authenticator, AuthenticatorDefinition, AuthenticatorDeps } from './inbound.ts';
+
+export const inboundAuthenticators: ReadonlyMap<string, AuthenticatorDefinition> = new Map<string, AuthenticatorDefinition>([]);
+
+export const inboundAuthOptions = z
+  .strictObject(Object.fromEntries([...inboundAuthenticators].map(([name, def]) => [name, def.options.optional()])))
+  .refine((o) => Object.values(o).some((v) => v !== undefined), 'name at least one kind of credential')
+  .describe('Who may send: any one of the kinds configured here admits a request; none configured means anyone.');
+
+export type InboundAuthConfig = Record<string, unknown>;
+
+export async function createInboundAuth(config: InboundAuthConfig, deps: AuthenticatorDeps): Promise<Authenticator> {
+  const chain: Authenticator[] = [];
+  for (const [name, options] of Object.entries(config)) {
+    if (options === undefined) continue;
+    const def = inboundAuthenticators.get(name);
+    if (!def) throw errors.CONFIG_INVALID.create([`unknown kind of credential ${name}`]);
+    chain.push(await def.create(options, deps));
+  }
+  if (chain.length === 1) return chain[0]!;
+  return async (req) => {
+    const refusals: JunctionError[] = [];
+    for (const authenticate of chain) {
+      try {
+        return await authenticate(req);
+      } catch (e) {
+        if (!isJunctionError(e) || (e.status !== 401 && e.status !== 403)) throw e;
+        refusals.push(e);
+      }
+    }
+    // Right credentials that are not allowed here say more than missing ones.
+    throw refusals.find((e) => e.status === 403) ?? errors.AUTH_DENIED.create([refusals.map((e) => e.message).join('; ')]);
+  };
+}
