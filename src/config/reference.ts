@@ -43,6 +43,14 @@ export function configReferenceRows(): ReferenceRow[] {
       visit(entries, `${path}.<${ENTRY_NAMES[last] ?? 'name'}>`, false, false);
     }
     if (isSchema(s.items)) visit(s.items, `${path}[]`, false, false);
+    // A shorthand or a long form (`filter: "expr"` or `filter: { expr }`): the long form's keys, under the same path.
+    for (const option of (s.anyOf as JsonSchema[] | undefined) ?? []) {
+      const o = single(option);
+      const optionRequired = new Set((o.required as string[] | undefined) ?? []);
+      for (const [key, child] of Object.entries((o.properties as Record<string, JsonSchema> | undefined) ?? {})) {
+        visit(child, `${path}.${key}`, optionRequired.has(key), true);
+      }
+    }
     // A list item that is one of several single-key objects: a step, named by its key.
     for (const option of (s.oneOf as JsonSchema[] | undefined) ?? []) {
       for (const [key, child] of Object.entries((option.properties as Record<string, JsonSchema> | undefined) ?? {})) {
@@ -99,6 +107,7 @@ function typeOf(s: JsonSchema): string {
   if (s.const !== undefined) return JSON.stringify(s.const);
   if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
   if (Array.isArray(s.oneOf)) return 'one of the steps below';
+  if (Array.isArray(s.anyOf)) return [...new Set(s.anyOf.filter(isSchema).map((m) => typeOf(single(m))))].join(' or ');
   switch (s.type) {
     case 'integer':
     case 'number':
