@@ -4,40 +4,19 @@
  * an email is marked permanent by that code, so it is a dead letter at once.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { junction } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/engine.ts';
+import { startExample, until } from '../helpers/example.ts';
 
-const START = fileURLToPath(new URL('../../examples/custom-step/start.ts', import.meta.url));
 const CONFIG = fileURLToPath(new URL('../../examples/custom-step/junction.yaml', import.meta.url));
-
-async function until<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 it('scores a lead on the way, and dead-letters one the code marks permanent', { timeout: 60_000 }, async (t) => {
   const env = { PORT: '0', SALES_PORT: '0', CUSTOM_STEP_DB: join(tempDir(t), 'junction.db') };
-  const child = spawn(process.execPath, [START], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  t.after(() => child.kill('SIGKILL'));
-
-  const [junctionUrl, salesUrl] = await until(async () => {
-    const j = /Junction: (http:\/\/\S+)/.exec(out)?.[1];
-    const s = /Sales: +(http:\/\/\S+)/.exec(out)?.[1];
-    return j && s ? [j, s] : undefined;
-  }, 'the example to start');
+  const example = await startExample(t, 'examples/custom-step/start.ts', env, ['Junction', 'Sales']);
+  const [junctionUrl, salesUrl] = example.urls;
 
   const post = async (lead: unknown) => {
     const res = await fetch(`${junctionUrl}/hooks/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(lead) });
@@ -64,6 +43,6 @@ it('scores a lead on the way, and dead-letters one the code marks permanent', { 
   assert.equal(row.attempts, 1);
   assert.equal((await leads())[bad], undefined);
 
-  child.kill('SIGINT');
-  assert.equal(await exited, 0, out);
+  example.child.kill('SIGINT');
+  assert.equal(await example.exited, 0, example.output());
 });

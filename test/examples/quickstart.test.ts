@@ -3,40 +3,19 @@
  * arrive at the demo CRM, make the CRM fail, inspect and replay the dead letter.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { junction } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/engine.ts';
+import { startExample, until } from '../helpers/example.ts';
 
-const START = fileURLToPath(new URL('../../examples/quickstart/start.ts', import.meta.url));
 const CONFIG = fileURLToPath(new URL('../../examples/quickstart/junction.yaml', import.meta.url));
-
-async function until<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 it('runs the README tour: deliver, fail, dead letter, replay', { timeout: 60_000 }, async (t) => {
   const env = { PORT: '0', CRM_PORT: '0', QUICKSTART_DB: join(tempDir(t), 'junction.db') };
-  const child = spawn(process.execPath, [START], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  t.after(() => child.kill('SIGKILL'));
-
-  const [junctionUrl, crmUrl] = await until(async () => {
-    const j = /Junction: (http:\/\/\S+)/.exec(out)?.[1];
-    const c = /Demo CRM: (http:\/\/\S+)/.exec(out)?.[1];
-    return j && c ? [j, c] : undefined;
-  }, 'the quickstart to start');
+  const example = await startExample(t, 'examples/quickstart/start.ts', env, ['Junction', 'Demo CRM']);
+  const [junctionUrl, crmUrl] = example.urls;
 
   const post = (order: unknown) =>
     fetch(`${junctionUrl}/hooks/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(order) });
@@ -73,6 +52,6 @@ it('runs the README tour: deliver, fail, dead letter, replay', { timeout: 60_000
   await until(async () => (await crmOrders())['order-A-1002'], 'the replayed order at the CRM');
   assert.match((await junction(['dlq', 'list', '-c', CONFIG], env)).stdout, /no dead letters/);
 
-  child.kill('SIGINT');
-  assert.equal(await exited, 0, out);
+  example.child.kill('SIGINT');
+  assert.equal(await example.exited, 0, example.output());
 });
