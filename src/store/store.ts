@@ -100,6 +100,37 @@ export interface DeadLetterStore {
 
 export type QueueStats = Record<MessageState, number>;
 
+/**
+ * Values by key, shared by every process on the store. Each call is its own
+ * transaction; nothing here is ordered with the queue's writes.
+ */
+export interface KeyValue<T> {
+  /** The value stored under `key`, or undefined. */
+  get(key: string): Promise<T | undefined>;
+  /**
+   * Creates or replaces the value; resolves after commit. Two processes setting
+   * one key at once: the last commit wins, whole (never a mix of both values).
+   */
+  set(key: string, value: T): Promise<void>;
+  /** Removes the value; resolves true when there was one, after commit. */
+  delete(key: string): Promise<boolean>;
+}
+
+/**
+ * An OAuth 2.0 token set of one connector's credentials (auth/outbound/oauth2),
+ * kept in the store so that every worker and every process uses one token.
+ * Secrets: never log a record or put one in an error.
+ */
+export interface TokenRecord {
+  accessToken: string;
+  /** Milliseconds since the epoch; null when the server gave no lifetime. */
+  expiresAt: number | null;
+  /** The refresh token to use next (the newest, when the server rotates them), or null. */
+  refreshToken: string | null;
+  /** When the token endpoint issued this access token, in ms since the epoch. */
+  obtainedAt: number;
+}
+
 export interface Store {
   /** Creates or upgrades the schema. Called once before any other member. */
   migrate(): Promise<void>;
@@ -144,4 +175,11 @@ export interface Store {
   nextRunAt(): Promise<number | undefined>;
 
   readonly deadLetters: DeadLetterStore;
+
+  /**
+   * OAuth 2.0 tokens by key (connector name and a hash of what identifies its
+   * credentials). Values are stored as given, tokens in clear: encrypting them at
+   * rest is future work, so protect the store as you would the config's secrets.
+   */
+  readonly tokens: KeyValue<TokenRecord>;
 }

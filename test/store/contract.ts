@@ -14,6 +14,7 @@ import type { ContractTest, Fixture } from './contract/fixture.ts';
 import { leaseAndReadTests } from './contract/leases-and-reads.ts';
 import { lifecycleTests } from './contract/lifecycle.ts';
 import { settleTests } from './contract/settle.ts';
+import { tokenTests } from './contract/tokens.ts';
 
 /**
  * Opens a store on this test's storage, not yet migrated. Every call within one
@@ -61,5 +62,6 @@ export function storeContract(name: string, makeStore: MakeStore, opts: Contract
     describe('settle', () => settleTests(test));
     describe('extendLease, getMessage, stats, nextRunAt', () => leaseAndReadTests(test));
     describe('dead letters', () => deadLetterTests(test));
+    describe('tokens', () => tokenTests(test));
   });
 }

@@ -147,6 +147,7 @@ describe('SQLite store', () => {
         [
           [1, 'init'],
           [2, 'start_step'],
+          [3, 'tokens'],
         ],
       );
     } finally {

@@ -127,6 +127,17 @@ export const sql = {
   purgeDeadById: "DELETE FROM messages WHERE id = :id AND state = 'dead'",
 
   purgeDead: "DELETE FROM messages WHERE state = 'dead' AND (:flow IS NULL OR flow = :flow)",
+
+  selectToken: 'SELECT access_token, expires_at, refresh_token, obtained_at FROM tokens WHERE key = :key',
+
+  upsertToken: `
+    INSERT INTO tokens (key, access_token, expires_at, refresh_token, obtained_at, updated_at)
+    VALUES (:key, :accessToken, :expiresAt, :refreshToken, :obtainedAt, :now)
+    ON CONFLICT (key) DO UPDATE SET
+      access_token = excluded.access_token, expires_at = excluded.expires_at,
+      refresh_token = excluded.refresh_token, obtained_at = excluded.obtained_at, updated_at = excluded.updated_at`,
+
+  deleteToken: 'DELETE FROM tokens WHERE key = :key',
 } as const;
 
 export type StatementName = keyof typeof sql;

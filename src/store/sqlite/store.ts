@@ -19,6 +19,7 @@ import { claimMessages, enqueueMessages, extendLeases, settleMessage } from './q
 import { intOrNull, toAttemptRecord, toMessageRecord } from './rows.ts';
 import { prepareStatements } from './sql.ts';
 import type { Statements } from './sql.ts';
+import { createTokens } from './tokens.ts';
 
 export interface SqliteStoreOptions {
   /** Database file, created with its directory when missing; `:memory:` for a throwaway store. */
@@ -150,6 +151,8 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     },
 
     deadLetters: createDeadLetters({ read: direct, write: grouped }),
+
+    tokens: createTokens({ read: direct, write: grouped }),
   };
 }
 
