@@ -6,9 +6,9 @@
  * then left as written so that the shape check does not report it a second time.
  * No message ever holds a resolved value.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { KeyPath, PathIssue } from './issue.ts';
+import { readSecretFile, type FileValue } from './secret-file.ts';
 
 export interface InterpolateOptions {
   env: NodeJS.ProcessEnv;
@@ -21,6 +21,8 @@ export interface Interpolated {
   issues: PathIssue[];
   /** Every value substituted in, and where, so that a caller can scrub them from any text it prints. */
   resolved: { path: KeyPath; value: string }[];
+  /** Strings that were one whole `${file:…}` reference: a secret field holding one follows its file. */
+  files: FileValue[];
 }
 
 // `$${` first, so that an escaped reference is never resolved; the bare `${` catches an unclosed one.
@@ -31,10 +33,12 @@ const HINT = 'use ${env:NAME} or ${file:path}, or write $${ for a literal ${';
 export function interpolate(value: unknown, opts: InterpolateOptions): Interpolated {
   const issues: PathIssue[] = [];
   const resolved: Interpolated['resolved'] = [];
+  const files: FileValue[] = [];
 
   const resolveString = (s: string, path: KeyPath): string => {
     if (!s.includes('${')) return s;
     let failed = false;
+    let file: string | undefined;
     const out = s.replace(REFERENCE, (match, body: string | undefined) => {
       if (match === '$${') return '${';
       const result = body === undefined ? { error: `unclosed "\${"; ${HINT}` } : reference(body, opts);
@@ -44,9 +48,12 @@ export function interpolate(value: unknown, opts: InterpolateOptions): Interpola
         return match;
       }
       resolved.push({ path, value: result.value });
+      if (match === s) file = result.file;
       return result.value;
     });
-    return failed ? s : out;
+    if (failed) return s;
+    if (file !== undefined) files.push({ value: out, file });
+    return out;
   };
 
   const walk = (v: unknown, path: KeyPath): unknown => {
@@ -56,10 +63,10 @@ export function interpolate(value: unknown, opts: InterpolateOptions): Interpola
     return v;
   };
 
-  return { value: walk(value, []), issues, resolved };
+  return { value: walk(value, []), issues, resolved, files };
 }
 
-function reference(body: string, opts: InterpolateOptions): { value: string } | { error: string } {
+function reference(body: string, opts: InterpolateOptions): { value: string; file?: string } | { error: string } {
   const colon = body.indexOf(':');
   const kind = colon < 0 ? '' : body.slice(0, colon);
   const arg = body.slice(colon + 1).trim();
@@ -73,9 +80,9 @@ function reference(body: string, opts: InterpolateOptions): { value: string } | 
   }
   if (kind === 'file') {
     if (arg === '') return { error: `"\${file:}" needs a path, relative to the config file` };
+    const file = resolve(opts.baseDir, arg);
     try {
-      // One trailing newline is what editors and `echo` add; it is never part of the secret.
-      return { value: readFileSync(resolve(opts.baseDir, arg), 'utf8').replace(/\r?\n$/, '') };
+      return { value: readSecretFile(file), file };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'unreadable');

@@ -19,6 +19,7 @@ import type { ConfigIssue, KeyPath, PathIssue } from './issue.ts';
 import { configSchema } from './schema.ts';
 import type { JunctionConfig } from './schema.ts';
 import { REDACTED } from './secret.ts';
+import { withSecretFiles } from './secret-file.ts';
 import { parseYaml } from './yaml-source.ts';
 import type { Position } from './yaml-source.ts';
 import { fromZodIssues } from './zod-issues.ts';
@@ -87,7 +88,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   }
 
   const interpolated = interpolate(source.value, { env, baseDir: dirname(abs) });
-  const parsed = configSchema.safeParse(interpolated.value);
+  const parsed = withSecretFiles(interpolated.files, () => configSchema.safeParse(interpolated.value));
   const found: PathIssue[] = [
     ...interpolated.issues,
     ...(parsed.success ? [] : fromZodIssues(parsed.error.issues, configSchema, interpolated.value)),

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { expression } from '../core/expression.ts';
 import { MEDIA_KINDS } from '../core/media.ts';
 import { recordsOptions } from '../triggers/records.ts';
+import { inboundRateLimitOptions } from '../triggers/rate-limit.ts';
 import { inboundAuthOptions } from '../auth/inbound/registry.ts';
 import { connectorOptions, retryOptions } from '../connectors/options.ts';
 import { builtinSteps } from '../steps/builtin.ts';
@@ -63,6 +64,7 @@ export const httpTriggerOptions = z
       .describe('Body kinds accepted: json (application/json, +json), xml (application/xml, text/xml, +xml), csv (text/csv), text (text/plain). Non-JSON bodies are kept as text.'),
     records: recordsOptions.optional(),
     auth: inboundAuthOptions.optional(),
+    rateLimit: inboundRateLimitOptions.optional(),
   })
   .describe('Accept messages over HTTP: 202 with the message id once it is durable.');
 

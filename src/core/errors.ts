@@ -29,6 +29,8 @@ export interface JunctionErrorOptions {
   status?: number;
   /** The response that caused the error, kept with the attempt and the dead letter. */
   response?: ResponseSnapshot | undefined;
+  /** Headers an HTTP answer carrying this error sends too (RateLimit on a 429). */
+  headers?: Record<string, string> | undefined;
 }
 
 export class JunctionError extends Error {
@@ -38,6 +40,7 @@ export class JunctionError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly details: Record<string, unknown> | undefined;
   readonly response: ResponseSnapshot | undefined;
+  readonly headers: Record<string, string> | undefined;
 
   constructor(def: ErrorDefinition, message: string, opts: JunctionErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -48,6 +51,7 @@ export class JunctionError extends Error {
     this.retryAfterMs = opts.retryAfterMs;
     this.details = opts.details;
     this.response = opts.response;
+    this.headers = opts.headers;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -106,6 +110,7 @@ export const errors = {
   FLOW_FAILED: defineError('JNC_FLOW_FAILED', 'The flow failed before it could answer: %s', { family: 'input', status: 502 }),
   INPUT_REFUSED: defineError('JNC_INPUT_REFUSED', 'The flow refused the message at ingress: %s', { family: 'input', status: 422 }),
   INPUT_SCHEMA: defineError('JNC_INPUT_SCHEMA', 'Body does not match the schema: %s', { family: 'input', status: 422 }),
+  RATE_LIMITED: defineError('JNC_RATE_LIMITED', 'Too many requests from %s: the limit is %d per %s; retry in %ds', { family: 'input', status: 429 }),
 
   // transient: retried with backoff; Retry-After honoured (capped)
   CONN_TIMEOUT: defineError('JNC_CONN_TIMEOUT', 'Connector %s: %s timed out after %dms', { family: 'transient' }),

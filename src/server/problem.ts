@@ -48,6 +48,7 @@ export function unsupportedType(contentType: string | undefined, accepts: readon
 
 export function sendProblem(reply: FastifyReply, err: JunctionError): FastifyReply {
   const problem = toProblem(err, reply.request.url);
+  if (err.headers) reply.headers(err.headers);
   if (err.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }

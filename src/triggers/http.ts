@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import { ingestRecords, type RecordsResult } from './records.ts';
 import type { Ingest } from './trigger.ts';
 import { ANONYMOUS, type Authenticator, type Caller, type InboundRequest } from '../auth/inbound/inbound.ts';
+import { createInboundRateLimiter } from './rate-limit.ts';
 
 /** Credentials and hop-by-hop headers are not kept with the message (nor in dead letters). */
 const DROPPED_HEADERS = new Set([
@@ -35,6 +36,12 @@ export interface HttpRequestLike {
   url: string;
 }
 
+/** A request let in: who sent it, and headers its answer carries whatever it turns out to be (RateLimit). */
+export interface Admission {
+  caller: Caller;
+  headers: Record<string, string>;
+}
+
 /** Runs the flow's ingress steps on a message before it is stored; rejects to refuse it. */
 export type IngressCheck = (msg: NewMessage) => Promise<void>;
 
@@ -42,10 +49,11 @@ export interface HttpTrigger {
   readonly flow: string;
   readonly config: HttpTriggerConfig;
   /**
-   * Names the caller, or throws 401/403 (and later, 429). Called before the
-   * request becomes a message; a trigger without `auth` admits anyone.
+   * Names the caller, or throws 401/403; then counts the request against the
+   * caller's `rateLimit`, or throws 429. Called before the request becomes a
+   * message; a trigger without `auth` admits anyone, without `rateLimit` any number.
    */
-  admit(req: InboundRequest): Promise<Caller>;
+  admit(req: InboundRequest): Promise<Admission>;
   /** Set when the flow answers synchronously (respond step): how long to wait. */
   readonly respondTimeoutMs: number | undefined;
   /**
@@ -66,12 +74,17 @@ export interface HttpTriggerOptions {
 export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts: HttpTriggerOptions = {}): HttpTrigger {
   const { check, authenticate } = opts;
   const keyExpr: Expression | undefined = config.idempotencyKey === undefined ? undefined : compileExpression(config.idempotencyKey);
+  const limiter = config.rateLimit && createInboundRateLimiter(flow, config.rateLimit);
 
   return {
     flow,
     config,
     respondTimeoutMs: opts.respondTimeoutMs,
-    admit: (req) => (authenticate ? authenticate(req) : Promise.resolve(ANONYMOUS)),
+    async admit(req) {
+      // Authentication first: a refused request spends no one's allowance, and the allowance is the caller's.
+      const caller = authenticate ? await authenticate(req) : ANONYMOUS;
+      return { caller, headers: limiter ? await limiter.take(caller, req.ip) : {} };
+    },
     ingestRecords(req, caller, now, ingest) {
       if (!config.records) throw errors.INTERNAL.create([`flow ${flow} does not take records`]);
       const headers = keptHeaders(req.headers);

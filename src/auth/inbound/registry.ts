@@ -6,9 +6,12 @@
  */
 import { z } from 'zod';
 import { errors, isJunctionError, type JunctionError } from '../../core/errors.ts';
+import { apiKeys } from './api-keys.ts';
 import type { Authenticator, AuthenticatorDefinition, AuthenticatorDeps } from './inbound.ts';
 
-export const inboundAuthenticators: ReadonlyMap<string, AuthenticatorDefinition> = new Map<string, AuthenticatorDefinition>([]);
+export const inboundAuthenticators: ReadonlyMap<string, AuthenticatorDefinition> = new Map<string, AuthenticatorDefinition>([
+  [apiKeys.name, apiKeys],
+]);
 
 export const inboundAuthOptions = z
   .strictObject(Object.fromEntries([...inboundAuthenticators].map(([name, def]) => [name, def.options.optional()])))

@@ -45,7 +45,8 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
         if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
         const kind = mediaKind(req.headers['content-type']);
         if (kind === undefined || !accept.includes(kind)) return sendProblem(reply, unsupportedType(req.headers['content-type'], accepts));
-        const caller = await trigger.admit(inbound(req));
+        const { caller, headers: admitted } = await trigger.admit(inbound(req));
+        reply.headers(admitted);
         const msg = await trigger.toMessage(req, caller, opts.clock.now());
         const [result] = await opts.ingest([msg]);
         if (!result) throw errors.INTERNAL.create(['the store returned no result']);
@@ -103,7 +104,8 @@ function registerRecordsRoute(app: FastifyInstance, trigger: HttpTrigger, opts: 
       config: { accepts: ['text/csv'] },
       async handler(req, reply) {
         if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
-        const caller = await trigger.admit(inbound(req));
+        const { caller, headers: admitted } = await trigger.admit(inbound(req));
+        reply.headers(admitted);
         const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body as Readable }, caller, opts.clock.now(), opts.ingest);
         return reply.code(202).send({ count: result.count, created: result.created, duplicates: result.count - result.created });
       },
