@@ -42,7 +42,8 @@ export interface WorkerDeps {
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #deps: WorkerDeps;
-  readonly #inFlight = new Map<string, { msg: Claimed; done: Promise<void> }>();
+  /** Messages being processed; `lease` is the token held now (a re-claim replaces it). */
+  readonly #inFlight = new Map<string, { msg: Claimed; lease: string; done: Promise<void> }>();
   /** Aborted when the drain time is over: steps stop and messages go back to the queue. */
   readonly #abort = new AbortController();
   #wake: (() => void) | undefined;
@@ -116,18 +117,28 @@ export class Worker {
         continue;
       }
       for (const msg of claimed) {
-        const done = this.#process(msg).finally(() => {
+        const running = this.#inFlight.get(msg.id);
+        if (running) {
+          // Our own lease ran out while the message was still running (a stalled event
+          // loop), and the claim handed it back to us: keep the one run, under the new lease.
+          logger.warn({ messageId: msg.id }, 'lease expired while processing; renewed by the claim');
+          running.lease = msg.lease;
+          continue;
+        }
+        const entry = { msg, lease: msg.lease, done: Promise.resolve() };
+        entry.done = this.#process(msg, () => entry.lease).finally(() => {
           this.#inFlight.delete(msg.id);
           this.notify();
         });
-        this.#inFlight.set(msg.id, { msg, done });
+        this.#inFlight.set(msg.id, entry);
       }
       // A full batch suggests more is due: claim again at once.
       if (claimed.length === 0 || claimed.length < free) await this.#sleep(options.pollMs);
     }
   }
 
-  async #process(msg: Claimed): Promise<void> {
+  /** @param lease the lease token held when the outcome is written */
+  async #process(msg: Claimed, lease: () => string): Promise<void> {
     const { flows, clock, logger, store, defaultRetry } = this.#deps;
     const startedAt = clock.now();
     const t0 = performance.now();
@@ -175,7 +186,7 @@ export class Worker {
       ...(outcome.kind === 'ack' ? {} : { errorCode: outcome.error.code, error: outcome.error.message, response: outcome.lastResponse }),
     };
     try {
-      const held = await store.settle(msg, outcome, record);
+      const held = await store.settle({ id: msg.id, lease: lease() }, outcome, record);
       if (!held) log.warn('lease lost before settling; another worker owns the message now');
       else {
         if (outcome.kind === 'dead' && flow?.respondTimeoutMs !== undefined) {
@@ -195,7 +206,7 @@ export class Worker {
 
   async #renewLeases(): Promise<void> {
     if (this.#inFlight.size === 0) return;
-    const refs = [...this.#inFlight.values()].map(({ msg }) => ({ id: msg.id, lease: msg.lease }));
+    const refs = [...this.#inFlight.values()].map(({ msg, lease }) => ({ id: msg.id, lease }));
     try {
       await this.#deps.store.extendLease(refs, this.#deps.options.leaseMs);
     } catch (e) {
