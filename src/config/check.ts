@@ -23,6 +23,7 @@ export function checkReferences(config: unknown): PathIssue[] {
     issues.push(...stepReferences(flow, def.steps, connectors));
     const http = isRecord(def.trigger) && isRecord(def.trigger.http) ? def.trigger.http : undefined;
     if (!http || typeof http.path !== 'string') continue;
+    issues.push(...signedRecords(flow, http));
     const path = ['flows', flow, 'trigger', 'http', 'path'];
     const reserved = RESERVED_PATHS.find((r) => http.path === r || (http.path as string).startsWith(`${r}/`));
     if (reserved) issues.push({ path, message: `${reserved} is served by Junction itself; choose another path` });
@@ -50,6 +51,16 @@ function stepReferences(flow: string, steps: unknown, connectors: readonly strin
     issues.push({ path: ['flows', flow, 'steps', i, type, 'connector'], message: unknownConnector(options.connector, connectors) });
   }
   return issues;
+}
+
+/** A signature covers the whole body, and a records upload is streamed, never held whole, so it could not be checked. */
+function signedRecords(flow: string, http: Record<string, unknown>): PathIssue[] {
+  if (http.records === undefined || !isRecord(http.auth) || http.auth.signature === undefined) return [];
+  return [{
+    path: ['flows', flow, 'trigger', 'http', 'auth', 'signature'],
+    at: 'key',
+    message: 'a signature covers the whole body, but a trigger with records streams its upload without keeping it, so no signature could be checked; drop records, or admit callers here another way',
+  }];
 }
 
 function unknownConnector(name: string, connectors: readonly string[]): string {

@@ -8,9 +8,11 @@ import { z } from 'zod';
 import { errors, isJunctionError, type JunctionError } from '../../core/errors.ts';
 import { apiKeys } from './api-keys.ts';
 import type { Authenticator, AuthenticatorDefinition, AuthenticatorDeps } from './inbound.ts';
+import { signature } from './signature.ts';
 
 export const inboundAuthenticators: ReadonlyMap<string, AuthenticatorDefinition> = new Map<string, AuthenticatorDefinition>([
   [apiKeys.name, apiKeys],
+  [signature.name, signature],
 ]);
 
 export const inboundAuthOptions = z

@@ -1,0 +1,87 @@
+/**
+ * @module auth/inbound/signature
+ * `http.auth.signature`: the sender signs each webhook with a shared secret,
+ * and a request is admitted only when its signature matches the exact bytes
+ * of its body. Three schemes: Standard Webhooks, GitHub and Stripe (one module
+ * each beside this one). Several secrets may be listed at once, any one
+ * verifying, so that a secret is rotated with no downtime.
+ *
+ * Where the scheme gives the message an id the sender keeps across its retries
+ * (webhook-id, X-GitHub-Delivery, Stripe's event id), the caller carries it as
+ * `messageId`, and the trigger dedupes on it: a replayed webhook is accepted
+ * once (202, `duplicate: true`) and nothing new is stored.
+ */
+import { z } from 'zod';
+import { secret } from '../../config/secret-field.ts';
+import { defineAuthenticator } from './inbound.ts';
+import { github } from './signature-github.ts';
+import { refuse, type SignatureScheme } from './signature-scheme.ts';
+import { standardWebhooks } from './signature-standard.ts';
+import { stripe } from './signature-stripe.ts';
+
+export const SIGNATURE_SCHEMES = {
+  'standard-webhooks': standardWebhooks,
+  github,
+  stripe,
+} as const satisfies Record<string, SignatureScheme>;
+
+export type SignatureSchemeName = keyof typeof SIGNATURE_SCHEMES;
+
+const CONSUMER = /^[A-Za-z0-9][\w.@:-]*$/;
+
+export const signatureOptions = z
+  .strictObject({
+    scheme: z
+      .enum(Object.keys(SIGNATURE_SCHEMES) as [SignatureSchemeName, ...SignatureSchemeName[]])
+      .describe(
+        'How the sender signs: standard-webhooks (webhook-id, webhook-timestamp, webhook-signature), github (X-Hub-Signature-256; message id X-GitHub-Delivery) or stripe (Stripe-Signature; message id the event id).',
+      ),
+    secret: secret.optional().describe('The signing secret; use ${env:NAME} or ${file:path}. standard-webhooks: whsec_ followed by base64. Give this or secrets.'),
+    secrets: z
+      .array(secret.describe('A signing secret; use ${env:NAME} or ${file:path}.'))
+      .min(1, 'list at least one secret')
+      .optional()
+      .describe('Several signing secrets, any one of which verifies: list the old and the new secret together to rotate one without downtime. Give this or secret.'),
+    toleranceSec: z
+      .int()
+      .min(1)
+      .default(300)
+      .describe('How far, in seconds, a signed timestamp may be from now (either way) before the request is refused as stale. GitHub sends no timestamp, so it does not apply there.'),
+    consumer: z
+      .string()
+      .max(100)
+      .regex(CONSUMER, 'letters, digits and . _ - @ :, starting with a letter or digit')
+      .optional()
+      .describe('Names the sender in logs, metrics, rate limits and meta.consumer; defaults to the scheme.'),
+  })
+  .superRefine((o, ctx) => {
+    if ((o.secret === undefined) === (o.secrets === undefined)) {
+      ctx.addIssue({ code: 'custom', path: o.secret === undefined ? [] : ['secrets'], message: 'give either secret or secrets (a list, for rotation), not both' });
+      return;
+    }
+    const scheme = SIGNATURE_SCHEMES[o.scheme];
+    const listed = o.secrets ?? [o.secret!];
+    for (const [i, s] of listed.entries()) {
+      const wrong = scheme.checkSecret(s.reveal());
+      if (wrong !== undefined) ctx.addIssue({ code: 'custom', path: o.secrets ? ['secrets', i] : ['secret'], message: wrong });
+    }
+  })
+  .describe('Signed webhooks: the request is admitted when its signature matches the body, by any one of the secrets; a replayed message id is accepted once.');
+
+export const signature = defineAuthenticator({
+  name: 'signature',
+  summary: 'Signed webhooks (Standard Webhooks, GitHub, Stripe): an HMAC of the exact body bytes, timestamps within a tolerance, a replayed id accepted once.',
+  options: signatureOptions,
+  create(options, { clock }) {
+    const scheme = SIGNATURE_SCHEMES[options.scheme];
+    const secrets = options.secrets ?? [options.secret!];
+    const consumer = options.consumer ?? options.scheme;
+    return async (req) => {
+      // A records upload is streamed, never held whole; config/check refuses that pairing, this fails closed all the same.
+      if (req.rawBody === undefined) throw refuse('the body was not kept, so its signature cannot be checked');
+      const nowSec = Math.floor(clock.now() / 1000);
+      const messageId = scheme.verify({ headers: req.headers, body: req.rawBody, nowSec, toleranceSec: options.toleranceSec }, secrets);
+      return messageId === undefined ? { consumer, via: 'signature' } : { consumer, via: 'signature', messageId };
+    };
+  },
+});
