@@ -101,8 +101,10 @@ export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts:
     async toMessage(req, caller, now) {
       const headers = keptHeaders(req.headers);
       const body = req.body as Json;
-      // A signed webhook id is the sender's own idempotency key: a replay of it is accepted once.
-      const dedupeKey = keyExpr ? await keyFromExpression(keyExpr, body, headers) : (headers['idempotency-key'] ?? caller.messageId);
+      // A signed webhook id is the sender's own idempotency key, and it wins over the
+      // Idempotency-Key header: that header is not signed, so a captured request resent
+      // with a new one would otherwise pass as a new message.
+      const dedupeKey = keyExpr ? await keyFromExpression(keyExpr, body, headers) : (caller.messageId ?? headers['idempotency-key']);
       if (dedupeKey !== undefined) checkKey(dedupeKey);
       const msg: NewMessage = {
         flow,

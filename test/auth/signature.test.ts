@@ -114,6 +114,10 @@ describe('signature: Standard Webhooks', () => {
     assert.equal(again.statusCode, 202);
     assert.deepEqual(again.json(), { id: (first.json() as { id: string }).id, duplicate: true });
     assert.equal(await stored(engine), 1);
+    // The Idempotency-Key header is not signed: a captured request resent with a new one is still a replay.
+    const disguised = await post(engine, '/hooks/standard', { ...headers, 'idempotency-key': 'fresh-key' }, PAYLOAD);
+    assert.deepEqual(disguised.json(), { id: (first.json() as { id: string }).id, duplicate: true });
+    assert.equal(await stored(engine), 1);
   });
 
   it('verifies a body that is not JSON over its bytes (XML)', async (t) => {
