@@ -4,6 +4,9 @@
  * policies (`connectors/pipeline.ts`); a call never throws for an HTTP status, it
  * returns the response and `classify` says what it means.
  */
+import type { Clock } from '../core/clock.ts';
+import type { KeyValue, TokenRecord } from '../store/store.ts';
+
 export interface OutboundRequest {
   method: string;
   /** Relative to the connector's base URL; may carry a query string. */
@@ -40,6 +43,14 @@ export interface RetryPolicy {
   maxMs: number;
 }
 
+/** What a connector may use beyond its options; every member is optional. */
+export interface ConnectorDeps {
+  /** Where OAuth 2.0 tokens are shared: the store's `tokens`. Default: this process only. */
+  tokens?: KeyValue<TokenRecord> | undefined;
+  /** Decides when a token is due for renewal. */
+  clock?: Clock | undefined;
+}
+
 export interface Connector {
   readonly name: string;
   readonly retry: RetryPolicy;
@@ -49,6 +60,14 @@ export interface Connector {
    */
   call(req: OutboundRequest, ctx: CallContext): Promise<OutboundResponse>;
   classify(res: OutboundResponse): Classification;
+  /**
+   * After `classify` said `refresh` for `res`: renews the credentials that `res`
+   * was sent with (one renewal, shared by every call refused with them). Resolves
+   * true when sending again may succeed; false, or absent, when there is nothing
+   * to renew (static credentials). Rejects with JNC_OAUTH_REFUSED,
+   * JNC_OAUTH_UNAVAILABLE or JNC_SHUTDOWN.
+   */
+  refreshCredentials?(res: OutboundResponse, ctx: CallContext): Promise<boolean>;
   /** Closes pooled connections. */
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * entry to {@link connectorFactories}; the type system then checks that every
  * type of `ConnectorOptions` has a factory.
  */
-import type { Connector } from './connector.ts';
+import type { Connector, ConnectorDeps } from './connector.ts';
 import type { ConnectorOptions } from './options.ts';
 import { createRestConnector } from './rest.ts';
 
@@ -12,23 +12,24 @@ type ConnectorType = ConnectorOptions['type'];
 type OptionsOf<T extends ConnectorType> = Extract<ConnectorOptions, { type: T }>;
 
 /** One factory per connector type; options arrive parsed, defaults applied. */
-export const connectorFactories: { readonly [T in ConnectorType]: (name: string, options: OptionsOf<T>) => Connector } = {
+export const connectorFactories: { readonly [T in ConnectorType]: (name: string, options: OptionsOf<T>, deps: ConnectorDeps) => Connector } = {
   rest: createRestConnector,
 };
 
-export function createConnector(name: string, options: ConnectorOptions): Connector {
-  const factory = connectorFactories[options.type] as (name: string, options: ConnectorOptions) => Connector;
-  return factory(name, options);
+export function createConnector(name: string, options: ConnectorOptions, deps: ConnectorDeps = {}): Connector {
+  const factory = connectorFactories[options.type] as (name: string, options: ConnectorOptions, deps: ConnectorDeps) => Connector;
+  return factory(name, options, deps);
 }
 
 /**
  * Creates every connector of the configuration. If one fails, those already
  * created are closed before the error is rethrown, so no pool is left open.
+ * @param deps shared by every connector: pass the store's `tokens` so that OAuth 2.0 tokens are shared.
  */
-export function createConnectors(connectors: Readonly<Record<string, ConnectorOptions>>): Map<string, Connector> {
+export function createConnectors(connectors: Readonly<Record<string, ConnectorOptions>>, deps: ConnectorDeps = {}): Map<string, Connector> {
   const out = new Map<string, Connector>();
   try {
-    for (const [name, options] of Object.entries(connectors)) out.set(name, createConnector(name, options));
+    for (const [name, options] of Object.entries(connectors)) out.set(name, createConnector(name, options, deps));
   } catch (e) {
     // The creation error is the one worth reporting; a close failure would hide it.
     closeConnectors(out).catch(() => {});

@@ -28,7 +28,7 @@ export function errorForResponse(connector: string, res: OutboundResponse, cls: 
         retryAfterMs: parseRetryAfter(res.headers['retry-after'], now),
       });
     case 'refresh':
-      // No refreshable credentials yet (OAuth 2.0 comes with the security issue): a 401 is final.
+      // The caller renews refreshable credentials once before it gets here (steps/request): now a 401 is final.
       return errors.AUTH_REFUSED.create([connector, res.status], { status: res.status, response });
     case 'permanent':
       return errors.HTTP_REJECTED.create([connector, res.status], { status: res.status, response });

@@ -119,6 +119,7 @@ export const errors = {
   STEP_FAILED: defineError('JNC_STEP_FAILED', 'Step %s failed: %s', { family: 'transient' }),
   INTERNAL: defineError('JNC_INTERNAL', 'Internal error: %s', { family: 'transient', status: 500 }),
   STEP_RETRY_LATER: defineError('JNC_STEP_RETRY_LATER', 'Retry later: %s', { family: 'transient' }),
+  OAUTH_UNAVAILABLE: defineError('JNC_OAUTH_UNAVAILABLE', 'Connector %s: the token endpoint is unavailable: %s', { family: 'transient' }),
 
   // permanent: dead letter, no retry
   HTTP_REJECTED: defineError('JNC_HTTP_REJECTED', 'Connector %s rejected the request with %d', { family: 'permanent' }),
@@ -134,6 +135,7 @@ export const errors = {
   CONVERT_XML: defineError('JNC_CONVERT_XML', 'Step %s: the body is not well-formed XML: %s', { family: 'permanent' }),
   CONVERT_CSV: defineError('JNC_CONVERT_CSV', 'Step %s: the body is not valid CSV: %s', { family: 'permanent' }),
   CONVERT_SHAPE: defineError('JNC_CONVERT_SHAPE', 'Step %s cannot convert this body from %s to %s: %s', { family: 'permanent' }),
+  OAUTH_REFUSED: defineError('JNC_OAUTH_REFUSED', 'Connector %s: the token endpoint refused the credentials: %s', { family: 'permanent' }),
 
   // paused: rescheduled without spending an attempt
   SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),

@@ -57,7 +57,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const store = openStore(config.store, { baseDir: loaded.baseDir, clock });
   await store.migrate();
 
-  const connectors = createConnectors(config.connectors);
+  // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one.
+  const connectors = createConnectors(config.connectors, { tokens: store.tokens, clock });
   let flows: Map<string, CompiledFlow>;
   try {
     flows = await compileFlows(loaded, connectors);

@@ -1,9 +1,9 @@
 /**
  * @module auth/outbound/inject
- * The shared shape of the static outbound credentials: a policy that sets one
- * header on every request.
+ * The shared shape of the outbound credentials: a policy that sets one header
+ * on every request.
  */
-import type { Policy } from '../../connectors/connector.ts';
+import type { OutboundRequest, Policy } from '../../connectors/connector.ts';
 
 /**
  * A policy that sets `name` (lower-cased) to `value()` on every request, replacing
@@ -11,11 +11,14 @@ import type { Policy } from '../../connectors/connector.ts';
  * `value` is called per request so that the secret is revealed only when sent.
  */
 export function headerPolicy(name: string, value: () => string): Policy {
+  return (next) => (req, ctx) => next(withHeader(req, name, value()), ctx);
+}
+
+/** `req` with header `name` (lower-cased) set to `value`, any other spelling of it removed. */
+export function withHeader(req: OutboundRequest, name: string, value: string): OutboundRequest {
   const key = name.toLowerCase();
-  return (next) => (req, ctx) => {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers ?? {})) if (k.toLowerCase() !== key) headers[k] = v;
-    headers[key] = value();
-    return next({ ...req, headers }, ctx);
-  };
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers ?? {})) if (k.toLowerCase() !== key) headers[k] = v;
+  headers[key] = value;
+  return { ...req, headers };
 }

@@ -1,0 +1,177 @@
+/**
+ * @module auth/outbound/oauth2-tokens
+ * The access token of one connector: which one to send, and when to fetch a
+ * new one.
+ *
+ * - **Shared through the store.** Every worker and every process on the store
+ *   uses the token kept under one key. A process keeps a copy in memory and
+ *   reads the store again only when its copy is due for renewal, so a call
+ *   costs no store read.
+ * - **Renewed early.** A token is renewed `refreshBeforeMs` before it expires,
+ *   but never earlier than half its lifetime, so that a token living less than
+ *   `refreshBeforeMs` is not fetched again on every call.
+ * - **One renewal at a time** in a process (single flight): the calls that find
+ *   the token due all wait for the same token request. Between processes there
+ *   is no lock: each first re-reads the store and takes a token another process
+ *   wrote meanwhile, so two only both ask when they decide within one round
+ *   trip of each other; then both write and the last write wins, which is
+ *   harmless for client credentials (both tokens are valid). With rotated
+ *   refresh tokens the loser's refresh token was already used: it recovers by
+ *   taking the winner's token from the store, unless the server revoked the
+ *   whole grant on reuse (oidc-provider does); PostgreSQL will close that race
+ *   with a row lock.
+ * - **Renewed after a refusal.** A 401 renews the token it was sent with, once,
+ *   for every call that was refused with it.
+ */
+import type { Clock } from '../../core/clock.ts';
+import { errors, isJunctionError } from '../../core/errors.ts';
+import type { KeyValue, TokenRecord } from '../../store/store.ts';
+import type { IssuedToken, TokenEndpoint } from './oauth2-endpoint.ts';
+
+export interface TokenSourceOptions {
+  /** The store key: connector name and a hash of what identifies the credentials. */
+  key: string;
+  tokens: KeyValue<TokenRecord>;
+  endpoint: TokenEndpoint;
+  clock: Clock;
+  refreshBeforeMs: number;
+  /** Bounds one token request. */
+  timeoutMs: number;
+  /** Grant refresh_token: the configured refresh token, used until the store holds a newer one. */
+  initialRefreshToken?: (() => string) | undefined;
+}
+
+export class TokenSource {
+  readonly #opts: TokenSourceOptions;
+  #current: TokenRecord | undefined;
+  #inflight: Promise<TokenRecord> | undefined;
+  readonly #closed = new AbortController();
+
+  constructor(opts: TokenSourceOptions) {
+    this.#opts = opts;
+  }
+
+  /** An access token to send now; fetches one when none is fresh. */
+  async accessToken(signal: AbortSignal): Promise<string> {
+    const current = this.#current;
+    if (current !== undefined && this.#fresh(current)) return current.accessToken;
+    return (await waitFor(this.#renew(undefined), signal)).accessToken;
+  }
+
+  /**
+   * `rejected` was refused by the system: makes sure the next `accessToken()` is
+   * another one. Does nothing when another call has already replaced it.
+   */
+  async renew(rejected: string, signal: AbortSignal): Promise<void> {
+    if (this.#current !== undefined && this.#current.accessToken !== rejected) return;
+    let next = await waitFor(this.#renew(rejected), signal);
+    // A renewal already under way when the refusal came may have settled on the refused token.
+    if (next.accessToken === rejected) next = await waitFor(this.#renew(rejected), signal);
+  }
+
+  /** Aborts a token request in flight; its callers reject. */
+  close(): void {
+    this.#closed.abort(errors.SHUTDOWN.create());
+  }
+
+  #renew(rejected: string | undefined): Promise<TokenRecord> {
+    this.#inflight ??= this.#fetch(rejected).finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #fetch(rejected: string | undefined): Promise<TokenRecord> {
+    const { tokens, key, endpoint } = this.#opts;
+    // Another process may have renewed it already; the newer of the two copies holds the current refresh token.
+    const latest = newer(this.#current, await tokens.get(key));
+    if (latest !== undefined && latest.accessToken !== rejected && this.#fresh(latest)) return (this.#current = latest);
+
+    const refreshToken = this.#opts.initialRefreshToken ? (latest?.refreshToken ?? this.#opts.initialRefreshToken()) : undefined;
+    const signal = AbortSignal.any([this.#closed.signal, AbortSignal.timeout(this.#opts.timeoutMs)]);
+    let issued: IssuedToken;
+    try {
+      issued = await endpoint.request(refreshToken, signal);
+    } catch (e) {
+      const recovered = refreshToken === undefined ? undefined : await this.#takenByAnother(e, refreshToken);
+      if (recovered === undefined) throw e;
+      return (this.#current = recovered);
+    }
+    const now = this.#opts.clock.now();
+    const record: TokenRecord = {
+      accessToken: issued.accessToken,
+      expiresAt: issued.expiresIn === undefined ? null : now + issued.expiresIn * 1000,
+      // A server that does not rotate keeps the old refresh token valid.
+      refreshToken: issued.refreshToken ?? refreshToken ?? null,
+      obtainedAt: now,
+    };
+    // In memory first: if the store write fails the token is still used here, and
+    // a rotated refresh token is kept for the next renewal, which stores it then.
+    this.#current = record;
+    await tokens.set(key, record);
+    return record;
+  }
+
+  /**
+   * After `invalid_grant` on a refresh token: another process may have used it
+   * first (rotation) and stored its successor with a fresh access token.
+   */
+  async #takenByAnother(e: unknown, used: string): Promise<TokenRecord | undefined> {
+    if (!isJunctionError(e) || e.code !== errors.OAUTH_REFUSED.code || e.details?.error !== 'invalid_grant') return undefined;
+    const stored = await this.#opts.tokens.get(this.#opts.key);
+    return stored !== undefined && stored.refreshToken !== used && this.#fresh(stored) ? stored : undefined;
+  }
+
+  #fresh(t: TokenRecord): boolean {
+    if (t.expiresAt === null) return true;
+    const lifetime = t.expiresAt - t.obtainedAt;
+    const margin = Math.min(this.#opts.refreshBeforeMs, Math.max(0, lifetime) / 2);
+    return this.#opts.clock.now() < t.expiresAt - margin;
+  }
+}
+
+function newer(a: TokenRecord | undefined, b: TokenRecord | undefined): TokenRecord | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return b.obtainedAt > a.obtainedAt ? b : a;
+}
+
+/**
+ * Settles with `promise`, or rejects when `signal` aborts: a caller may stop
+ * waiting for a shared token request without cancelling it for the others.
+ */
+function waitFor<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function abortError(signal: AbortSignal): unknown {
+  const reason: unknown = signal.reason;
+  return isJunctionError(reason) ? reason : errors.SHUTDOWN.create([], { cause: reason });
+}
+
+/** Tokens of a connector used on its own, without a store: this process only. */
+export function memoryTokens(): KeyValue<TokenRecord> {
+  const map = new Map<string, TokenRecord>();
+  return {
+    get: (key) => Promise.resolve(map.get(key)),
+    set: (key, value) => {
+      map.set(key, value);
+      return Promise.resolve();
+    },
+    delete: (key) => Promise.resolve(map.delete(key)),
+  };
+}
