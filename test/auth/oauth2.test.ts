@@ -376,6 +376,30 @@ describe('oauth2: the token endpoint fails', () => {
     });
   });
 
+  it('a token endpoint that never answers: the call fails transient within timeoutMs, and the system is not called', async (t) => {
+    const hanging = await startSink({ default: 'hang' });
+    t.after(() => hanging.close());
+    const sink = await sinkServer(t);
+    const options = restConnectorOptions.parse({
+      type: 'rest',
+      baseUrl: sink.url,
+      timeoutMs: 300,
+      auth: { oauth2: { tokenUrl: `${hanging.url}/token`, clientId: 'junction', clientSecret: SECRET } },
+    });
+    const c = createRestConnector('crm', options);
+    t.after(() => c.close());
+    const started = Date.now();
+    await assert.rejects(post(c), (e: Error & { code?: string; family?: string }) => {
+      // The whole-call deadline and the token request's own one are both timeoutMs; either may report it.
+      assert.ok(['JNC_CONN_TIMEOUT', 'JNC_OAUTH_UNAVAILABLE'].includes(e.code ?? ''), e.code);
+      assert.equal(e.family, 'transient');
+      return true;
+    });
+    assert.ok(Date.now() - started < 2000);
+    assert.equal(hanging.requests.length, 1);
+    assert.equal(sink.requests.length, 0);
+  });
+
   it('a token endpoint that is not one (404, not JSON): JNC_OAUTH_REFUSED naming the status', async (t) => {
     const oidc = await oidcServer(t);
     const sink = await sinkServer(t);
