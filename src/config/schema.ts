@@ -12,6 +12,7 @@ import { inboundRateLimitOptions } from '../triggers/rate-limit.ts';
 import { inboundAuthOptions } from '../auth/inbound/registry.ts';
 import { connectorOptions, retryOptions } from '../connectors/options.ts';
 import { builtinSteps } from '../steps/builtin.ts';
+import { redactOption } from '../observability/mask.ts';
 import { secret } from './secret-field.ts';
 
 const stepNames = [...builtinSteps.keys()];
@@ -78,6 +79,7 @@ export const flowOptions = z
     trigger: triggerOptions,
     steps: z.array(stepEntry).min(1, 'a flow needs at least one step').describe('Run in order for every message.'),
     retry: retryOptions.prefault({}).describe('Retry policy for failures not tied to a connector; deliver steps use their connector\'s.'),
+    redact: redactOption.optional(),
   })
   .describe('A trigger, then an ordered list of steps.');
 
@@ -85,7 +87,7 @@ export const serverOptions = z
   .strictObject({
     port: z.int().min(0).max(65535).default(8080).describe('TCP port to listen on; 0 picks a free one.'),
     host: z.string().min(1).default('127.0.0.1').describe('Interface to listen on; 127.0.0.1 keeps the server local, 0.0.0.0 exposes it.'),
-    adminToken: secret.optional().describe('Token the admin API will require; use ${env:NAME}. Accepted now, used once the admin API lands.'),
+    adminToken: secret.optional().describe('Bearer token every /admin route requires; use ${env:NAME} or ${file:path}. Unset: the admin API answers 404 JNC_ADMIN_DISABLED.'),
     maxBodyBytes: z.int().min(1).default(1024 * 1024).describe('Largest request body accepted by a trigger, in bytes.'),
   })
   .describe('The HTTP server: triggers, health, admin.');

@@ -110,6 +110,8 @@ export const errors = {
   FLOW_FAILED: defineError('JNC_FLOW_FAILED', 'The flow failed before it could answer: %s', { family: 'input', status: 502 }),
   INPUT_REFUSED: defineError('JNC_INPUT_REFUSED', 'The flow refused the message at ingress: %s', { family: 'input', status: 422 }),
   INPUT_SCHEMA: defineError('JNC_INPUT_SCHEMA', 'Body does not match the schema: %s', { family: 'input', status: 422 }),
+  ADMIN_DISABLED: defineError('JNC_ADMIN_DISABLED', 'The admin API is disabled: %s', { family: 'input', status: 404 }),
+  MESSAGE_UNKNOWN: defineError('JNC_MESSAGE_UNKNOWN', 'No message with id %s', { family: 'input', status: 404 }),
   RATE_LIMITED: defineError('JNC_RATE_LIMITED', 'Too many requests from %s: the limit is %d per %s; retry in %ds', { family: 'input', status: 429 }),
 
   // transient: retried with backoff; Retry-After honoured (capped)

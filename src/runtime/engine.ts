@@ -10,8 +10,10 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { closeConnectors, createConnectors } from '../connectors/registry.ts';
 import type { Outcome } from '../core/message.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
+import { secretScrub } from '../observability/redact.ts';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/open.ts';
+import { scrubbedStore } from '../store/scrubbed.ts';
 import type { Claimed, Store } from '../store/store.ts';
 import { createHttpTrigger, type IngressCheck } from '../triggers/http.ts';
 import { createInboundAuth } from '../auth/inbound/registry.ts';
@@ -32,6 +34,8 @@ function ingressCheck(flow: CompiledFlow, clock: Clock, logger: Logger): Ingress
 
 export interface EngineOptions {
   logger?: Logger;
+  /** Where the engine's own logger writes when `logger` is not given; default stdout. */
+  logDestination?: NodeJS.WritableStream;
   clock?: Clock;
   /** Overrides `server.port` (0 picks a free port; tests use it). */
   port?: number;
@@ -53,8 +57,10 @@ export interface Engine {
 export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}): Promise<Engine> {
   const { config } = loaded;
   const clock = opts.clock ?? systemClock;
-  const logger = opts.logger ?? createLogger({ level: config.log.level });
-  const store = openStore(config.store, { baseDir: loaded.baseDir, clock });
+  // The config's secrets are cut out of every log line and every outcome stored, wherever a receiver echoes them.
+  const scrub = secretScrub(config);
+  const logger = opts.logger ?? createLogger({ level: config.log.level, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
+  const store = scrubbedStore(openStore(config.store, { baseDir: loaded.baseDir, clock }), scrub);
   await store.migrate();
 
   // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one.
@@ -105,6 +111,13 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     maxBodyBytes: config.server.maxBodyBytes,
     accepting: () => accepting,
     workersRunning: () => opts.workers === false || worker.running,
+    admin: {
+      token: config.server.adminToken,
+      flows: config.flows,
+      connectors: config.connectors,
+      dropped: (flow) => worker.dropped.get(flow) ?? 0,
+      wake: () => worker.notify(),
+    },
   });
 
   if (opts.workers !== false) worker.start();

@@ -1,6 +1,6 @@
 /**
  * @module server/app
- * The fastify application: triggers, health, and RFC 9457 answers for every
+ * The fastify application: triggers, health, the admin API, and RFC 9457 answers for every
  * refusal (bad JSON, wrong content type, too large, unknown path).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -11,6 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { HttpTrigger } from '../triggers/http.ts';
 import type { Ingest } from '../triggers/trigger.ts';
 import type { ResponseHub } from '../runtime/responses.ts';
+import { registerAdminRoutes, type AdminOptions } from './plugins/admin.ts';
 import { registerHealthRoutes } from './plugins/health.ts';
 import { registerTriggerRoutes } from './plugins/triggers.ts';
 import { problemFor, sendProblem } from './problem.ts';
@@ -32,6 +33,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   accepting: () => boolean;
   workersRunning: () => boolean;
+  /** The admin API's view of the engine; the store is the one above. */
+  admin: Omit<AdminOptions, 'store' | 'logger'>;
 }
 
 /** JSON, and the `+json` structured-syntax suffix (RFC 6839) such as application/cloudevents+json. */
@@ -78,6 +81,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) => sendProblem(reply, errors.NOT_FOUND.create([req.method, req.url.split('?')[0]])));
 
   registerHealthRoutes(app, { store: opts.store, workersRunning: opts.workersRunning });
+  registerAdminRoutes(app, { ...opts.admin, store: opts.store, logger: opts.logger });
   registerTriggerRoutes(app, {
     triggers: opts.triggers,
     responses: opts.responses,

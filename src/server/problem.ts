@@ -5,6 +5,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
+import { redactUrl } from '../observability/redact.ts';
 
 export interface Problem {
   type: string;
@@ -47,7 +48,8 @@ export function unsupportedType(contentType: string | undefined, accepts: readon
 }
 
 export function sendProblem(reply: FastifyReply, err: JunctionError): FastifyReply {
-  const problem = toProblem(err, reply.request.url);
+  // The caller's URL, less any credential it carried in the query (`?token=…`): answers are logged by proxies.
+  const problem = toProblem(err, redactUrl(reply.request.url));
   if (err.headers) reply.headers(err.headers);
   if (err.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
   return reply.code(problem.status).type('application/problem+json').send(problem);

@@ -5,21 +5,27 @@
  * is running: a replayed message is picked up by the running workers.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.ts';
+import { loadConfig, type LoadedConfig } from '../../config/load.ts';
 import { errors } from '../../core/errors.ts';
+import { forDisplay, summaryForDisplay } from '../../observability/mask.ts';
 import { openStore } from '../../store/open.ts';
 import type { DeadLetterSelector, Store } from '../../store/store.ts';
 import { configOption } from './options.ts';
 
-async function withStore<T>(configFile: string, fn: (store: Store) => Promise<T>): Promise<T> {
+async function withStore<T>(configFile: string, fn: (store: Store, loaded: LoadedConfig) => Promise<T>): Promise<T> {
   const loaded = await loadConfig(configFile);
   const store = openStore(loaded.config.store, { baseDir: loaded.baseDir });
   await store.migrate();
   try {
-    return await fn(store);
+    return await fn(store, loaded);
   } finally {
     await store.close();
   }
+}
+
+/** The flow's `redact` fields: masked in what is shown, kept in the store. */
+function redactedFields(loaded: LoadedConfig, flow: string): readonly string[] {
+  return loaded.config.flows[flow]?.redact ?? [];
 }
 
 function selector(ids: string[], opts: { flow?: string; all?: boolean }): DeadLetterSelector {
@@ -41,8 +47,9 @@ export function registerDlq(program: Command): void {
     .option('--limit <n>', 'at most n', (v) => Number.parseInt(v, 10), 50)
     .option('--json', 'one JSON object per line')
     .action(async (opts: { config: string; flow?: string; limit: number; json?: boolean }) => {
-      await withStore(opts.config, async (store) => {
-        const rows = await store.deadLetters.list({ limit: opts.limit, ...(opts.flow === undefined ? {} : { flow: opts.flow }) });
+      await withStore(opts.config, async (store, loaded) => {
+        const listed = await store.deadLetters.list({ limit: opts.limit, ...(opts.flow === undefined ? {} : { flow: opts.flow }) });
+        const rows = await Promise.all(listed.map((r) => summaryForDisplay(r, redactedFields(loaded, r.flow), store.deadLetters)));
         if (opts.json) {
           for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
           return;
@@ -64,10 +71,10 @@ export function registerDlq(program: Command): void {
     .argument('<id>')
     .addOption(configOption())
     .action(async (id: string, opts: { config: string }) => {
-      await withStore(opts.config, async (store) => {
+      await withStore(opts.config, async (store, loaded) => {
         const dl = await store.deadLetters.get(id);
         if (!dl) throw errors.DEAD_LETTER_UNKNOWN.create([id]);
-        process.stdout.write(`${JSON.stringify(dl, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(forDisplay(dl, redactedFields(loaded, dl.flow)), null, 2)}\n`);
       });
     });
 

@@ -1,0 +1,83 @@
+/**
+ * @module server/admin/views
+ * What the admin API says about flows and connectors: built from the validated
+ * config, naming only what is safe to show. Credentials appear by kind only
+ * (`bearer`, `apiKey`…), never by value, and static header values are left out
+ * (a user may have put a key there); a URL loses its user info and query.
+ */
+import type { FlowConfig } from '../../config/schema.ts';
+import type { ConnectorOptions } from '../../connectors/options.ts';
+import type { QueueStats } from '../../store/store.ts';
+
+export interface FlowView {
+  name: string;
+  description?: string;
+  trigger: { http: { method: string; path: string; auth: string[]; accept: string[] } };
+  steps: { type: string; connector?: string }[];
+  /** Fields masked when its messages and dead letters are shown. */
+  redact: string[];
+  /** Messages by state, from the store (all nodes). */
+  messages: QueueStats;
+  /** Messages a filter dropped, counted by this process since it started. */
+  dropped: number;
+}
+
+export function flowView(name: string, flow: FlowConfig, messages: QueueStats, dropped: number): FlowView {
+  const { http } = flow.trigger;
+  return {
+    name,
+    ...(flow.description === undefined ? {} : { description: flow.description }),
+    trigger: { http: { method: http.method, path: http.path, auth: kinds(http.auth), accept: [...http.accept] } },
+    steps: flow.steps.map(({ type, options }) => {
+      const connector = (options as { connector?: unknown } | undefined)?.connector;
+      return typeof connector === 'string' ? { type, connector } : { type };
+    }),
+    redact: [...(flow.redact ?? [])],
+    messages,
+    dropped,
+  };
+}
+
+export interface ConnectorView {
+  name: string;
+  type: string;
+  /** Origin and path prefix only. */
+  baseUrl?: string;
+  /** Which kind of credential it sends (`apiKey`, `bearer`, `basic`…), or none. */
+  auth: string | null;
+  /** Names of the static headers it sends; their values are not shown. */
+  headers: string[];
+  timeoutMs?: number;
+  retry?: { maxAttempts: number; baseMs: number; maxMs: number };
+  pool?: { connections: number; keepAliveMs: number };
+}
+
+/** Read by name, not by type: connector types to come (graphql, soap, webhook) have some of these and not others. */
+export function connectorView(name: string, c: ConnectorOptions): ConnectorView {
+  const o = c as unknown as Readonly<Record<string, unknown>>;
+  const headers = o.headers as Readonly<Record<string, string>> | undefined;
+  return {
+    name,
+    type: c.type,
+    ...(typeof o.baseUrl === 'string' ? { baseUrl: safeUrl(o.baseUrl) } : {}),
+    auth: kinds(o.auth as Readonly<Record<string, unknown>> | undefined)[0] ?? null,
+    headers: Object.keys(headers ?? {}),
+    ...(typeof o.timeoutMs === 'number' ? { timeoutMs: o.timeoutMs } : {}),
+    ...('retry' in c ? { retry: { ...c.retry } } : {}),
+    ...('pool' in c ? { pool: { ...c.pool } } : {}),
+  };
+}
+
+/** The keys of an auth option that are set: the kinds of credential, never their values. */
+function kinds(auth: Readonly<Record<string, unknown>> | undefined): string[] {
+  return auth === undefined ? [] : Object.entries(auth).filter(([, v]) => v !== undefined).map(([k]) => k);
+}
+
+function safeUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.origin}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return '[invalid URL]';
+  }
+}

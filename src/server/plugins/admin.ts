@@ -1,0 +1,123 @@
+/**
+ * @module server/plugins/admin
+ * The admin API under `/admin`: flows, connectors, messages and dead letters
+ * (list, show, replay, purge), as JSON. Every route, and every unknown path
+ * under `/admin`, first checks `Authorization: Bearer <server.adminToken>`
+ * (`server/admin/token.ts`); without a configured token the whole API answers
+ * 404 JNC_ADMIN_DISABLED. What it shows never holds a secret: credentials by
+ * kind only, credential headers hidden, the flow's `redact` fields masked.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Secret } from '../../config/secret.ts';
+import type { FlowConfig } from '../../config/schema.ts';
+import type { ConnectorOptions } from '../../connectors/options.ts';
+import { errors } from '../../core/errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { forDisplay, summaryForDisplay } from '../../observability/mask.ts';
+import { redactUrl } from '../../observability/redact.ts';
+import type { Store } from '../../store/store.ts';
+import { parseSelector } from '../admin/selector.ts';
+import { adminTokenCheck } from '../admin/token.ts';
+import { connectorView, flowView } from '../admin/views.ts';
+import { sendProblem } from '../problem.ts';
+
+export interface AdminOptions {
+  /** `server.adminToken`; undefined disables the admin API. */
+  token: Secret | undefined;
+  store: Store;
+  flows: Readonly<Record<string, FlowConfig>>;
+  connectors: Readonly<Record<string, ConnectorOptions>>;
+  /** Messages a filter dropped in this process, for one flow. */
+  dropped: (flow: string) => number;
+  /** Wakes the worker, so that replayed messages start now rather than at its next poll. */
+  wake: () => void;
+  logger: Logger;
+}
+
+export const ADMIN_PREFIX = '/admin';
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 500;
+
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
+  required: ['id'],
+} as const;
+
+const listQuery = {
+  type: 'object',
+  properties: {
+    flow: { type: 'string', minLength: 1 },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE },
+    before: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+export function registerAdminRoutes(app: FastifyInstance, opts: AdminOptions): void {
+  void app.register(async (admin) => adminRoutes(admin, opts), { prefix: ADMIN_PREFIX });
+}
+
+async function adminRoutes(admin: FastifyInstance, opts: AdminOptions): Promise<void> {
+  const { store } = opts;
+  const check = adminTokenCheck(opts.token);
+  const fieldsOf = (flow: string): readonly string[] => opts.flows[flow]?.redact ?? [];
+
+  // onRequest: before the body is even parsed, so an unauthenticated caller costs nothing and learns nothing.
+  admin.addHook('onRequest', async (req, reply) => {
+    const refusal = check(req.headers.authorization);
+    if (!refusal) return;
+    if (refusal.error.status === 401) opts.logger.warn({ ip: req.ip, method: req.method, url: redactUrl(req.url) }, 'admin API: request refused (missing or wrong token)');
+    if (refusal.challenge) reply.header('www-authenticate', refusal.challenge);
+    return sendProblem(reply, refusal.error);
+  });
+  // After the token check, so that an unknown admin path tells an unauthenticated caller nothing either.
+  admin.setNotFoundHandler((req, reply) => sendProblem(reply, errors.NOT_FOUND.create([req.method, req.url.split('?')[0]])));
+
+  admin.get('/flows', async () => ({
+    flows: await Promise.all(Object.entries(opts.flows).map(async ([name, flow]) => flowView(name, flow, await store.stats(name), opts.dropped(name)))),
+  }));
+
+  admin.get('/connectors', async () => ({
+    connectors: Object.entries(opts.connectors).map(([name, c]) => connectorView(name, c)),
+  }));
+
+  admin.get<{ Params: { id: string } }>('/messages/:id', { schema: { params: idParams } }, async (req) => {
+    const rec = await store.getMessage(req.params.id);
+    if (!rec) throw errors.MESSAGE_UNKNOWN.create([req.params.id]);
+    return forDisplay(rec, fieldsOf(rec.flow));
+  });
+
+  admin.get<{ Querystring: { flow?: string; limit: number; before?: string } }>('/dead-letters', { schema: { querystring: listQuery } }, async (req) => {
+    const { flow, limit, before } = req.query;
+    const rows = await store.deadLetters.list({ limit, ...(flow === undefined ? {} : { flow }), ...(before === undefined ? {} : { before }) });
+    return {
+      deadLetters: await Promise.all(rows.map((row) => summaryForDisplay(row, fieldsOf(row.flow), store.deadLetters))),
+      total: await store.deadLetters.count(flow),
+      // A full page may have a successor: ask for it with before=next.
+      ...(rows.length === limit && rows.length > 0 ? { next: rows[rows.length - 1]!.id } : {}),
+    };
+  });
+
+  admin.get<{ Params: { id: string } }>('/dead-letters/:id', { schema: { params: idParams } }, async (req) => {
+    const dl = await store.deadLetters.get(req.params.id);
+    if (!dl) throw errors.DEAD_LETTER_UNKNOWN.create([req.params.id]);
+    return forDisplay(dl, fieldsOf(dl.flow));
+  });
+
+  admin.post('/dead-letters/replay', async (req) => {
+    const sel = parseSelector(req.body);
+    const replayed = await store.deadLetters.replay(sel);
+    if (replayed.length > 0) opts.wake();
+    opts.logger.info({ count: replayed.length, selector: 'ids' in sel ? { ids: sel.ids.length } : sel }, 'admin API: dead letters replayed');
+    if (!('ids' in sel)) return { replayed };
+    const done = new Set(replayed);
+    return { replayed, notFound: sel.ids.filter((id) => !done.has(id)) };
+  });
+
+  admin.post('/dead-letters/purge', async (req) => {
+    const sel = parseSelector(req.body);
+    const purged = await store.deadLetters.purge(sel);
+    opts.logger.info({ count: purged, selector: 'ids' in sel ? { ids: sel.ids.length } : sel }, 'admin API: dead letters purged');
+    return { purged };
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * @module store/scrubbed
+ * A store that cuts the config's secrets out of every outcome before it is
+ * written: the error message and its causes, the last response and the attempt's
+ * snapshot. A receiver may echo the credential it was sent (a 401 body saying
+ * "invalid key sk_live_…", a `WWW-Authenticate` header quoting it, a parse error
+ * quoting that body); none of it may reach a dead letter.
+ */
+import { causeChain, JunctionError } from '../core/errors.ts';
+import type { AttemptRecord, Outcome } from '../core/message.ts';
+import { noScrub, scrubDeep, type Scrub } from '../observability/redact.ts';
+import type { Store } from './store.ts';
+
+/** Deep enough for any chain Junction builds; a cycle stops here too. */
+const MAX_CAUSES = 8;
+
+/**
+ * `inner` with `settle` scrubbed; every other member is the inner store's own.
+ * A proxy rather than a copy, so that members added to {@link Store} later pass
+ * through unchanged.
+ */
+export function scrubbedStore(inner: Store, scrub: Scrub): Store {
+  if (scrub === noScrub) return inner;
+  const settle: Store['settle'] = (ref, outcome, attempt) => inner.settle(ref, scrubOutcome(outcome, scrub), attempt && scrubDeep<AttemptRecord>(attempt, scrub));
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'settle') return settle;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+export function scrubOutcome(outcome: Outcome, scrub: Scrub): Outcome {
+  if (outcome.kind === 'ack') return outcome;
+  const error = scrubError(outcome.error, scrub);
+  const lastResponse = scrubDeep(outcome.lastResponse, scrub);
+  if (error === outcome.error && lastResponse === outcome.lastResponse) return outcome;
+  return { ...outcome, error, lastResponse };
+}
+
+/** The same error with the secrets cut out of its message, causes and response; itself when there were none. */
+export function scrubError(e: JunctionError, scrub: Scrub): JunctionError {
+  const response = scrubDeep(e.response, scrub);
+  const details = scrubDeep(e.details, scrub);
+  const clean = causeChain(e, MAX_CAUSES).every((s) => scrub(s) === s);
+  if (clean && response === e.response && details === e.details) return e;
+  return new JunctionError({ code: e.code, family: e.family, template: '' }, scrub(e.message), {
+    cause: scrubCause(e.cause, scrub, MAX_CAUSES),
+    details,
+    retryAfterMs: e.retryAfterMs,
+    status: e.status,
+    response,
+  });
+}
+
+/** Causes become plain errors that keep their message (scrubbed) and code: all a dead letter's reason shows. */
+function scrubCause(c: unknown, scrub: Scrub, depth: number): unknown {
+  if (c === undefined || c === null) return undefined;
+  if (!(c instanceof Error)) return scrub(String(c));
+  const next = depth > 1 ? scrubCause(c.cause, scrub, depth - 1) : undefined;
+  const copy = new Error(scrub(c.message), next === undefined ? undefined : { cause: next });
+  const code = (c as { code?: unknown }).code;
+  if (typeof code === 'string') Object.assign(copy, { code });
+  return copy;
+}
