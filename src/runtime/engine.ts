@@ -78,6 +78,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const worker = new Worker({
     store,
     responses,
+    scrub,
     flows,
     clock,
     logger,

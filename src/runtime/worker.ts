@@ -17,6 +17,8 @@ import type { Claimed, Store } from '../store/store.ts';
 import { type CompiledFlow, StepFailure } from './flow.ts';
 import { decideOutcome } from './outcome.ts';
 import type { ResponseHub } from './responses.ts';
+import { noScrub, type Scrub } from '../observability/redact.ts';
+import { scrubOutcome } from '../store/scrubbed.ts';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -37,6 +39,8 @@ export interface WorkerDeps {
   onSettled?: (msg: Claimed, outcome: Outcome) => void;
   /** Where `respond` steps answer, and dead flows tell a waiting caller why. */
   responses?: ResponseHub;
+  /** Cuts the config's secrets out of an outcome before it leaves: to the store, or to a caller waiting on respond. */
+  scrub?: Scrub;
 }
 
 export class Worker {
@@ -177,7 +181,7 @@ export class Worker {
     if (error !== null && this.#abort.signal.aborted && !(isJunctionError(error) && error.family === 'permanent')) {
       error = errors.SHUTDOWN.create([], { cause: error });
     }
-    const outcome = decideOutcome({ error, attempt: msg.attempt, retry, now: clock.now() });
+    const outcome = scrubOutcome(decideOutcome({ error, attempt: msg.attempt, retry, now: clock.now() }), this.#deps.scrub ?? noScrub);
     const record: AttemptRecord = {
       attempt: msg.attempt,
       startedAt,

@@ -3,6 +3,8 @@
  * stored first, and later steps still run.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
@@ -79,5 +81,39 @@ describe('respond step', () => {
     const again = await send();
     assert.equal(again.status, 202);
     assert.deepEqual(await again.json(), { id: first.headers.get('junction-message-id'), duplicate: true });
+  });
+});
+
+describe('respond step and secrets', () => {
+  it('never hands the waiting caller a credential that a failing target echoed', async (t) => {
+    const key = 'sk_live_0123456789abcdef';
+    // Answers "JSON" that is not JSON and starts with the key it was sent: the parse error quotes it.
+    const echo = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`${String(req.headers['x-api-key'])} is not a valid key`);
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => echo.close(() => resolve())));
+    const { port } = echo.address() as AddressInfo;
+    const engine = await startTestEngine(
+      t,
+      `
+store: sqlite:./junction.db
+worker: { pollMs: 20 }
+connectors:
+  echo: { type: rest, baseUrl: "http://127.0.0.1:${port}", auth: { apiKey: { value: "\${env:ECHO_KEY}" } } }
+flows:
+  quote:
+    trigger: { http: { path: /quote } }
+    steps:
+      - call: { connector: echo }
+      - respond: { timeoutMs: 5000 }
+`,
+      { env: { ...process.env, ECHO_KEY: key } },
+    );
+    const res = await fetch(`${engine.url}/quote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const text = await res.text();
+    assert.equal(res.status, 502, text);
+    assert.match(text, /JNC_FLOW_FAILED/);
+    assert.ok(!text.includes(key.slice(0, 10)), `the answer holds part of the key: ${text}`);
   });
 });
