@@ -45,6 +45,7 @@ describe('respond step', () => {
     const res = await fetch(`${engine.url}/quote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(order) });
     assert.equal(res.status, 201);
     assert.equal(res.headers.get('x-order'), 'Q-1');
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
     assert.deepEqual(await res.json(), { quoted: 6 });
     const id = res.headers.get('junction-message-id')!;
     await engine.until(async () => (await engine.store.getMessage(id))?.state === 'done');

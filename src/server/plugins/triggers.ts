@@ -4,7 +4,7 @@
  * committed; a dedupe key seen before answers with the first message's id.
  */
 import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InboundRequest } from '../../auth/inbound/inbound.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errors } from '../../core/errors.ts';
@@ -12,7 +12,7 @@ import { CONTENT_TYPES, mediaKind } from '../../core/media.ts';
 import type { HttpTrigger } from '../../triggers/http.ts';
 import type { Ingest } from '../../triggers/trigger.ts';
 import { sendProblem, unsupportedType } from '../problem.ts';
-import type { ResponseHub } from '../../runtime/responses.ts';
+import type { ResponseHub, Settled } from '../../runtime/responses.ts';
 
 export interface TriggerRoutesOptions {
   triggers: HttpTrigger[];
@@ -43,10 +43,11 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
       config: { accepts },
       async handler(req, reply) {
         if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
-        const kind = mediaKind(req.headers['content-type']);
-        if (kind === undefined || !accept.includes(kind)) return sendProblem(reply, unsupportedType(req.headers['content-type'], accepts));
+        // Credentials first: a caller who is not admitted learns nothing, not even which types are taken.
         const { caller, headers: admitted } = await trigger.admit(inbound(req));
         reply.headers(admitted);
+        const kind = mediaKind(req.headers['content-type']);
+        if (kind === undefined || !accept.includes(kind)) return sendProblem(reply, unsupportedType(req.headers['content-type'], accepts));
         const msg = await trigger.toMessage(req, caller, opts.clock.now());
         const [result] = await opts.ingest([msg]);
         if (!result) throw errors.INTERNAL.create(['the store returned no result']);
@@ -55,23 +56,27 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
         if (trigger.respondTimeoutMs === undefined || result.duplicate) {
           return reply.code(202).send({ id: result.id, duplicate: result.duplicate });
         }
-        const settled = await opts.responses.wait(result.id, trigger.respondTimeoutMs);
-        if (!settled) {
-          return sendProblem(reply, errors.RESPOND_TIMEOUT.create([trigger.respondTimeoutMs], { details: { id: result.id } }));
-        }
-        if (settled.kind === 'failed') {
-          const e = settled.error;
-          // A 4xx is the caller's only when its own input was at fault (validation); a downstream refusal is a 502.
-          const status = e.family === 'input' && e.status !== undefined && e.status < 500 ? e.status : 502;
-          return sendProblem(reply, errors.FLOW_FAILED.create([e.message], { status, cause: e, details: { id: result.id, cause: e.code } }));
-        }
-        const { status, headers, body } = settled.response;
-        reply.code(status).headers(headers).header('junction-message-id', result.id);
-        return reply.send(typeof body === 'string' && headers['content-type'] ? body : JSON.stringify(body ?? null));
+        return answerFromFlow(reply, result.id, await opts.responses.wait(result.id, trigger.respondTimeoutMs), trigger.respondTimeoutMs);
       },
     });
     registerOtherMethods(app, path, method);
   }
+}
+
+/** The synchronous answer of a flow with a respond step: its response, why it failed, or that it is late. */
+function answerFromFlow(reply: FastifyReply, id: string, settled: Settled | undefined, timeoutMs: number): FastifyReply {
+  if (!settled) return sendProblem(reply, errors.RESPOND_TIMEOUT.create([timeoutMs], { details: { id } }));
+  if (settled.kind === 'failed') {
+    const e = settled.error;
+    // A 4xx is the caller's only when its own input was at fault (validation); a downstream refusal is a 502.
+    const status = e.family === 'input' && e.status !== undefined && e.status < 500 ? e.status : 502;
+    return sendProblem(reply, errors.FLOW_FAILED.create([e.message], { status, cause: e, details: { id, cause: e.code } }));
+  }
+  const { status, headers, body } = settled.response;
+  reply.code(status).headers(headers).header('junction-message-id', id);
+  if (typeof body === 'string' && headers['content-type']) return reply.send(body);
+  if (!headers['content-type']) reply.type('application/json');
+  return reply.send(JSON.stringify(body ?? null));
 }
 
 function inbound(req: FastifyRequest): InboundRequest {
