@@ -113,6 +113,7 @@ export const errors = {
   ADMIN_DISABLED: defineError('JNC_ADMIN_DISABLED', 'The admin API is disabled: %s', { family: 'input', status: 404 }),
   MESSAGE_UNKNOWN: defineError('JNC_MESSAGE_UNKNOWN', 'No message with id %s', { family: 'input', status: 404 }),
   RATE_LIMITED: defineError('JNC_RATE_LIMITED', 'Too many requests from %s: the limit is %d per %s; retry in %ds', { family: 'input', status: 429 }),
+  AUTH_KEYS_UNAVAILABLE: defineError('JNC_AUTH_KEYS_UNAVAILABLE', 'Cannot check the token now: %s', { family: 'input', status: 503 }),
 
   // transient: retried with backoff; Retry-After honoured (capped)
   CONN_TIMEOUT: defineError('JNC_CONN_TIMEOUT', 'Connector %s: %s timed out after %dms', { family: 'transient' }),

@@ -8,10 +8,12 @@ import { z } from 'zod';
 import { errors, isJunctionError, type JunctionError } from '../../core/errors.ts';
 import { apiKeys } from './api-keys.ts';
 import type { Authenticator, AuthenticatorDefinition, AuthenticatorDeps } from './inbound.ts';
+import { jwt } from './jwt.ts';
 import { signature } from './signature.ts';
 
 export const inboundAuthenticators: ReadonlyMap<string, AuthenticatorDefinition> = new Map<string, AuthenticatorDefinition>([
   [apiKeys.name, apiKeys],
+  [jwt.name, jwt],
   [signature.name, signature],
 ]);
 
