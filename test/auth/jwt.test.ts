@@ -490,6 +490,10 @@ describe('JWT: through the HTTP trigger', () => {
     assert.deepEqual(consumers, ['legacy', 'partner-1']);
     const neither = await post(engine, '/hooks/either', { authorization: 'Bearer nope' });
     assert.equal(neither.statusCode, 401);
+    const problem = neither.json() as { detail: string };
+    assert.match(problem.detail, /^Not authorised: [^]*; /, 'one reason per kind of credential');
+    assert.doesNotMatch(problem.detail, /Not authorised: Not authorised/);
+    assert.match(String(neither.headers['www-authenticate']), /^Bearer/, "the JWT kind's challenge is kept");
   });
 });
 

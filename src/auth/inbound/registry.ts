@@ -33,17 +33,31 @@ export async function createInboundAuth(config: InboundAuthConfig, deps: Authent
     chain.push(await def.create(options, deps));
   }
   if (chain.length === 1) return chain[0]!;
+  // Kinds are tried in the registry's order (the schema's), not the order written in the file.
   return async (req) => {
     const refusals: JunctionError[] = [];
     for (const authenticate of chain) {
       try {
         return await authenticate(req);
       } catch (e) {
-        if (!isJunctionError(e) || (e.status !== 401 && e.status !== 403)) throw e;
+        // A kind that cannot decide now (its key server is down: 503) must not stop another kind from admitting.
+        if (!isJunctionError(e) || (e.status !== 401 && e.status !== 403 && e.status !== 503)) throw e;
         refusals.push(e);
       }
     }
-    // Right credentials that are not allowed here say more than missing ones.
-    throw refusals.find((e) => e.status === 403) ?? errors.AUTH_DENIED.create([refusals.map((e) => e.message).join('; ')]);
+    throw combinedRefusal(refusals);
   };
+}
+
+/**
+ * Right credentials that are not allowed here (403) say more than a kind that could
+ * not decide (503), which says more than wrong or missing ones (401). The 401 names
+ * what each kind found and keeps every kind's challenge.
+ */
+function combinedRefusal(refusals: JunctionError[]): JunctionError {
+  const decisive = refusals.find((e) => e.status === 403) ?? refusals.find((e) => e.status === 503);
+  if (decisive) return decisive;
+  const reasons = refusals.map((e) => e.message.replace(/^Not authorised: /, ''));
+  const challenges = refusals.map((e) => e.headers?.['www-authenticate']).filter((c): c is string => c !== undefined);
+  return errors.AUTH_DENIED.create([reasons.join('; ')], challenges.length > 0 ? { headers: { 'www-authenticate': challenges.join(', ') } } : {});
 }
