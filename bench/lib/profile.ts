@@ -1,0 +1,208 @@
+/**
+ * @module bench/lib/profile
+ * Parent side of a profiled run ({@link startPhase}, {@link endPhase}; the child
+ * side is bench/lib/instrument.ts), and the summary of what was recorded: a V8
+ * CPU profile summed by function and by area (a package, a folder of src/, node
+ * core, GC), and the wall time spent inside `node:sqlite` calls by statement.
+ *
+ * Native calls have frames of their own (`run`, `get`, `all` are node:sqlite's
+ * StatementSync methods: SQL, WAL writes and fsync, on the main thread); the
+ * statement table says which statements that time went to.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ChildServer } from './child.ts';
+import type { PhaseStats } from './instrument.ts';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileEntry {
+  /** A function (`name (file:line)`) or an area. */
+  name: string;
+  selfMs: number;
+  /** Share of the busy time (every sample but `(idle)`). */
+  percent: number;
+}
+
+export interface ProfileSummary {
+  /** Messages handled during the phase, to put counts per message. */
+  messages: number;
+  phase: PhaseStats;
+  totalMs: number;
+  idleMs: number;
+  busyMs: number;
+  functions: ProfileEntry[];
+  areas: ProfileEntry[];
+}
+
+/** Native bindings seen in these servers' profiles, by what they do. */
+const NATIVE_AREAS: Record<string, string> = {
+  run: 'node:sqlite (native: SQL, WAL writes, fsync)',
+  get: 'node:sqlite (native: SQL, WAL writes, fsync)',
+  all: 'node:sqlite (native: SQL, WAL writes, fsync)',
+  iterate: 'node:sqlite (native: SQL, WAL writes, fsync)',
+  exec: 'node:sqlite (native: SQL, WAL writes, fsync)',
+  writeUtf8String: 'socket writes (native)',
+  writeLatin1String: 'socket writes (native)',
+  writeBuffer: 'socket writes (native)',
+  writev: 'socket writes (native)',
+};
+
+/** Where a function lives, in words a reader of the report knows. */
+export function areaOf(frame: CallFrame): string {
+  const { url, functionName } = frame;
+  if (url === '') {
+    if (functionName === '(garbage collector)') return 'GC';
+    if (functionName === '(idle)') return 'idle';
+    if (functionName === '(program)') return 'V8/native (program)';
+    if (functionName === '(root)') return 'root';
+    return NATIVE_AREAS[functionName] ?? `native ${functionName || '(anonymous)'}()`;
+  }
+  if (url.includes('/bench/lib/instrument.ts') || url === 'node:inspector') return 'profiling overhead (bench/lib/instrument.ts)';
+  const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg) return pkg[1]!;
+  const src = /\/src\/([^/]+)\//.exec(url);
+  if (src) return `junction src/${src[1]}`;
+  if (url.includes('/bench/')) return 'bench harness';
+  if (url.startsWith('node:')) {
+    const parts = url.slice('node:'.length).split('/');
+    return `node:${parts[0] === 'internal' ? parts.slice(0, 2).join('/') : parts[0]}`;
+  }
+  return url;
+}
+
+function shortLocation(frame: CallFrame): string {
+  if (frame.url === '') return '';
+  const m = /(?:node_modules\/|\/work\/main\/)?([^/]+\/[^/]+)$/.exec(frame.url);
+  return `${m ? m[1] : frame.url}:${frame.lineNumber + 1}`;
+}
+
+/** Summarises one profile: the `top` functions and areas by self time. */
+export function summarizeProfile(profile: CpuProfile, phase: PhaseStats, messages: number, top = 20): ProfileSummary {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+
+  const fns = new Map<string, number>();
+  const areas = new Map<string, number>();
+  let totalUs = 0;
+  let idleUs = 0;
+  for (const [id, us] of selfUs) {
+    const frame = byId.get(id)?.callFrame;
+    if (!frame) continue;
+    totalUs += us;
+    const area = areaOf(frame);
+    if (area === 'idle') {
+      idleUs += us;
+      continue;
+    }
+    const loc = shortLocation(frame);
+    const fn = `${frame.functionName || '(anonymous)'}${loc ? ` (${loc})` : ''}`;
+    fns.set(fn, (fns.get(fn) ?? 0) + us);
+    areas.set(area, (areas.get(area) ?? 0) + us);
+  }
+  const busyUs = totalUs - idleUs;
+  const rank = (m: Map<string, number>): ProfileEntry[] =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => ({ name, selfMs: us / 1000, percent: busyUs > 0 ? (us / busyUs) * 100 : 0 }));
+  return { messages, phase, totalMs: totalUs / 1000, idleMs: idleUs / 1000, busyMs: busyUs / 1000, functions: rank(fns), areas: rank(areas) };
+}
+
+/** Starts the measured phase of a child started with `--measure-dir`. */
+export async function startPhase(server: ChildServer): Promise<void> {
+  const ready = server.waitForLine(/^MEASURING$/);
+  server.child.kill('SIGUSR2');
+  await ready;
+}
+
+/** Ends it and reads what the child recorded into `dir`. */
+export async function endPhase(server: ChildServer, dir: string, messages: number): Promise<ProfileSummary> {
+  const line = server.waitForLine(/^MEASURED (.*)$/);
+  server.child.kill('SIGUSR1');
+  const phase = JSON.parse((await line)[1]!) as PhaseStats;
+  const profile = JSON.parse(await readFile(join(dir, 'profile.cpuprofile'), 'utf8')) as CpuProfile;
+  return summarizeProfile(profile, phase, messages);
+}
+
+/** Totals over the statement table, by kind of statement. */
+export function sqlTotals(s: ProfileSummary): { sqlMs: number; commitMs: number; commits: number; begins: number } {
+  const sum = (pick: (sql: string) => boolean, f: 'ms' | 'calls'): number =>
+    s.phase.sql.filter((x) => pick(x.sql)).reduce((acc, x) => acc + x[f], 0);
+  return {
+    sqlMs: sum(() => true, 'ms'),
+    commitMs: sum((q) => q === 'COMMIT', 'ms'),
+    commits: sum((q) => q === 'COMMIT', 'calls'),
+    begins: sum((q) => q.startsWith('BEGIN'), 'calls'),
+  };
+}
+
+/** Calls and wall time of the statements whose SQL starts with `prefix`. */
+export function statement(s: ProfileSummary, prefix: string): { calls: number; ms: number } {
+  const hits = s.phase.sql.filter((q) => q.sql.startsWith(prefix));
+  return { calls: hits.reduce((a, q) => a + q.calls, 0), ms: hits.reduce((a, q) => a + q.ms, 0) };
+}
+
+/** Self time of an area, as a share of the busy time (0 when absent). */
+export function areaPercent(s: ProfileSummary, area: string): number {
+  return s.areas.find((a) => a.name === area)?.percent ?? 0;
+}
+
+export const SQLITE_AREA = 'node:sqlite (native: SQL, WAL writes, fsync)';
+export const SOCKET_AREA = 'socket writes (native)';
+
+export const pct = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(0)}%` : '–');
+
+/** The phase in one sentence: how busy the main thread was, and how much of it was SQLite. */
+export function phaseSentence(s: ProfileSummary): string {
+  const t = sqlTotals(s);
+  return (
+    `Over ${s.messages} messages (${(s.phase.wallMs / 1000).toFixed(1)} s): main-thread event-loop utilisation ${pct(s.phase.elu, 1)}; ` +
+    `${t.sqlMs.toFixed(0)} ms (${pct(t.sqlMs, s.phase.wallMs)} of the wall time) inside node:sqlite calls, ` +
+    `of which COMMIT ${t.commitMs.toFixed(0)} ms (${t.commits} commits, ${(t.commits / Math.max(1, s.messages)).toFixed(2)} per message, ` +
+    `${t.commits > 0 ? ((t.commitMs / t.commits) * 1000).toFixed(0) : '–'} µs each).`
+  );
+}
+
+/** Markdown: the phase sentence, then areas, functions and statements. */
+export function profileMarkdown(s: ProfileSummary): string {
+  const table = (title: string, rows: ProfileEntry[]): string =>
+    [`| ${title} | self ms | % of busy |`, '|---|---:|---:|', ...rows.map((r) => `| ${r.name.replaceAll('|', '\\|')} | ${r.selfMs.toFixed(0)} | ${r.percent.toFixed(1)} |`)].join('\n');
+  const statements = [
+    '| statement (node:sqlite, wall time) | calls | per message | total ms | µs per call | % of wall |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...s.phase.sql
+      .slice(0, 12)
+      .map(
+        (q) =>
+          `| \`${q.sql}\` | ${q.calls} | ${(q.calls / Math.max(1, s.messages)).toFixed(2)} | ${q.ms.toFixed(0)} | ${((q.ms / q.calls) * 1000).toFixed(0)} | ${pct(q.ms, s.phase.wallMs)} |`,
+      ),
+  ].join('\n');
+  return [
+    phaseSentence(s),
+    '',
+    `CPU profile: busy ${s.busyMs.toFixed(0)} ms of ${s.totalMs.toFixed(0)} ms sampled (idle ${s.idleMs.toFixed(0)} ms).`,
+    '',
+    table('area (self time)', s.areas),
+    '',
+    table('function (self time)', s.functions),
+    '',
+    statements,
+  ].join('\n');
+}

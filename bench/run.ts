@@ -1,0 +1,133 @@
+/**
+ * @module bench/run
+ * `npm run bench`: runs the benchmarks (each against a baseline measured in the
+ * same run), prints their tables, and replaces BENCHMARKS.md with the results.
+ *
+ * ```
+ * node bench/run.ts [--only ingest|relay] [--repeats N] [--quick] [--no-profile]
+ * ```
+ * `--quick` runs smaller loads, once each: a smoke test of the harness, not
+ * figures to publish (BENCHMARKS.md is not written then).
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { ingestDefaults, runIngest } from './ingest.ts';
+import { profileMarkdown } from './lib/profile.ts';
+import { figure, markdownSection, printTable, ratio, type BenchmarkReport } from './lib/report.ts';
+import { relayDefaults, runRelay } from './relay.ts';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    repeats: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'no-profile': { type: 'boolean', default: false },
+  },
+});
+if (values.only !== undefined && values.only !== 'ingest' && values.only !== 'relay') throw new Error('--only is ingest or relay');
+const repeats = values.repeats === undefined ? undefined : Number(values.repeats);
+if (repeats !== undefined && !(Number.isInteger(repeats) && repeats >= 1)) throw new Error('--repeats is a whole number ≥ 1');
+const profile = !values['no-profile'];
+
+const OUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const started = new Date();
+const loadAtStart = loadavg()[0]!;
+if (loadAtStart > cpus().length / 2) {
+  console.warn(`Load average is ${loadAtStart.toFixed(2)} on ${cpus().length} cores: other work will disturb the figures.`);
+}
+const reports: BenchmarkReport[] = [];
+
+if (values.only !== 'relay') {
+  const base = values.quick ? { ...ingestDefaults, requests: 2000, warmup: 500, repeats: 1 } : ingestDefaults;
+  reports.push(await runIngest({ ...base, repeats: repeats ?? base.repeats, profile }));
+}
+if (values.only !== 'ingest') {
+  const base = values.quick ? { ...relayDefaults, messages: 1000, warmup: 200, repeats: 1 } : relayDefaults;
+  reports.push(await runRelay({ ...base, repeats: repeats ?? base.repeats, profile }));
+}
+
+for (const r of reports) printTable(r);
+const seconds = (Date.now() - started.getTime()) / 1000;
+console.log(`\nDone in ${seconds.toFixed(0)} s.`);
+
+if (values.quick) {
+  console.log('--quick: BENCHMARKS.md left as it was.');
+} else {
+  await writeFile(OUT, render(reports, seconds));
+  console.log(`Wrote ${OUT}.`);
+}
+if (reports.some((r) => r.rows.some((row) => row.problems.length > 0))) {
+  console.error('Some runs were FLAGGED (failures, duplicates or missing rows): see the tables.');
+  process.exitCode = 1;
+}
+
+function render(list: BenchmarkReport[], seconds: number): string {
+  const cpu = cpus();
+  const lines = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (bench/run.ts); every run replaces this file. Each',
+    'benchmark compares Junction with a bare Node.js server doing the same job,',
+    'measured in the same run, on the same machine. The load generator runs in the',
+    'parent process; every server runs in its own child process, on 127.0.0.1.',
+    '',
+    `- Date: ${started.toISOString()} (took ${seconds.toFixed(0)} s)`,
+    `- Node: ${process.version} (${platform()} ${release()})`,
+    `- CPU: ${cpu[0]?.model.trim() ?? 'unknown'} × ${cpu.length} logical cores; memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- Load average (1 min) of the machine: ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end ` +
+      '(the benchmark itself keeps about 2 busy; more means other work shared the machine)',
+    `- Junction: ${revision()}`,
+    `- Command: \`node bench/run.ts${process.argv.slice(2).length > 0 ? ' ' + process.argv.slice(2).join(' ') : ''}\``,
+    '',
+    'Figures are medians over the runs (each run listed); "spread" is half the',
+    'range over the median. A run with failures, missing rows, duplicates or',
+    'undelivered messages is flagged, marked ✗ and left out of the median.',
+    'p50/p99 are per-request latencies seen by the load generator (nearest rank',
+    'over every measured request), medians over the runs. The machine is shared',
+    'with other work, and the load generator shares its cores with the servers:',
+    'compare the rows of one run with each other rather than with other machines.',
+    '',
+    '| benchmark | Junction | baseline | ratio (aim ≥ 0.6) |',
+    '|---|---:|---:|---:|',
+    ...list.map((r) => {
+      const j = r.rows.find((x) => x.name === r.junction);
+      const b = r.rows.find((x) => x.name === r.baseline);
+      return `| ${r.name} | ${figure(j).toFixed(0)} ${r.unit} | ${figure(b).toFixed(0)} ${r.unit} | ${ratio(r).toFixed(2)} |`;
+    }),
+    '',
+  ];
+  for (const r of list) {
+    lines.push(markdownSection(r), '');
+    if (r.profile) {
+      lines.push(
+        `### Profile of Junction (${r.name})`,
+        '',
+        'One more Junction run (not counted above) with bench/lib/instrument.ts: the',
+        'V8 CPU profiler (what `node --cpu-prof` records, limited to the measured',
+        'requests), event-loop utilisation, and the wall time of every node:sqlite',
+        'statement. Self time by area (package, folder of src/, node core, native',
+        'calls), then by function, then SQL statements. The wrappers that time each',
+        'statement cost a little themselves ("profiling overhead").',
+        '',
+        profileMarkdown(r.profile),
+        '',
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The commit measured, and whether src/ had uncommitted changes then. */
+function revision(): string {
+  const git = (...args: string[]): string => execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
+  try {
+    const head = git('log', '-1', '--format=%h %s');
+    const dirty = git('status', '--porcelain', '--', 'src') !== '';
+    return `commit ${head}${dirty ? ' (src/ had uncommitted changes)' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
