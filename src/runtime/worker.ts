@@ -149,7 +149,11 @@ export class Worker {
     let error: unknown = null;
     let retry = defaultRetry;
     const flow = flows.get(msg.flow);
-    const log = logger.child({ messageId: msg.id, flow: msg.flow, attempt: msg.attempt });
+    // A child logger costs more than the message's own work (pino prepares redaction
+    // per child): steps get one only when they log, the worker passes its fields per line.
+    const fields = { messageId: msg.id, flow: msg.flow, attempt: msg.attempt };
+    let child: Logger | undefined;
+    const stepLogger = (): Logger => (child ??= logger.child(fields));
     if (!flow) {
       error = errors.FLOW_UNKNOWN.create([msg.flow]);
     } else {
@@ -157,7 +161,9 @@ export class Worker {
       try {
         const result = await flow.run(msg, {
           signal: this.#abort.signal,
-          logger: log,
+          get logger() {
+            return stepLogger();
+          },
           clock,
           fanOut: async (parts) => {
             await store.enqueue(parts);
@@ -167,7 +173,7 @@ export class Worker {
         });
         if (result.kind === 'dropped') {
           this.dropped.set(msg.flow, (this.dropped.get(msg.flow) ?? 0) + 1);
-          log.debug({ step: result.step }, 'dropped');
+          logger.debug({ ...fields, step: result.step }, 'dropped');
         }
       } catch (e) {
         if (e instanceof StepFailure) {
@@ -191,7 +197,7 @@ export class Worker {
     };
     try {
       const held = await store.settle({ id: msg.id, lease: lease() }, outcome, record);
-      if (!held) log.warn('lease lost before settling; another worker owns the message now');
+      if (!held) logger.warn(fields, 'lease lost before settling; another worker owns the message now');
       else {
         if (outcome.kind === 'dead' && flow?.respondTimeoutMs !== undefined) {
           this.#deps.responses?.settle(msg.id, { kind: 'failed', error: outcome.error });
@@ -200,12 +206,12 @@ export class Worker {
       }
     } catch (e) {
       // The lease will expire and the message will be claimed again: nothing is lost.
-      log.error({ err: coerceError(e) }, 'could not record the outcome');
+      logger.error({ ...fields, err: coerceError(e) }, 'could not record the outcome');
       return;
     }
-    if (outcome.kind === 'ack') log.debug('delivered');
-    else if (outcome.kind === 'retry') log.info({ code: outcome.error.code, at: new Date(outcome.at).toISOString() }, outcome.error.message);
-    else log.warn({ code: outcome.error.code }, `dead letter: ${outcome.error.message}`);
+    if (outcome.kind === 'ack') logger.debug(fields, 'delivered');
+    else if (outcome.kind === 'retry') logger.info({ ...fields, code: outcome.error.code, at: new Date(outcome.at).toISOString() }, outcome.error.message);
+    else logger.warn({ ...fields, code: outcome.error.code }, `dead letter: ${outcome.error.message}`);
   }
 
   async #renewLeases(): Promise<void> {

@@ -47,6 +47,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     loggerInstance: opts.logger as FastifyBaseLogger,
     // One log line per request would cost more than the request itself at ingest rates.
     logController: new LogController({ disableRequestLogging: true }),
+    // Nor a child logger per request (request ids are off): errors are logged with their request's URL.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: opts.maxBodyBytes,
     // Our own ids are in the answers; fastify's request ids are only for its logs.
     requestIdHeader: false,
