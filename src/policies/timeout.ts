@@ -5,6 +5,7 @@
  * are the transport's; this one bounds the sum of them, and of any waiting done by
  * inner policies.
  */
+import { untilAborted } from '../core/abort.ts';
 import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
 import type { CallContext, Policy } from '../connectors/connector.ts';
 
@@ -28,6 +29,7 @@ export function timeoutPolicy(connector: string, timeoutMs: number): Policy {
       const signal = AbortSignal.any([ctx.signal, deadline.signal]);
       const inner: CallContext = { ...ctx, signal };
       try {
+        // An inner layer that ignores the signal must not hold the caller past the deadline.
         return await untilAborted(next(req, inner), signal);
       } catch (e) {
         if (ctx.signal.aborted) throw shutdownError(e);
@@ -43,25 +45,4 @@ export function timeoutPolicy(connector: string, timeoutMs: number): Policy {
 function shutdownError(cause: unknown): JunctionError {
   if (isJunctionError(cause) && cause.code === errors.SHUTDOWN.code) return cause;
   return errors.SHUTDOWN.create([], { cause });
-}
-
-/**
- * Settles with `promise`, or rejects as soon as `signal` aborts: an inner layer
- * that ignores the signal must not hold the caller past the deadline.
- */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }

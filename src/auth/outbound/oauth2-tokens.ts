@@ -23,6 +23,7 @@
  * - **Renewed after a refusal.** A 401 renews the token it was sent with, once,
  *   for every call that was refused with it.
  */
+import { untilAborted } from '../../core/abort.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errors, isJunctionError } from '../../core/errors.ts';
 import type { KeyValue, TokenRecord } from '../../store/store.ts';
@@ -142,20 +143,7 @@ function newer(a: TokenRecord | undefined, b: TokenRecord | undefined): TokenRec
  */
 function waitFor<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+  return untilAborted(promise, signal, abortError);
 }
 
 function abortError(signal: AbortSignal): unknown {
