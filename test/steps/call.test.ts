@@ -12,12 +12,10 @@ import { restConnectorOptions } from '../../src/connectors/options.ts';
 import { createRestConnector } from '../../src/connectors/rest.ts';
 import { isJunctionError } from '../../src/core/errors.ts';
 import type { Json, Message } from '../../src/core/message.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
 import { callOptions, callStep } from '../../src/steps/call.ts';
-import type { StepContext } from '../../src/steps/step.ts';
-import { ManualClock } from '../helpers/clock.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startSink } from '../helpers/sink.ts';
+import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 interface Seen {
   method: string;
@@ -58,14 +56,15 @@ function connectorFor(t: TestContext, url: string): Connector {
 
 async function makeCall(t: TestContext, url: string, options: Record<string, unknown> = {}) {
   const connector = connectorFor(t, url);
-  return callStep.create(callOptions.parse({ connector: 'quotes', ...options }), { flow: 'orders', index: 2, baseDir: '.', connector: () => connector });
+  return callStep.create(callOptions.parse({ connector: 'quotes', ...options }), stepDeps({ index: 2, connector: () => connector }));
 }
 
-function message(body: Json, headers: Record<string, string> = { 'content-type': 'application/json' }): Message {
-  return { id: 'm-1', flow: 'orders', attempt: 1, idempotencyKey: 'order-1', body, headers, meta: { source: 'test' } };
+/** Order order-1, JSON unless `headers` say otherwise. */
+function order(body: Json, headers: Record<string, string> = { 'content-type': 'application/json' }): Message {
+  return message(body, { idempotencyKey: 'order-1', headers, meta: { source: 'test' } });
 }
 
-const ctx: StepContext = { signal: new AbortController().signal, logger: silentLogger, clock: new ManualClock() };
+const ctx = stepContext();
 
 async function run(step: Awaited<ReturnType<typeof makeCall>>, msg: Message): Promise<Message> {
   const out = await step(msg, ctx);
@@ -74,15 +73,15 @@ async function run(step: Awaited<ReturnType<typeof makeCall>>, msg: Message): Pr
 }
 
 const quote = (req: Seen): Reply => {
-  const order = JSON.parse(req.body) as { total: number };
-  return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ quoteId: 'Q-1', price: order.total * 2 }) };
+  const sent = JSON.parse(req.body) as { total: number };
+  return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ quoteId: 'Q-1', price: sent.total * 2 }) };
 };
 
 describe('call step', () => {
   it('sends the body like deliver and continues with the JSON answer as the body', async (t) => {
     const server = await startAnswers(t, quote);
     const step = await makeCall(t, server.url, { request: { path: '/quotes', headers: { 'x-order': '{{ id }}' } } });
-    const out = await run(step, message({ id: 'A-1', total: 5 }, { 'content-type': 'application/json', 'x-trace': 'keep' }));
+    const out = await run(step, order({ id: 'A-1', total: 5 }, { 'content-type': 'application/json', 'x-trace': 'keep' }));
     assert.deepEqual(out.body, { quoteId: 'Q-1', price: 10 });
     assert.equal(out.headers['content-type'], 'application/json');
     assert.equal(out.headers['x-trace'], 'keep', 'other headers kept');
@@ -99,34 +98,34 @@ describe('call step', () => {
   it('renders the idempotencyKey template and refuses an empty one (permanent)', async (t) => {
     const server = await startAnswers(t, quote);
     const step = await makeCall(t, server.url, { idempotencyKey: 'quote-{{ id }}' });
-    await run(step, message({ id: 'A-2', total: 1 }));
+    await run(step, order({ id: 'A-2', total: 1 }));
     assert.equal(server.seen[0]!.headers['idempotency-key'], 'quote-A-2');
     const empty = await makeCall(t, server.url, { idempotencyKey: '{{ missing }}' });
-    await assert.rejects(empty(message({ total: 1 }), ctx), (e) => isJunctionError(e) && e.code === 'JNC_STEP_INVALID' && /empty/.test(e.message));
+    await assert.rejects(empty(order({ total: 1 }), ctx), (e) => isJunctionError(e) && e.code === 'JNC_STEP_INVALID' && /empty/.test(e.message));
   });
 
   it('keeps a text answer as text, with its content type on the message', async (t) => {
     const xml = '<quote id="Q-1"><price>10</price></quote>';
     const server = await startAnswers(t, () => ({ contentType: 'application/xml', body: xml }));
     const step = await makeCall(t, server.url);
-    const out = await run(step, message({ total: 5 }));
+    const out = await run(step, order({ total: 5 }));
     assert.equal(out.body, xml);
     assert.equal(out.headers['content-type'], 'application/xml');
   });
 
   it('makes an empty answer (204) a null JSON body', async (t) => {
     const server = await startAnswers(t, () => ({ status: 204 }));
-    const out = await run(await makeCall(t, server.url), message({ a: 1 }));
+    const out = await run(await makeCall(t, server.url), order({ a: 1 }));
     assert.equal(out.body, null);
     assert.equal(out.headers['content-type'], 'application/json');
   });
 
   it('sends a text body under its own content type, and no body on GET', async (t) => {
     const server = await startAnswers(t, () => ({ contentType: 'application/json', body: '{"ok":true}' }));
-    await run(await makeCall(t, server.url), message('a,b\n1,2\n', { 'content-type': 'text/csv' }));
+    await run(await makeCall(t, server.url), order('a,b\n1,2\n', { 'content-type': 'text/csv' }));
     assert.equal(server.seen[0]!.body, 'a,b\n1,2\n');
     assert.equal(server.seen[0]!.headers['content-type'], 'text/csv');
-    await run(await makeCall(t, server.url, { request: { method: 'GET', path: '/status', query: { id: '{{ id }}' } } }), message({ id: 7 }));
+    await run(await makeCall(t, server.url, { request: { method: 'GET', path: '/status', query: { id: '{{ id }}' } } }), order({ id: 7 }));
     assert.equal(server.seen[1]!.url, '/status?id=7');
     assert.equal(server.seen[1]!.body, '');
     assert.equal(server.seen[1]!.headers['content-type'], undefined);
@@ -138,7 +137,7 @@ describe('call step', () => {
     const step = await makeCall(t, server.url);
     const codes: [string, boolean][] = [];
     for (let i = 0; i < 3; i++) {
-      await assert.rejects(step(message({ a: 1 }), ctx), (e) => {
+      await assert.rejects(step(order({ a: 1 }), ctx), (e) => {
         assert.ok(isJunctionError(e));
         codes.push([e.code, e.retryable]);
         return true;

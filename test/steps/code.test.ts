@@ -8,28 +8,24 @@ import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../src/core/clock.ts';
 import { isJunctionError, type JunctionError } from '../../src/core/errors.ts';
 import type { Message } from '../../src/core/message.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
 import { codeOptions, codeStep, permanent, retryLater } from '../../src/steps/code.ts';
 import { DROP, type Step } from '../../src/steps/step.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
+import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/code-steps/', import.meta.url));
 
 /** The step as the runtime builds it, with relative paths starting at the fixtures. */
 async function create(options: unknown): Promise<Step> {
-  return codeStep.create(codeOptions.parse(options), {
-    flow: 'leads',
-    index: 1,
-    baseDir: FIXTURES,
-    connector: () => assert.fail('a code step uses no connector'),
-  });
+  return codeStep.create(codeOptions.parse(options), stepDeps({ flow: 'leads', index: 1, baseDir: FIXTURES }));
 }
 
-const ctx = { signal: new AbortController().signal, logger: silentLogger, clock: systemClock };
+const ctx = stepContext(systemClock);
 
-function message(body: Message['body'], attempt = 1): Message {
-  return { id: 'm-1', flow: 'leads', attempt, idempotencyKey: 'k-1', body, headers: { 'content-type': 'application/json' }, meta: {} };
+/** A JSON lead, on attempt `attempt`. */
+function lead(body: Message['body'], attempt = 1): Message {
+  return message(body, { flow: 'leads', attempt, headers: { 'content-type': 'application/json' } });
 }
 
 /** Asserts a JunctionError with this code whose message matches. */
@@ -45,7 +41,7 @@ function junctionError(code: string, message: RegExp) {
 describe('code step: loading', () => {
   it('imports the module relative to the config directory and hands it the options', async () => {
     const run = await create({ module: './tag.ts', options: { tag: 'vip' } });
-    const out = await run(message({ name: 'ada' }), ctx);
+    const out = await run(lead({ name: 'ada' }), ctx);
     assert.deepEqual((out as Message).body, { name: 'ADA', tag: 'vip' });
     assert.equal((out as Message).id, 'm-1', 'the message keeps its identity');
   });
@@ -91,41 +87,41 @@ flows:
 describe('code step: results', () => {
   it('passes the message on unchanged when the function returns nothing', async () => {
     const run = await create('./keep.ts');
-    const msg = message({ a: 1 });
+    const msg = lead({ a: 1 });
     assert.equal(await run(msg, ctx), msg);
   });
 
   it('passes DROP through', async () => {
     const run = await create('./drop.ts');
-    assert.equal(await run(message({ test: true }), ctx), DROP);
+    assert.equal(await run(lead({ test: true }), ctx), DROP);
   });
 
   it('fills what a returned message leaves out from the input, and keeps id, flow and attempt', async () => {
     const run = await create('./split.ts');
-    const out = (await run(message({ items: [{ sku: 'a' }, { sku: 'b' }] }), ctx)) as Message[];
+    const out = (await run(lead({ items: [{ sku: 'a' }, { sku: 'b' }] }), ctx)) as Message[];
     assert.deepEqual(out.map((m) => [m.id, m.idempotencyKey, m.body]), [['m-1', 'k-1', { sku: 'a' }], ['m-1', 'k-1', { sku: 'b' }]]);
   });
 
   it('turns a return value that is not a message into a permanent error naming the module', async () => {
     const bad = await create('./bad-return.ts');
     await assert.rejects(
-      bad(message({}), ctx),
+      bad(lead({}), ctx),
       junctionError('JNC_CODE_RESULT_INVALID', /^\.\/bad-return\.ts returned a number; return the message, an array of messages, DROP, or nothing$/),
     );
     const bodyOnly = await create('./body-only.ts');
-    await assert.rejects(bodyOnly(message({}), ctx), junctionError('JNC_CODE_RESULT_INVALID', /returned an object without a body; return the message \(\{ \.\.\.message, body \}\)/));
+    await assert.rejects(bodyOnly(lead({}), ctx), junctionError('JNC_CODE_RESULT_INVALID', /returned an object without a body; return the message \(\{ \.\.\.message, body \}\)/));
   });
 
   it('keeps permanent() and retryLater() as they are, and wraps a plain throw as transient', async () => {
     const reject = await create('./reject.ts');
-    await assert.rejects(reject(message({}), ctx), (e: JunctionError) => {
+    await assert.rejects(reject(lead({}), ctx), (e: JunctionError) => {
       assert.equal(e.code, 'JNC_STEP_REJECTED');
       assert.equal(e.retryable, false);
       assert.deepEqual(e.details, { field: 'email' });
       return true;
     });
     const flaky = await create('./flaky.ts');
-    await assert.rejects(flaky(message({}), ctx), (e: JunctionError) => {
+    await assert.rejects(flaky(lead({}), ctx), (e: JunctionError) => {
       assert.equal(e.code, 'JNC_STEP_FAILED');
       assert.equal(e.message, 'Step ./flaky.ts failed: lookup service not ready');
       assert.equal(e.retryable, true);

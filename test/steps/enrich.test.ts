@@ -13,12 +13,11 @@ import { restConnectorOptions } from '../../src/connectors/options.ts';
 import { createRestConnector } from '../../src/connectors/rest.ts';
 import { isJunctionError } from '../../src/core/errors.ts';
 import type { Json, Message } from '../../src/core/message.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
 import { enrichOptions, enrichStep } from '../../src/steps/enrich.ts';
-import type { StepContext } from '../../src/steps/step.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startSink } from '../helpers/sink.ts';
+import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 interface Seen {
   method: string;
@@ -72,23 +71,15 @@ function connectorFor(t: TestContext, url: string): Connector {
 
 async function makeEnrich(t: TestContext, url: string, options: Record<string, unknown>) {
   const connector = connectorFor(t, url);
-  return enrichStep.create(enrichOptions.parse({ connector: 'crm', ...options }), {
-    flow: 'orders',
-    index: 1,
-    baseDir: '.',
-    connector: () => connector,
-  });
+  return enrichStep.create(enrichOptions.parse({ connector: 'crm', ...options }), stepDeps({ index: 1, connector: () => connector }));
 }
 
-function message(body: Json, key = 'k-1'): Message {
-  return { id: `id-${key}`, flow: 'orders', attempt: 1, idempotencyKey: key, body, headers: { 'content-type': 'application/json' }, meta: {} };
+/** A JSON order under idempotency key `key` (and id id-`key`). */
+function order(body: Json, key = 'k-1'): Message {
+  return message(body, { id: `id-${key}`, idempotencyKey: key, headers: { 'content-type': 'application/json' } });
 }
 
-function context(clock = new ManualClock()): StepContext {
-  return { signal: new AbortController().signal, logger: silentLogger, clock };
-}
-
-async function bodyAfter(step: Awaited<ReturnType<typeof makeEnrich>>, msg: Message, ctx = context()): Promise<Json> {
+async function bodyAfter(step: Awaited<ReturnType<typeof makeEnrich>>, msg: Message, ctx = stepContext()): Promise<Json> {
   const out = await step(msg, ctx);
   assert.ok(typeof out === 'object' && 'body' in out, 'enrich returns one message');
   return (out as Message).body;
@@ -103,7 +94,7 @@ describe('enrich step', () => {
       request: { path: '/accounts/{{ email }}', query: { fields: 'id,tier', region: '{{ region }}' }, headers: { 'X-Tenant': '{{ tenant }}' } },
       into: 'account',
     });
-    const body = await bodyAfter(step, message({ orderId: 'A-1', email: 'ann@example.com', region: 'eu west', tenant: 't1' }));
+    const body = await bodyAfter(step, order({ orderId: 'A-1', email: 'ann@example.com', region: 'eu west', tenant: 't1' }));
     assert.deepEqual(body, { orderId: 'A-1', email: 'ann@example.com', region: 'eu west', tenant: 't1', account: { id: 'ACC-1', tier: 'gold' } });
     const req = server.seen[0]!;
     assert.equal(req.method, 'GET');
@@ -115,7 +106,7 @@ describe('enrich step', () => {
   it('percent-encodes a path value, so a value with "/" or "?" stays one segment', async (t) => {
     const server = await startAnswers(t, () => ({ body: { ok: true } }));
     const step = await makeEnrich(t, server.url, { request: { path: '/things/{{ id }}' }, into: 'thing' });
-    await bodyAfter(step, message({ id: '../admin?x=1' }));
+    await bodyAfter(step, order({ id: '../admin?x=1' }));
     assert.equal(server.seen[0]!.url, '/things/..%2Fadmin%3Fx%3D1');
   });
 
@@ -123,7 +114,7 @@ describe('enrich step', () => {
     const server = await startAnswers(t, accounts);
     const step = await makeEnrich(t, server.url, { request: { path: '/accounts/{{ customer.email }}' }, into: 'customer.crm.account' });
     const input = { customer: { email: 'bob@example.com', name: 'Bob' } };
-    const body = await bodyAfter(step, message(input));
+    const body = await bodyAfter(step, order(input));
     assert.deepEqual(body, { customer: { email: 'bob@example.com', name: 'Bob', crm: { account: { id: 'ACC-2', tier: 'silver' } } } });
     assert.deepEqual(input, { customer: { email: 'bob@example.com', name: 'Bob' } }, 'the input body is not changed');
   });
@@ -131,13 +122,13 @@ describe('enrich step', () => {
   it('keeps an answer that is not JSON as text', async (t) => {
     const server = await startAnswers(t, () => ({ body: 'GOLD', headers: { 'content-type': 'text/plain; charset=utf-8' } }));
     const step = await makeEnrich(t, server.url, { request: { path: '/tier' }, into: 'tier' });
-    assert.deepEqual(await bodyAfter(step, message({ a: 1 })), { a: 1, tier: 'GOLD' });
+    assert.deepEqual(await bodyAfter(step, order({ a: 1 })), { a: 1, tier: 'GOLD' });
   });
 
   it('sends the body with a POST lookup', async (t) => {
     const server = await startAnswers(t, (req) => ({ body: { matched: JSON.parse(req.body).sku } }));
     const step = await makeEnrich(t, server.url, { request: { method: 'POST', path: '/search' }, into: 'match' });
-    assert.deepEqual(await bodyAfter(step, message({ sku: 'S-9' })), { sku: 'S-9', match: { matched: 'S-9' } });
+    assert.deepEqual(await bodyAfter(step, order({ sku: 'S-9' })), { sku: 'S-9', match: { matched: 'S-9' } });
     assert.equal(server.seen[0]!.headers['content-type'], 'application/json');
   });
 
@@ -146,7 +137,7 @@ describe('enrich step', () => {
       const server = await startAnswers(t, accounts);
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'account' });
       for (const body of [[1, 2], 'text', null] as Json[]) {
-        await assert.rejects(step(message(body), context()), (e) => {
+        await assert.rejects(step(order(body), stepContext()), (e) => {
           assert.ok(isJunctionError(e));
           assert.equal(e.code, 'JNC_STEP_INVALID');
           assert.equal(e.retryable, false);
@@ -160,20 +151,20 @@ describe('enrich step', () => {
     it('refuses a dotted path through a value that is not an object, without calling', async (t) => {
       const server = await startAnswers(t, accounts);
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'customer.account' });
-      await assert.rejects(step(message({ email: 'ann@example.com', customer: 'Ann' }), context()), /"customer" is a string, not an object/);
+      await assert.rejects(step(order({ email: 'ann@example.com', customer: 'Ann' }), stepContext()), /"customer" is a string, not an object/);
       assert.equal(server.seen.length, 0);
     });
 
     it('dead-letters a template that fails on this message (STEP_INVALID)', async (t) => {
       const server = await startAnswers(t, accounts);
       const step = await makeEnrich(t, server.url, { request: { path: '/accounts/{{ $number(id) }}' }, into: 'account' });
-      await assert.rejects(step(message({ id: 'abc' }), context()), (e) => isJunctionError(e) && e.code === 'JNC_STEP_INVALID' && /cast/.test(e.message));
+      await assert.rejects(step(order({ id: 'abc' }), stepContext()), (e) => isJunctionError(e) && e.code === 'JNC_STEP_INVALID' && /cast/.test(e.message));
     });
 
     it('dead-letters an answer that says JSON but does not parse (JNC_HTTP_MALFORMED), keeping the response', async (t) => {
       const server = await startAnswers(t, () => ({ body: '{"id": ', headers: { 'content-type': 'application/json' } }));
       const step = await makeEnrich(t, server.url, { request: { path: '/x' }, into: 'x' });
-      await assert.rejects(step(message({}), context()), (e) => {
+      await assert.rejects(step(order({}), stepContext()), (e) => {
         assert.ok(isJunctionError(e));
         assert.equal(e.code, 'JNC_HTTP_MALFORMED');
         assert.equal(e.retryable, false);
@@ -193,7 +184,7 @@ describe('enrich step', () => {
     it('fails on a 404 by default, as the connector classifies it (permanent)', async (t) => {
       const server = await startAnswers(t, accounts);
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'account' });
-      await assert.rejects(step(message({ email: 'nobody@example.com' }), context()), (e) => {
+      await assert.rejects(step(order({ email: 'nobody@example.com' }), stepContext()), (e) => {
         assert.ok(isJunctionError(e));
         assert.equal(e.code, 'JNC_HTTP_REJECTED');
         assert.equal(e.status, 404);
@@ -204,20 +195,20 @@ describe('enrich step', () => {
     it('with onNotFound: skip, a 404 leaves the body as it was', async (t) => {
       const server = await startAnswers(t, accounts);
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'account', onNotFound: 'skip' });
-      const msg = message({ email: 'nobody@example.com' });
-      assert.equal(await step(msg, context()), msg);
+      const msg = order({ email: 'nobody@example.com' });
+      assert.equal(await step(msg, stepContext()), msg);
     });
 
     it('with onNotFound: skip, other 4xx still fail', async (t) => {
       const server = await startAnswers(t, () => ({ status: 400, body: { error: 'bad' } }));
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'account', onNotFound: 'skip' });
-      await assert.rejects(step(message({ email: 'x' }), context()), /rejected the request with 400/);
+      await assert.rejects(step(order({ email: 'x' }), stepContext()), /rejected the request with 400/);
     });
 
     it('makes a 503 a retryable error carrying Retry-After', async (t) => {
       const server = await startAnswers(t, () => ({ status: 503, headers: { 'retry-after': '3' }, body: { error: 'down' } }));
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'account' });
-      await assert.rejects(step(message({ email: 'ann@example.com' }), context()), (e) => {
+      await assert.rejects(step(order({ email: 'ann@example.com' }), stepContext()), (e) => {
         assert.ok(isJunctionError(e));
         assert.equal(e.code, 'JNC_HTTP_RETRYABLE');
         assert.equal(e.retryable, true);
@@ -232,21 +223,21 @@ describe('enrich step', () => {
       const server = await startAnswers(t, accounts);
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'account', cacheTtlMs: 60_000 });
       const clock = new ManualClock();
-      const ann = (key: string) => message({ email: 'ann@example.com', n: key }, key);
-      assert.deepEqual(await bodyAfter(step, ann('1'), context(clock)), { email: 'ann@example.com', n: '1', account: { id: 'ACC-1', tier: 'gold' } });
+      const ann = (key: string) => order({ email: 'ann@example.com', n: key }, key);
+      assert.deepEqual(await bodyAfter(step, ann('1'), stepContext(clock)), { email: 'ann@example.com', n: '1', account: { id: 'ACC-1', tier: 'gold' } });
       clock.advance(59_999);
-      assert.deepEqual(await bodyAfter(step, ann('2'), context(clock)), { email: 'ann@example.com', n: '2', account: { id: 'ACC-1', tier: 'gold' } });
+      assert.deepEqual(await bodyAfter(step, ann('2'), stepContext(clock)), { email: 'ann@example.com', n: '2', account: { id: 'ACC-1', tier: 'gold' } });
       assert.equal(server.count('/accounts/ann%40example.com'), 1, 'a hit within the TTL makes no call');
       clock.advance(1);
-      await bodyAfter(step, ann('3'), context(clock));
+      await bodyAfter(step, ann('3'), stepContext(clock));
       assert.equal(server.count('/accounts/ann%40example.com'), 2, 'expiry makes exactly one more call');
     });
 
     it('calls once for many concurrent messages that need the same answer', async (t) => {
       const server = await startAnswers(t, (req) => ({ ...accounts(req), delayMs: 50 }));
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'account', cacheTtlMs: 60_000 });
-      const ctx = context();
-      const bodies = await Promise.all(Array.from({ length: 25 }, (_, i) => bodyAfter(step, message({ email: 'ann@example.com', i }, `k${i}`), ctx)));
+      const ctx = stepContext();
+      const bodies = await Promise.all(Array.from({ length: 25 }, (_, i) => bodyAfter(step, order({ email: 'ann@example.com', i }, `k${i}`), ctx)));
       assert.equal(server.seen.length, 1);
       bodies.forEach((b, i) => assert.deepEqual(b, { email: 'ann@example.com', i, account: { id: 'ACC-1', tier: 'gold' } }));
     });
@@ -254,10 +245,10 @@ describe('enrich step', () => {
     it('evicts the least recently used answer beyond cacheMaxEntries', async (t) => {
       const server = await startAnswers(t, () => ({ body: { ok: true } }));
       const step = await makeEnrich(t, server.url, { request: { path: '/items/{{ id }}' }, into: 'item', cacheTtlMs: 60_000, cacheMaxEntries: 2 });
-      const ctx = context();
-      for (const id of ['a', 'b', 'a', 'c', 'a', 'c']) await bodyAfter(step, message({ id }), ctx);
+      const ctx = stepContext();
+      for (const id of ['a', 'b', 'a', 'c', 'a', 'c']) await bodyAfter(step, order({ id }), ctx);
       assert.deepEqual(server.seen.map((s) => s.url), ['/items/a', '/items/b', '/items/c'], 'a and c stay cached while b, least recently used, is evicted');
-      await bodyAfter(step, message({ id: 'b' }), ctx);
+      await bodyAfter(step, order({ id: 'b' }), ctx);
       assert.equal(server.count('/items/b'), 2);
     });
 
@@ -268,8 +259,8 @@ describe('enrich step', () => {
         into: 'item',
         cacheTtlMs: 60_000,
       });
-      const ctx = context();
-      for (const body of [{ id: 1, tenant: 'a' }, { id: 1, tenant: 'a' }, { id: 2, tenant: 'a' }, { id: 1, tenant: 'b' }]) await bodyAfter(step, message(body), ctx);
+      const ctx = stepContext();
+      for (const body of [{ id: 1, tenant: 'a' }, { id: 1, tenant: 'a' }, { id: 2, tenant: 'a' }, { id: 1, tenant: 'b' }]) await bodyAfter(step, order(body), ctx);
       assert.equal(server.seen.length, 3);
     });
 
@@ -277,29 +268,29 @@ describe('enrich step', () => {
       let n = 0;
       const server = await startAnswers(t, (req) => (++n === 1 ? { status: 503, body: { error: 'down' } } : accounts(req)));
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'account', cacheTtlMs: 60_000 });
-      const ctx = context();
-      await assert.rejects(step(message({ email: 'ann@example.com' }), ctx), /answered 503/);
-      await bodyAfter(step, message({ email: 'ann@example.com' }), ctx);
-      await bodyAfter(step, message({ email: 'ann@example.com' }), ctx);
+      const ctx = stepContext();
+      await assert.rejects(step(order({ email: 'ann@example.com' }), ctx), /answered 503/);
+      await bodyAfter(step, order({ email: 'ann@example.com' }), ctx);
+      await bodyAfter(step, order({ email: 'ann@example.com' }), ctx);
       assert.equal(server.seen.length, 2);
     });
 
     it('does not cache a 404 that was skipped', async (t) => {
       const server = await startAnswers(t, accounts);
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'account', cacheTtlMs: 60_000, onNotFound: 'skip' });
-      const ctx = context();
-      await bodyAfter(step, message({ email: 'nobody@example.com' }), ctx);
-      await bodyAfter(step, message({ email: 'nobody@example.com' }), ctx);
+      const ctx = stepContext();
+      await bodyAfter(step, order({ email: 'nobody@example.com' }), ctx);
+      await bodyAfter(step, order({ email: 'nobody@example.com' }), ctx);
       assert.equal(server.seen.length, 2);
     });
 
     it('gives each message its own copy, so changing one body cannot change the cache', async (t) => {
       const server = await startAnswers(t, accounts);
       const step = await makeEnrich(t, server.url, { request: byAccount, into: 'account', cacheTtlMs: 60_000 });
-      const ctx = context();
-      const first = (await bodyAfter(step, message({ email: 'ann@example.com' }), ctx)) as { account: { tier: string } };
+      const ctx = stepContext();
+      const first = (await bodyAfter(step, order({ email: 'ann@example.com' }), ctx)) as { account: { tier: string } };
       first.account.tier = 'changed';
-      const second = (await bodyAfter(step, message({ email: 'ann@example.com' }), ctx)) as { account: { tier: string } };
+      const second = (await bodyAfter(step, order({ email: 'ann@example.com' }), ctx)) as { account: { tier: string } };
       assert.equal(second.account.tier, 'gold');
     });
   });

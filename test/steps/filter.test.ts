@@ -5,20 +5,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isJunctionError } from '../../src/core/errors.ts';
-import type { Json, Message } from '../../src/core/message.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
 import { filterOptions, filterStep, truthy } from '../../src/steps/filter.ts';
-import { DROP, type StepContext } from '../../src/steps/step.ts';
-import { ManualClock } from '../helpers/clock.ts';
+import { DROP } from '../../src/steps/step.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startSink } from '../helpers/sink.ts';
+import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
-const ctx: StepContext = { signal: new AbortController().signal, logger: silentLogger, clock: new ManualClock() };
-const deps = { flow: 'orders', index: 0, baseDir: '.', connector: () => assert.fail('filter uses no connector') };
-
-function message(body: Json, headers: Record<string, string> = {}): Message {
-  return { id: 'm-1', flow: 'orders', attempt: 1, idempotencyKey: 'k', body, headers, meta: { channel: 'web' } };
-}
+const ctx = stepContext();
+const deps = stepDeps();
 
 async function filterWith(options: unknown) {
   return filterStep.create(filterOptions.parse(options), deps);
@@ -34,8 +28,8 @@ describe('filter step', () => {
 
   it('accepts { expr } as well as the shorthand, with $headers and $meta bound', async () => {
     const step = await filterWith({ expr: "$headers.'x-region' = 'eu' and $meta.channel = 'web'" });
-    assert.notEqual(await step(message({}, { 'x-region': 'eu' }), ctx), DROP);
-    assert.equal(await step(message({}, { 'x-region': 'us' }), ctx), DROP);
+    assert.notEqual(await step(message({}, { headers: { 'x-region': 'eu' }, meta: { channel: 'web' } }), ctx), DROP);
+    assert.equal(await step(message({}, { headers: { 'x-region': 'us' }, meta: { channel: 'web' } }), ctx), DROP);
   });
 
   it('drops when the expression yields nothing (a missing field)', async () => {

@@ -10,31 +10,24 @@ import { parseConfigText } from '../../src/config/load.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { isJunctionError, type JunctionError } from '../../src/core/errors.ts';
 import type { Json, Message } from '../../src/core/message.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
 import { coerce, type MapType } from '../../src/steps/coerce.ts';
 import { mapOptions, mapStep } from '../../src/steps/map.ts';
-import type { StepContext, StepDeps } from '../../src/steps/step.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startSink } from '../helpers/sink.ts';
+import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
-const deps: StepDeps = {
-  flow: 'orders',
-  index: 1,
-  baseDir: '.',
-  connector: () => {
-    throw new Error('map uses no connector');
-  },
-};
-const ctx: StepContext = { signal: new AbortController().signal, logger: silentLogger, clock: systemClock };
+const deps = stepDeps({ index: 1 });
+const ctx = stepContext(systemClock);
 
-function message(body: Json): Message {
-  return { id: 'm-1', flow: 'orders', attempt: 1, idempotencyKey: 'k-1', body, headers: { 'x-shop': 'north' }, meta: { receivedAt: '2024-03-01T00:00:00.000Z' } };
+/** An order from the north shop, received on 1 March 2024. */
+function order(body: Json): Message {
+  return message(body, { headers: { 'x-shop': 'north' }, meta: { receivedAt: '2024-03-01T00:00:00.000Z' } });
 }
 
 /** The body the map makes from this input. */
 async function mapped(options: z.input<typeof mapOptions>, body: Json): Promise<Json> {
   const step = await mapStep.create(mapOptions.parse(options), deps);
-  const out = await step(message(body), ctx);
+  const out = await step(order(body), ctx);
   assert.ok(!Array.isArray(out) && typeof out === 'object');
   return (out as Message).body;
 }
@@ -52,7 +45,7 @@ async function failure(options: z.input<typeof mapOptions>, body: Json): Promise
 describe('map step', () => {
   it('maps shorthand fields with $headers and $meta bound, keeping the rest of the message', async () => {
     const step = await mapStep.create(mapOptions.parse({ orderId: 'id', total: '$sum(items.(price * qty))', shop: "$headers.'x-shop'" }), deps);
-    const msg = message({ id: 'A-1', items: [{ price: 2.5, qty: 4 }, { price: 1, qty: 1 }] });
+    const msg = order({ id: 'A-1', items: [{ price: 2.5, qty: 4 }, { price: 1, qty: 1 }] });
     const out = (await step(msg, ctx)) as Message;
     assert.deepEqual(out.body, { orderId: 'A-1', total: 11, shop: 'north' });
     assert.equal(out.id, msg.id);

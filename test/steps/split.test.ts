@@ -9,19 +9,19 @@ import { loadConfig } from '../../src/config/load.ts';
 import { closeConnectors, createConnectors } from '../../src/connectors/registry.ts';
 import { isJunctionError } from '../../src/core/errors.ts';
 import type { Json, Message } from '../../src/core/message.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
 import { compileFlow } from '../../src/runtime/flow.ts';
 import { splitOptions, splitStep } from '../../src/steps/split.ts';
-import { DROP, type StepContext } from '../../src/steps/step.ts';
-import { ManualClock } from '../helpers/clock.ts';
+import { DROP } from '../../src/steps/step.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
+import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
-const ctx: StepContext = { signal: new AbortController().signal, logger: silentLogger, clock: new ManualClock() };
-const deps = { flow: 'orders', index: 1, baseDir: '.', connector: () => assert.fail('split uses no connector') };
+const ctx = stepContext();
+const deps = stepDeps({ index: 1 });
 
-function message(body: Json, headers: Record<string, string> = { 'content-type': 'application/json' }): Message {
-  return { id: 'm-1', flow: 'orders', attempt: 1, idempotencyKey: 'order-9', body, headers, meta: { channel: 'web' }, traceparent: '00-abc-def-01' };
+/** Order order-9 from the web shop, in a trace: what each part should carry on. */
+function parent(body: Json, headers: Record<string, string> = { 'content-type': 'application/json' }): Message {
+  return message(body, { idempotencyKey: 'order-9', headers, meta: { channel: 'web' }, traceparent: '00-abc-def-01' });
 }
 
 async function splitWith(options: unknown) {
@@ -38,7 +38,7 @@ const order = { id: 'A-9', items: [{ sku: 'S-1', qty: 1 }, { sku: 'S-2', qty: 2 
 
 describe('split step', () => {
   it('makes one part per element, keeping headers, meta and trace, and leaving the key for the runtime to derive', async () => {
-    const out = await parts('items', message(order));
+    const out = await parts('items', parent(order));
     assert.deepEqual(out.map((p) => p.body), order.items);
     for (const p of out) {
       assert.equal(p.idempotencyKey, 'order-9', 'the parent key: the runtime derives order-9:<index>');
@@ -49,23 +49,23 @@ describe('split step', () => {
   });
 
   it('gives each part the key its template renders on the part', async () => {
-    const out = await parts({ expr: 'items', key: "{{ $meta.channel }}-{{ sku }}" }, message(order));
+    const out = await parts({ expr: 'items', key: "{{ $meta.channel }}-{{ sku }}" }, parent(order));
     assert.deepEqual(out.map((p) => p.idempotencyKey), ['web-S-1', 'web-S-2', 'web-S-3']);
   });
 
   it('makes one part of a single value (JSONata returns a path that matches once as the value itself)', async () => {
-    const out = await parts('items.sku', message({ items: [{ sku: 'only' }] }));
+    const out = await parts('items.sku', parent({ items: [{ sku: 'only' }] }));
     assert.deepEqual(out.map((p) => p.body), ['only']);
   });
 
   it('drops a message whose expression yields nothing or an empty array: nothing to do', async () => {
     const step = await splitWith('items');
-    assert.equal(await step(message({ other: 1 }), ctx), DROP);
-    assert.equal(await step(message({ items: [] }), ctx), DROP);
+    assert.equal(await step(parent({ other: 1 }), ctx), DROP);
+    assert.equal(await step(parent({ items: [] }), ctx), DROP);
   });
 
   it('keeps a text part under the parent\'s content type; a JSON part of a text body becomes JSON', async () => {
-    const csv = message('sku,qty\nS-1,1\nS-2,2', { 'content-type': 'text/csv' });
+    const csv = parent('sku,qty\nS-1,1\nS-2,2', { 'content-type': 'text/csv' });
     const lines = await parts('$split($, "\\n")[[1..9]]', csv);
     assert.deepEqual(lines.map((p) => [p.body, p.headers['content-type']]), [['S-1,1', 'text/csv'], ['S-2,2', 'text/csv']]);
     const objects = await parts('$split($, "\\n")[[1..9]].{ "line": $ }', csv);
@@ -83,17 +83,17 @@ describe('split step', () => {
 
     it('turns an expression that throws on this message into a permanent STEP_INVALID', async () => {
       const step = await splitWith('$split(items, ",")');
-      await assert.rejects(step(message(order), ctx), invalid(/orders\[1\]\.split.*`\$split\(items, ","\)` failed: Argument 1 of function "split"/));
+      await assert.rejects(step(parent(order), ctx), invalid(/orders\[1\]\.split.*`\$split\(items, ","\)` failed: Argument 1 of function "split"/));
     });
 
     it('refuses two parts with the same key: the second would be lost as a duplicate', async () => {
       const step = await splitWith({ expr: 'items', key: '{{ kind }}' });
-      await assert.rejects(step(message({ items: [{ kind: 'a' }, { kind: 'b' }, { kind: 'a' }] }), ctx), invalid(/parts 0 and 2 have the same key "a"/));
+      await assert.rejects(step(parent({ items: [{ kind: 'a' }, { kind: 'b' }, { kind: 'a' }] }), ctx), invalid(/parts 0 and 2 have the same key "a"/));
     });
 
     it('refuses a key that renders empty or fails on a part', async () => {
-      await assert.rejects((await splitWith({ expr: 'items', key: '{{ nope }}' }))(message(order), ctx), invalid(/empty string for part 0/));
-      await assert.rejects((await splitWith({ expr: 'items', key: '{{ $number(sku) }}' }))(message(order), ctx), invalid(/key template failed on part 0/));
+      await assert.rejects((await splitWith({ expr: 'items', key: '{{ nope }}' }))(parent(order), ctx), invalid(/empty string for part 0/));
+      await assert.rejects((await splitWith({ expr: 'items', key: '{{ $number(sku) }}' }))(parent(order), ctx), invalid(/key template failed on part 0/));
     });
 
     it('refuses a syntax error or an unknown option at config time', () => {

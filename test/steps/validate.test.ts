@@ -11,29 +11,18 @@ import type { z } from 'zod';
 import { parseConfigText } from '../../src/config/load.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { isJunctionError, type JunctionError } from '../../src/core/errors.ts';
-import type { Json, Message } from '../../src/core/message.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
-import type { Step, StepContext, StepDeps } from '../../src/steps/step.ts';
+import type { Json } from '../../src/core/message.ts';
+import type { Step } from '../../src/steps/step.ts';
 import { validateOptions, validateStep } from '../../src/steps/validate.ts';
 import type { Violation } from '../../src/steps/validate-violations.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startSink } from '../helpers/sink.ts';
+import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/schemas/', import.meta.url));
 
-const deps: StepDeps = {
-  flow: 'orders',
-  index: 0,
-  baseDir: FIXTURES,
-  connector: () => {
-    throw new Error('validate uses no connector');
-  },
-};
-const ctx: StepContext = { signal: new AbortController().signal, logger: silentLogger, clock: systemClock };
-
-function message(body: Json): Message {
-  return { id: 'm-1', flow: 'orders', attempt: 1, idempotencyKey: 'k-1', body, headers: {}, meta: {} };
-}
+const deps = stepDeps({ baseDir: FIXTURES });
+const ctx = stepContext(systemClock);
 
 function make(options: z.input<typeof validateOptions>): Promise<Step> {
   return Promise.resolve(validateStep.create(validateOptions.parse(options), deps));
