@@ -8,8 +8,6 @@
  * the authorization server keeps real time, and its tokens stay valid throughout.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it, type TestContext } from 'node:test';
@@ -25,6 +23,7 @@ import type { Store } from '../../src/store/store.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { startTestEngine, tempDir } from '../helpers/engine.ts';
 import { startOidc, type OidcOptions, type OidcServer } from '../helpers/oidc.ts';
+import { serve } from '../helpers/servers.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 
 const SECRET = 'junction-secret';
@@ -85,7 +84,7 @@ const grants = (oidc: OidcServer, outcome = 'issued') => oidc.tokenRequests.filt
 /** A protected API that checks each bearer token with the authorization server (RFC 7662), as a real resource server does. */
 async function guardedApi(t: TestContext, oidc: OidcServer): Promise<{ url: string; seen: string[] }> {
   const seen: string[] = [];
-  const server = createServer((req, res) => {
+  const { url } = await serve(t, (req, res) => {
     req.resume();
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
     seen.push(token);
@@ -94,9 +93,7 @@ async function guardedApi(t: TestContext, oidc: OidcServer): Promise<{ url: stri
       else res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  return { url, seen };
 }
 
 describe('oauth2: client credentials', () => {
@@ -291,14 +288,12 @@ describe('oauth2: a 401 from the system', () => {
 
   it('a refused answer that echoes the token has it cut out before it can reach a dead letter', async (t) => {
     const oidc = await oidcServer(t);
-    const echo = createServer((req, res) => {
+    const echo = await serve(t, (req, res) => {
       req.resume();
       res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': `Bearer error="invalid_token" token="${req.headers.authorization}"` });
       res.end(`token ${req.headers.authorization} is not welcome`);
     });
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-    t.after(() => new Promise<void>((resolve) => echo.close(() => resolve())));
-    const c = connector(t, `http://127.0.0.1:${(echo.address() as AddressInfo).port}`, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET });
+    const c = connector(t, echo.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET });
     const err = await post(c).then(
       () => assert.fail('expected a rejection'),
       (e: unknown) => e as { code: string; response?: { bodyExcerpt: string; headers: Record<string, string> } },

@@ -15,8 +15,6 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +23,7 @@ import { inboundAuthenticators } from '../../src/auth/inbound/registry.ts';
 import { connectorOptions } from '../../src/connectors/options.ts';
 import { junction } from '../helpers/cli.ts';
 import { startTestEngine, tempDir } from '../helpers/engine.ts';
+import { serve } from '../helpers/servers.ts';
 
 const ADMIN_TOKEN = 'LEAK-admin-token-6b1e0f93';
 const API_KEY = 'LEAK-apikey-c4d27a58';
@@ -72,7 +71,7 @@ interface Echo {
 /** A receiver that echoes the credentials it was sent, in the body and in WWW-Authenticate. */
 async function startEcho(t: TestContext): Promise<Echo> {
   const credentials: string[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const { url, close } = await serve(t, (req, res) => {
     req.resume();
     req.on('end', () => {
       const cred = String(req.headers.authorization ?? req.headers['x-api-key'] ?? '');
@@ -94,10 +93,7 @@ async function startEcho(t: TestContext): Promise<Echo> {
       else answer(200, `${cred} is not JSON`);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-  t.after(close);
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, credentials, close };
+  return { url, credentials, close };
 }
 
 const CONFIG = (echo: string, bearerFile: string) => `

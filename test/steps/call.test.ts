@@ -4,8 +4,6 @@
  * real answering server on loopback.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import type { Connector } from '../../src/connectors/connector.ts';
 import { restConnectorOptions } from '../../src/connectors/options.ts';
@@ -14,15 +12,9 @@ import { isJunctionError } from '../../src/core/errors.ts';
 import type { Json, Message } from '../../src/core/message.ts';
 import { callOptions, callStep } from '../../src/steps/call.ts';
 import { startTestEngine } from '../helpers/engine.ts';
+import { startRecorder, type Seen } from '../helpers/servers.ts';
 import { startSink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
-
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
 
 interface Reply {
   status?: number;
@@ -31,21 +23,11 @@ interface Reply {
 }
 
 /** A loopback server that answers what `route` says and records every request. */
-async function startAnswers(t: TestContext, route: (req: Seen) => Reply) {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const s: Seen = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      seen.push(s);
-      const r = route(s);
-      res.writeHead(r.status ?? 200, r.contentType === undefined ? {} : { 'content-type': r.contentType }).end(r.body ?? '');
-    });
+function startAnswers(t: TestContext, route: (req: Seen) => Reply) {
+  return startRecorder(t, (s, res) => {
+    const r = route(s);
+    res.writeHead(r.status ?? 200, r.contentType === undefined ? {} : { 'content-type': r.contentType }).end(r.body ?? '');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
 function connectorFor(t: TestContext, url: string): Connector {

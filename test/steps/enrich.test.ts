@@ -5,8 +5,6 @@
  * a real answering server on loopback.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import type { Connector } from '../../src/connectors/connector.ts';
 import { restConnectorOptions } from '../../src/connectors/options.ts';
@@ -16,15 +14,9 @@ import type { Json, Message } from '../../src/core/message.ts';
 import { enrichOptions, enrichStep } from '../../src/steps/enrich.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { startTestEngine } from '../helpers/engine.ts';
+import { startRecorder, type Seen } from '../helpers/servers.ts';
 import { startSink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
-
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
 
 interface Reply {
   status?: number;
@@ -36,23 +28,13 @@ interface Reply {
 
 /** A loopback server that answers what `route` says and records every request. */
 async function startAnswers(t: TestContext, route: (req: Seen) => Reply) {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const s: Seen = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      seen.push(s);
-      const r = route(s);
-      const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? {});
-      const headers = { 'content-type': typeof r.body === 'string' ? 'text/plain' : 'application/json', ...r.headers };
-      setTimeout(() => res.writeHead(r.status ?? 200, headers).end(text), r.delayMs ?? 0);
-    });
+  const server = await startRecorder(t, (s, res) => {
+    const r = route(s);
+    const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? {});
+    const headers = { 'content-type': typeof r.body === 'string' ? 'text/plain' : 'application/json', ...r.headers };
+    setTimeout(() => res.writeHead(r.status ?? 200, headers).end(text), r.delayMs ?? 0);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, seen, count: (path: string) => seen.filter((s) => s.url.split('?')[0] === path).length };
+  return { ...server, count: (path: string) => server.seen.filter((s) => s.url.split('?')[0] === path).length };
 }
 
 /** An account server: /accounts/<email> → the account; unknown → 404. */

@@ -3,10 +3,9 @@
  * stored first, and later steps still run.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { startTestEngine } from '../helpers/engine.ts';
+import { serve } from '../helpers/servers.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 
 function config(sink: Sink, timeoutMs = 5000): string {
@@ -89,12 +88,9 @@ describe('respond step and secrets', () => {
   it('never hands the waiting caller a credential that a failing target echoed', async (t) => {
     const key = 'sk_live_0123456789abcdef';
     // Answers "JSON" that is not JSON and starts with the key it was sent: the parse error quotes it.
-    const echo = createServer((req, res) => {
+    const { port } = await serve(t, (req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(`${String(req.headers['x-api-key'])} is not a valid key`);
     });
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-    t.after(() => new Promise<void>((resolve) => echo.close(() => resolve())));
-    const { port } = echo.address() as AddressInfo;
     const engine = await startTestEngine(
       t,
       `
