@@ -24,7 +24,7 @@ import { ManualClock } from '../helpers/clock.ts';
 import { startTestEngine, tempDir } from '../helpers/engine.ts';
 import { startOidc, type OidcOptions, type OidcServer } from '../helpers/oidc.ts';
 import { serve } from '../helpers/servers.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 const SECRET = 'junction-secret';
 
@@ -32,12 +32,6 @@ async function oidcServer(t: TestContext, opts: OidcOptions = {}): Promise<OidcS
   const oidc = await startOidc(opts);
   t.after(() => oidc.close());
   return oidc;
-}
-
-async function sinkServer(t: TestContext): Promise<Sink> {
-  const sink = await startSink();
-  t.after(() => sink.close());
-  return sink;
 }
 
 /** A migrated SQLite store in a temp dir; `open()` again gives another store on the same file (another process). */
@@ -99,7 +93,7 @@ async function guardedApi(t: TestContext, oidc: OidcServer): Promise<{ url: stri
 describe('oauth2: client credentials', () => {
   it('fetches a token and sends it as Authorization: Bearer; the server knows it, with the scope asked for', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET, scope: 'contacts.write' });
     const res = await post(c);
     assert.equal(res.status, 200);
@@ -117,7 +111,7 @@ describe('oauth2: client credentials', () => {
 
   it('client_secret_post and a resource indicator: a JWT access token for that audience', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, {
       tokenUrl: oidc.tokenUrl,
       clientId: 'junction',
@@ -136,7 +130,7 @@ describe('oauth2: client credentials', () => {
 
   it('reuses one token for many calls, sequential and concurrent: one token request', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET });
     for (let i = 0; i < 5; i++) await post(c);
     await Promise.all(Array.from({ length: 20 }, () => post(c)));
@@ -147,7 +141,7 @@ describe('oauth2: client credentials', () => {
 
   it('single flight: 30 concurrent calls with no token make one token request', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET });
     const results = await Promise.all(Array.from({ length: 30 }, () => post(c)));
     assert.ok(results.every((r) => r.status === 200));
@@ -157,7 +151,7 @@ describe('oauth2: client credentials', () => {
 
   it('renews the token refreshBeforeMs before it expires, and not before', async (t) => {
     const oidc = await oidcServer(t, { accessTokenTtlSec: 300 });
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const clock = new ManualClock(Date.now());
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET, refreshBeforeMs: 30_000 }, { clock });
     await post(c);
@@ -173,7 +167,7 @@ describe('oauth2: client credentials', () => {
 
   it('a token that lives less than refreshBeforeMs is renewed at half its lifetime, not on every call', async (t) => {
     const oidc = await oidcServer(t, { accessTokenTtlSec: 2 });
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const clock = new ManualClock(Date.now());
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET }, { clock });
     await post(c);
@@ -188,7 +182,7 @@ describe('oauth2: client credentials', () => {
 
   it('the token is kept in the store: another process on the same store uses it, and so does a restart', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const file = storeFile(t);
     const oauth2 = { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET, scope: 'orders.write' };
     const first = connector(t, sink.url, oauth2, { store: await file.open() });
@@ -205,7 +199,7 @@ describe('oauth2: client credentials', () => {
 
   it('another process renewing the token first: this one takes the stored token instead of asking again', async (t) => {
     const oidc = await oidcServer(t, { accessTokenTtlSec: 300 });
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const file = storeFile(t);
     const clock = new ManualClock(Date.now());
     const oauth2 = { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET };
@@ -222,7 +216,7 @@ describe('oauth2: client credentials', () => {
 
   it('a different scope is a different token', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const store = await storeFile(t).open();
     await post(connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET, scope: 'orders.read' }, { store }));
     await post(connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET, scope: 'orders.write' }, { store }));
@@ -233,7 +227,7 @@ describe('oauth2: client credentials', () => {
 describe('oauth2: a 401 from the system', () => {
   it('a token the system refuses once is renewed once, and the call sent again succeeds', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET });
     sink.plan(['401']);
     const res = await post(c);
@@ -262,7 +256,7 @@ describe('oauth2: a 401 from the system', () => {
 
   it('concurrent calls refused with the same token renew it once', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET });
     await post(c);
     const keys = ['a', 'b', 'c', 'd', 'e'];
@@ -274,7 +268,7 @@ describe('oauth2: a 401 from the system', () => {
 
   it('refused twice: JNC_AUTH_REFUSED, permanent, after exactly one renewal', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET });
     sink.plan(['401', '401']);
     await assert.rejects(post(c), (e: Error & { code?: string; retryable?: boolean; family?: string }) => {
@@ -307,7 +301,7 @@ describe('oauth2: a 401 from the system', () => {
 describe('oauth2: the token endpoint fails', () => {
   it('a revoked client: JNC_OAUTH_REFUSED with invalid_client, permanent, never the secret; the system is not called', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     oidc.revokeClient('junction');
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET });
     await assert.rejects(post(c), (e: Error & { code?: string; family?: string; details?: Record<string, unknown> }) => {
@@ -324,7 +318,7 @@ describe('oauth2: the token endpoint fails', () => {
 
   it('a wrong secret or an unknown client: the same clear failure', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const wrong = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: 'not-it' });
     await assert.rejects(post(wrong), { code: 'JNC_OAUTH_REFUSED' });
     const unknown = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'nobody', clientSecret: SECRET, authMethod: 'client_secret_post' });
@@ -333,7 +327,7 @@ describe('oauth2: the token endpoint fails', () => {
 
   it('a scope the client may not have: JNC_OAUTH_REFUSED invalid_scope', async (t) => {
     const oidc = await oidcServer(t, { clients: [{ clientId: 'junction', clientSecret: SECRET, scope: 'orders.read' }] });
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET, scope: 'orders.write' });
     await assert.rejects(post(c), (e: Error & { code?: string; details?: Record<string, unknown> }) => {
       assert.equal(e.code, 'JNC_OAUTH_REFUSED');
@@ -344,7 +338,7 @@ describe('oauth2: the token endpoint fails', () => {
 
   it('a token endpoint answering 503: JNC_OAUTH_UNAVAILABLE, transient; the next try gets a token', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: SECRET });
     oidc.failNext(1);
     await assert.rejects(post(c), (e: Error & { code?: string; family?: string }) => {
@@ -361,7 +355,7 @@ describe('oauth2: the token endpoint fails', () => {
     const oidc = await oidcServer(t);
     const tokenUrl = oidc.tokenUrl;
     await oidc.close();
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, { tokenUrl, clientId: 'junction', clientSecret: SECRET });
     await assert.rejects(post(c), (e: Error & { code?: string; family?: string }) => {
       assert.equal(e.code, 'JNC_OAUTH_UNAVAILABLE');
@@ -372,9 +366,8 @@ describe('oauth2: the token endpoint fails', () => {
   });
 
   it('a token endpoint that never answers: the call fails transient within timeoutMs, and the system is not called', async (t) => {
-    const hanging = await startSink({ default: 'hang' });
-    t.after(() => hanging.close());
-    const sink = await sinkServer(t);
+    const hanging = await startTestSink(t, { default: 'hang' });
+    const sink = await startTestSink(t);
     const options = restConnectorOptions.parse({
       type: 'rest',
       baseUrl: sink.url,
@@ -397,7 +390,7 @@ describe('oauth2: the token endpoint fails', () => {
 
   it('a token endpoint that is not one (404, not JSON): JNC_OAUTH_REFUSED naming the status', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const c = connector(t, sink.url, { tokenUrl: `${oidc.issuer}/no-such-endpoint`, clientId: 'junction', clientSecret: SECRET });
     await assert.rejects(post(c), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'JNC_OAUTH_REFUSED');
@@ -410,7 +403,7 @@ describe('oauth2: the token endpoint fails', () => {
 describe('oauth2: refresh token grant', () => {
   it('uses the configured refresh token, stores the rotated one, and uses that next time (a restart too)', async (t) => {
     const oidc = await oidcServer(t, { accessTokenTtlSec: 300 });
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const file = storeFile(t);
     const clock = new ManualClock(Date.now());
     const store = await file.open(clock);
@@ -447,7 +440,7 @@ describe('oauth2: refresh token grant', () => {
 
   it('a refresh token the server no longer accepts: JNC_OAUTH_REFUSED invalid_grant', async (t) => {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const used = await oidc.issueRefreshToken();
     // Use it once elsewhere, so that it is rotated away.
     const basic = `Basic ${Buffer.from(`junction:${SECRET}`).toString('base64')}`;
@@ -521,7 +514,7 @@ flows:
 
   async function setup(t: TestContext) {
     const oidc = await oidcServer(t);
-    const sink = await sinkServer(t);
+    const sink = await startTestSink(t);
     const engine = await startTestEngine(t, yaml(oidc, sink), { env: { CRM_SECRET: SECRET } });
     const send = async (id: string): Promise<string> => (await engine.post('/hooks/orders', { id })).json.id as string;
     const settled = async (id: string): Promise<string | undefined> => {

@@ -13,7 +13,7 @@ import { parseConfigText } from '../../src/config/load.ts';
 import { SecretFile } from '../../src/config/secret-file.ts';
 import { closeConnectors, createConnectors } from '../../src/connectors/registry.ts';
 import { tempDir } from '../helpers/engine.ts';
-import { startSink } from '../helpers/sink.ts';
+import { startTestSink } from '../helpers/sink.ts';
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -93,8 +93,7 @@ flows:
   it('sends the rotated bearer token on the next outbound call, with no restart', async (t) => {
     const dir = tempDir(t);
     writeFileSync(join(dir, 'crm.token'), 'tok-before\n');
-    const sink = await startSink();
-    t.after(() => sink.close());
+    const sink = await startTestSink(t);
     const parsed = parseConfigText(
       `
 connectors:

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connectorOptions } from '../../src/connectors/options.ts';
 import { closeConnectors, createConnectors } from '../../src/connectors/registry.ts';
-import { startSink } from '../helpers/sink.ts';
+import { startTestSink } from '../helpers/sink.ts';
 
 test('createConnectors builds every connector by type, and closeConnectors closes them', async (t) => {
-  const sink = await startSink();
-  t.after(() => sink.close());
+  const sink = await startTestSink(t);
   const config = {
     crm: connectorOptions.parse({ type: 'rest', baseUrl: `${sink.url}/crm` }),
     shop: connectorOptions.parse({ type: 'rest', baseUrl: `${sink.url}/shop` }),

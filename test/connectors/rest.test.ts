@@ -8,15 +8,9 @@ import { errorForResponse } from '../../src/connectors/response-error.ts';
 import { createRestConnector } from '../../src/connectors/rest.ts';
 import { USER_AGENT } from '../../src/connectors/transport.ts';
 import { isJunctionError, type JunctionError } from '../../src/core/errors.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
+import { startTestSink } from '../helpers/sink.ts';
 
 const live = { signal: new AbortController().signal };
-
-async function sinkFor(t: TestContext): Promise<Sink> {
-  const sink = await startSink();
-  t.after(() => sink.close());
-  return sink;
-}
 
 /** A rest connector on `baseUrl`, closed after the test; `extra` is config input (before defaults). */
 function rest(t: TestContext, baseUrl: string, extra: Record<string, unknown> = {}): Connector {
@@ -37,7 +31,7 @@ async function rejection(p: Promise<unknown>, code: string): Promise<JunctionErr
 }
 
 test('a 200 resolves with status, lower-case headers, the whole body and a duration', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url);
   const res = await crm.call({ method: 'POST', path: '/orders', body: '{"id":1}', headers: { 'Content-Type': 'application/json' } }, live);
   assert.equal(res.status, 200);
@@ -50,7 +44,7 @@ test('a 200 resolves with status, lower-case headers, the whole body and a durat
 });
 
 test('503, 429, 400 and 401 are returned, not thrown, and classified retry, retry, permanent, refresh', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url);
   sink.plan(['503', '429', '400', '401']);
   const got: [number, string][] = [];
@@ -67,7 +61,7 @@ test('503, 429, 400 and 401 are returned, not thrown, and classified retry, retr
 });
 
 test('Retry-After on a 429 is read in seconds and as an HTTP date', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url);
   sink.plan(['429:2', '429:date:3']);
 
@@ -85,7 +79,7 @@ test('Retry-After on a 429 is read in seconds and as an HTTP date', async (t) =>
 });
 
 test('headers later than headersTimeoutMs fail with JNC_CONN_TIMEOUT (headers)', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url, { headersTimeoutMs: 200 });
   sink.plan(['slow:2000']);
   const err = await rejection(crm.call({ method: 'POST', path: '/' }, live), 'JNC_CONN_TIMEOUT');
@@ -94,7 +88,7 @@ test('headers later than headersTimeoutMs fail with JNC_CONN_TIMEOUT (headers)',
 });
 
 test('a body that stalls longer than bodyTimeoutMs fails with JNC_CONN_TIMEOUT (body)', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url, { bodyTimeoutMs: 200 });
   sink.plan(['slowbody:2000']);
   const err = await rejection(crm.call({ method: 'POST', path: '/' }, live), 'JNC_CONN_TIMEOUT');
@@ -103,7 +97,7 @@ test('a body that stalls longer than bodyTimeoutMs fails with JNC_CONN_TIMEOUT (
 });
 
 test('a call longer than timeoutMs fails with JNC_CONN_TIMEOUT (call)', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url, { timeoutMs: 200, headersTimeoutMs: 5000 });
   sink.plan(['hang']);
   const err = await rejection(crm.call({ method: 'POST', path: '/' }, live), 'JNC_CONN_TIMEOUT');
@@ -111,7 +105,7 @@ test('a call longer than timeoutMs fails with JNC_CONN_TIMEOUT (call)', async (t
 });
 
 test('a reset connection fails with JNC_CONN_NETWORK, with the socket error as cause', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url);
   sink.plan(['reset']);
   const err = await rejection(crm.call({ method: 'POST', path: '/', idempotencyKey: 'k1' }, live), 'JNC_CONN_NETWORK');
@@ -132,7 +126,7 @@ test('a refused connection fails with JNC_CONN_NETWORK', async (t) => {
 });
 
 test('aborting ctx.signal (shutdown) rejects with JNC_SHUTDOWN', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url);
   sink.plan(['hang']);
   const ac = new AbortController();
@@ -144,14 +138,14 @@ test('aborting ctx.signal (shutdown) rejects with JNC_SHUTDOWN', async (t) => {
 });
 
 test('an already aborted signal rejects with JNC_SHUTDOWN without sending', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url);
   await rejection(crm.call({ method: 'POST', path: '/' }, { signal: AbortSignal.abort() }), 'JNC_SHUTDOWN');
   assert.equal(sink.requests.length, 0);
 });
 
 test('keep-alive: 20 sequential calls share one socket', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url);
   for (let i = 0; i < 20; i++) await crm.call({ method: 'POST', path: '/', body: String(i) }, live);
   assert.equal(sink.requests.length, 20);
@@ -159,14 +153,14 @@ test('keep-alive: 20 sequential calls share one socket', async (t) => {
 });
 
 test('pool.keepAliveMs 0 opens a socket per call', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url, { pool: { keepAliveMs: 0 } });
   for (let i = 0; i < 3; i++) await crm.call({ method: 'GET', path: '/' }, live);
   assert.equal(sink.connections, 3);
 });
 
 test('Idempotency-Key, user-agent and static headers arrive at the receiver', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url, { headers: { 'X-Tenant': 'acme', 'X-Both': 'connector' } });
   await crm.call({ method: 'POST', path: '/', idempotencyKey: 'order-1', headers: { 'X-Both': 'request' } }, live);
   const h = sink.requests[0]?.headers;
@@ -179,7 +173,7 @@ test('Idempotency-Key, user-agent and static headers arrive at the receiver', as
 });
 
 test('a plan for one idempotency key answers only that key, before the shared plan', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url);
   sink.plan(['503'], { key: 'a' });
   sink.plan(['429']);
@@ -192,7 +186,7 @@ test('a plan for one idempotency key answers only that key, before the shared pl
 });
 
 test('auth headers arrive: bearer, basic and an API key in its header', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const cases: [Record<string, unknown>, string, string][] = [
     [{ bearer: 't0ken' }, 'authorization', 'Bearer t0ken'],
     [{ basic: { username: 'ann', password: 'pä55' } }, 'authorization', `Basic ${Buffer.from('ann:pä55').toString('base64')}`],
@@ -208,7 +202,7 @@ test('auth headers arrive: bearer, basic and an API key in its header', async (t
 });
 
 test('the base URL path prefix is joined with the request path', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const cases: [string, string, string][] = [
     ['/api', '/orders', '/api/orders'],
     ['/api/', '/orders', '/api/orders'],
@@ -227,7 +221,7 @@ test('the base URL path prefix is joined with the request path', async (t) => {
 });
 
 test('an answer larger than maxResponseBytes fails with JNC_CONN_NETWORK', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url, { maxResponseBytes: 1000 });
   sink.plan(['big:1000', 'big:5000']);
   const ok = await crm.call({ method: 'GET', path: '/' }, live);
@@ -237,7 +231,7 @@ test('an answer larger than maxResponseBytes fails with JNC_CONN_NETWORK', async
 });
 
 test('a call after close() rejects with JNC_SHUTDOWN', async (t) => {
-  const sink = await sinkFor(t);
+  const sink = await startTestSink(t);
   const crm = rest(t, sink.url);
   await crm.call({ method: 'GET', path: '/' }, live);
   await crm.close();

@@ -10,7 +10,7 @@ import { Pool } from 'undici';
 import { openStore } from '../../src/store/open.ts';
 import { runJunction } from '../helpers/child.ts';
 import { tempDir } from '../helpers/engine.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 function config(sink: Sink, worker: string): string {
   return `
@@ -62,8 +62,7 @@ async function postAll(url: string, keys: string[], onAccepted: (n: number) => v
 describe('crash safety', () => {
   it('delivers every message that got a 202 through a SIGKILL mid-load, each key at least once', { timeout: 120_000 }, async (t) => {
     const N = 2000;
-    const sink = await startSink();
-    t.after(() => sink.close());
+    const sink = await startTestSink(t);
     const dir = tempDir(t);
     const configFile = join(dir, 'junction.yaml');
     writeFileSync(configFile, config(sink, '{ concurrency: 32, leaseMs: 3000, pollMs: 20, drainMs: 2000 }'));
@@ -112,8 +111,7 @@ describe('crash safety', () => {
   });
 
   it('on SIGTERM drains: exits 0 and hands unfinished messages back without spending an attempt', { timeout: 60_000 }, async (t) => {
-    const sink = await startSink({ default: 'hang' });
-    t.after(() => sink.close());
+    const sink = await startTestSink(t, { default: 'hang' });
     const dir = tempDir(t);
     const configFile = join(dir, 'junction.yaml');
     writeFileSync(configFile, config(sink, '{ concurrency: 8, leaseMs: 30000, pollMs: 20, drainMs: 300 }'));

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { startTestEngine } from '../helpers/engine.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 function flowConfig(sink: Sink, opts: { maxAttempts?: number; timeoutMs?: number } = {}): string {
   return `
@@ -37,8 +37,7 @@ flows:
 const order = (id: string) => ({ id, items: [{ price: 2.5, qty: 4 }] });
 
 async function setup(t: TestContext, opts: Parameters<typeof flowConfig>[1] = {}) {
-  const sink = await startSink();
-  t.after(() => sink.close());
+  const sink = await startTestSink(t);
   const engine = await startTestEngine(t, flowConfig(sink, opts));
   const settledFor = (id: string) => engine.settled.filter((s) => s.msg.id === id).map((s) => s.outcome);
   const stateOf = async (id: string) => (await engine.store.getMessage(id))?.state;

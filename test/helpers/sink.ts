@@ -5,8 +5,7 @@
  * benchmark tests.
  *
  * ```ts
- * const sink = await startSink();
- * t.after(() => sink.close());
+ * const sink = await startTestSink(t);          // startSink(), closed when the test ends
  * sink.plan(['503', '429:2', 'reset']);         // the next three requests, in order
  * sink.plan(['400'], { key: 'order-7' });       // requests whose Idempotency-Key is order-7
  * sink.setDefault('503');                       // then: "down" until told otherwise
@@ -34,6 +33,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TestContext } from 'node:test';
 
 /** One behaviour, in the syntax of the table above. */
 export type Behaviour = string;
@@ -122,6 +122,13 @@ export function parseBehaviour(b: Behaviour): Parsed {
   }
   if ((head === 'reset' || head === 'hang') && parts.length === 1) return { kind: head };
   throw new Error(`sink: unknown behaviour "${b}" (expected NNN, NNN:S, NNN:date[:S], slow:MS, slowbody:MS, big:N, reset or hang)`);
+}
+
+/** A sink for one test: closed when the test ends. */
+export async function startTestSink(t: TestContext, opts: SinkOptions = {}): Promise<Sink> {
+  const sink = await startSink(opts);
+  t.after(() => sink.close());
+  return sink;
 }
 
 export async function startSink(opts: SinkOptions = {}): Promise<Sink> {

@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { it } from 'node:test';
 import { startTestEngine } from '../helpers/engine.ts';
-import { startSink } from '../helpers/sink.ts';
+import { startTestSink } from '../helpers/sink.ts';
 
 it('keeps one run of a message whose lease lapsed and came back to it through a claim', async (t) => {
-  const sink = await startSink();
-  t.after(() => sink.close());
+  const sink = await startTestSink(t);
   sink.plan(['slow:800']);
   const engine = await startTestEngine(
     t,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { junction } from '../helpers/cli.ts';
 import { startTestEngine, type TestEngine } from '../helpers/engine.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 const TOKEN = 'adm-7f3c9e1d-token';
 const SINK_TOKEN = 'sink-bearer-5a1b';
@@ -40,8 +40,7 @@ flows:
 `;
 
 async function setup(t: TestContext, opts: { adminToken?: string } = {}): Promise<{ engine: TestEngine; sink: Sink }> {
-  const sink = await startSink();
-  t.after(() => sink.close());
+  const sink = await startTestSink(t);
   const engine = await startTestEngine(t, config(sink, opts.adminToken), { env: ENV });
   return { engine, sink };
 }
@@ -263,8 +262,7 @@ flows:
 `;
 
   it('masks the fields and their values wherever a dead letter is shown; the store and a replay keep the body whole', async (t) => {
-    const sink = await startSink();
-    t.after(() => sink.close());
+    const sink = await startTestSink(t);
     const engine = await startTestEngine(t, REDACTING(sink), { env: ENV });
     const body = { id: 7, card: { number: '4111-1111-1111-1111', expiry: '12/30' }, payer: { name: 'Ada Lovelace', iban: 'GB33BUKB20201555555555' } };
     const { json } = await engine.post('/hooks/payments?token=caller-token-123&page=2', body, { 'x-auth-token': 'caller-token-123', 'x-trace': 't1' });

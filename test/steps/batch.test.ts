@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { startTestEngine } from '../helpers/engine.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 function config(sink: Sink, size: number, maxWaitMs: number): string {
   return `
@@ -23,8 +23,7 @@ flows:
 }
 
 async function setup(t: TestContext, size: number, maxWaitMs: number) {
-  const sink = await startSink();
-  t.after(() => sink.close());
+  const sink = await startTestSink(t);
   const engine = await startTestEngine(t, config(sink, size, maxWaitMs));
   const post = async (n: number) => (await engine.post('/orders', { n, extra: true })).json.id as string;
   const states = async (ids: string[]) => Promise.all(ids.map(async (id) => (await engine.store.getMessage(id))?.state));

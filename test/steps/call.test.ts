@@ -13,7 +13,7 @@ import type { Json, Message } from '../../src/core/message.ts';
 import { callOptions, callStep } from '../../src/steps/call.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startRecorder, type Seen } from '../helpers/servers.ts';
-import { startSink } from '../helpers/sink.ts';
+import { startTestSink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 interface Reply {
@@ -132,8 +132,7 @@ describe('call step', () => {
     const server = await startAnswers(t, (req) =>
       req.url === '/render' ? { contentType: 'application/xml', body: '<order>A-9</order>' } : quote(req),
     );
-    const sink = await startSink();
-    t.after(() => sink.close());
+    const sink = await startTestSink(t);
     const engine = await startTestEngine(
       t,
       `

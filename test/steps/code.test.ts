@@ -11,7 +11,7 @@ import type { Message } from '../../src/core/message.ts';
 import { codeOptions, codeStep, permanent, retryLater } from '../../src/steps/code.ts';
 import { DROP, type Step } from '../../src/steps/step.ts';
 import { startTestEngine } from '../helpers/engine.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/code-steps/', import.meta.url));
@@ -153,8 +153,7 @@ flows:${flow('tag', step('tag.ts', ', options: { tag: vip }'))}${flow('keep', st
 }
 
 async function setup(t: TestContext, maxAttempts?: number) {
-  const sink = await startSink();
-  t.after(() => sink.close());
+  const sink = await startTestSink(t);
   const engine = await startTestEngine(t, flows(sink, maxAttempts));
   const send = async (flow: string, body: unknown) => (await engine.post(`/${flow}`, body)).json.id as string;
   const settle = async (id: string, state: string) => engine.until(async () => (await engine.store.getMessage(id))?.state === state);

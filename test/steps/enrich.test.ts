@@ -15,7 +15,7 @@ import { enrichOptions, enrichStep } from '../../src/steps/enrich.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startRecorder, type Seen } from '../helpers/servers.ts';
-import { startSink } from '../helpers/sink.ts';
+import { startTestSink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 interface Reply {
@@ -281,8 +281,7 @@ describe('enrich step', () => {
     it('retries a 503 from the source, skips a 404, and delivers the enriched bodies', async (t) => {
       let annCalls = 0;
       const server = await startAnswers(t, (req) => (req.url.includes('ann') && ++annCalls === 1 ? { status: 503, body: { error: 'down' } } : accounts(req)));
-      const sink = await startSink();
-      t.after(() => sink.close());
+      const sink = await startTestSink(t);
       const engine = await startTestEngine(
         t,
         `

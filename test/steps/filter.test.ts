@@ -8,7 +8,7 @@ import { isJunctionError } from '../../src/core/errors.ts';
 import { filterOptions, filterStep, truthy } from '../../src/steps/filter.ts';
 import { DROP } from '../../src/steps/step.ts';
 import { startTestEngine } from '../helpers/engine.ts';
-import { startSink } from '../helpers/sink.ts';
+import { startTestSink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 const ctx = stepContext();
@@ -63,8 +63,7 @@ describe('filter step', () => {
   });
 
   it('in a flow: a dropped message is done and counted, a kept one is delivered, a throwing one is a dead letter', async (t) => {
-    const sink = await startSink();
-    t.after(() => sink.close());
+    const sink = await startTestSink(t);
     const engine = await startTestEngine(
       t,
       `

@@ -13,7 +13,7 @@ import type { Json, Message } from '../../src/core/message.ts';
 import { coerce, type MapType } from '../../src/steps/coerce.ts';
 import { mapOptions, mapStep } from '../../src/steps/map.ts';
 import { startTestEngine } from '../helpers/engine.ts';
-import { startSink } from '../helpers/sink.ts';
+import { startTestSink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 const deps = stepDeps({ index: 1 });
@@ -229,8 +229,7 @@ describe('map options in the config', () => {
 
 describe('map step in a running engine', () => {
   it('dead-letters a message whose field cannot take its type, with the field, type and value in the reason', async (t) => {
-    const sink = await startSink();
-    t.after(() => sink.close());
+    const sink = await startTestSink(t);
     const engine = await startTestEngine(
       t,
       `

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { startTestEngine } from '../helpers/engine.ts';
 import { serve } from '../helpers/servers.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 function config(sink: Sink, timeoutMs = 5000): string {
   return `
@@ -30,8 +30,7 @@ flows:
 }
 
 async function setup(t: TestContext, timeoutMs?: number) {
-  const sink = await startSink();
-  t.after(() => sink.close());
+  const sink = await startTestSink(t);
   const engine = await startTestEngine(t, config(sink, timeoutMs));
   return { sink, engine };
 }

@@ -13,7 +13,7 @@ import { compileFlow } from '../../src/runtime/flow.ts';
 import { splitOptions, splitStep } from '../../src/steps/split.ts';
 import { DROP } from '../../src/steps/step.ts';
 import { startTestEngine } from '../helpers/engine.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 const ctx = stepContext();
@@ -126,8 +126,7 @@ flows:
     }
 
     async function setup(t: TestContext) {
-      const sink = await startSink();
-      t.after(() => sink.close());
+      const sink = await startTestSink(t);
       const engine = await startTestEngine(t, config(sink));
       const total = async (flow: string) => Object.values(await engine.store.stats(flow)).reduce((a, b) => a + b, 0);
       const settledAll = async (flow: string, n: number) => {

@@ -16,7 +16,7 @@ import type { Step } from '../../src/steps/step.ts';
 import { validateOptions, validateStep } from '../../src/steps/validate.ts';
 import type { Violation } from '../../src/steps/validate-violations.ts';
 import { startTestEngine } from '../helpers/engine.ts';
-import { startSink } from '../helpers/sink.ts';
+import { startTestSink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/schemas/', import.meta.url));
@@ -222,8 +222,7 @@ flows:
 
 describe('validate step in a running engine', () => {
   async function setup(t: TestContext) {
-    const sink = await startSink();
-    t.after(() => sink.close());
+    const sink = await startTestSink(t);
     const engine = await startTestEngine(
       t,
       `

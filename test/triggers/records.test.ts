@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runJunction } from '../helpers/child.ts';
 import { startTestEngine, tempDir } from '../helpers/engine.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 function config(sink: Sink): string {
   return `
@@ -27,8 +27,7 @@ flows:
 }
 
 async function setup(t: TestContext, workers = true) {
-  const sink = await startSink();
-  t.after(() => sink.close());
+  const sink = await startTestSink(t);
   const engine = await startTestEngine(t, config(sink), { workers });
   const upload = async (csv: string | ReadableStream<Uint8Array>, key?: string) => {
     const res = await fetch(`${engine.url}/imports`, {
@@ -73,8 +72,7 @@ describe('records: a CSV upload becomes one message per record', () => {
   });
 
   it('streams a 100 MB upload through a server whose heap is capped at 100 MB', { timeout: 120_000 }, async (t) => {
-    const sink = await startSink();
-    t.after(() => sink.close());
+    const sink = await startTestSink(t);
     const dir = tempDir(t);
     const configFile = join(dir, 'junction.yaml');
     writeFileSync(configFile, config(sink).replace('worker: { pollMs: 20 }', 'worker: { pollMs: 20, concurrency: 1, leaseMs: 600000 }'));
