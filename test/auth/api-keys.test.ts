@@ -9,18 +9,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
-import { startTestEngine, tempDir, type TestEngine } from '../helpers/engine.ts';
+import { startTestEngine, tempDir } from '../helpers/engine.ts';
+import { postJson, startIngressEngine, storedCount } from '../helpers/ingress.ts';
 
 const KEY_A = 'ka_7Hq2VxLp9RtY4mWz';
 const KEY_B = 'kb_Z3nC8dFs1GjK6uPe';
 const KEY_NEW = 'kn_Q5wE2rT8yU1iO4pA';
 const env = { KEY_A, KEY_B, KEY_NEW };
 
-const CONFIG = `
-store: sqlite:./junction.db
-connectors:
-  sink: { type: rest, baseUrl: "http://127.0.0.1:9" }
-flows:
+const FLOWS = `
   orders:
     trigger:
       http:
@@ -44,16 +41,7 @@ flows:
 `;
 
 // Workers off: these tests are about who gets in, not delivery.
-const start = (t: TestContext, yaml = CONFIG) => startTestEngine(t, yaml, { workers: false, env });
-
-function post(engine: TestEngine, url: string, headers: Record<string, string> = {}) {
-  return engine.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: { id: 1 } });
-}
-
-async function storedCount(engine: TestEngine): Promise<number> {
-  const s = await engine.store.stats();
-  return s.queued + s.running + s.done + s.dead;
-}
+const start = (t: TestContext, flows = FLOWS) => startIngressEngine(t, flows, { env });
 
 /** The whole answer, status line aside: no secret may appear anywhere in it. */
 function answerText(res: { payload: string; headers: Record<string, unknown> }): string {
@@ -63,7 +51,7 @@ function answerText(res: { payload: string; headers: Record<string, unknown> }):
 describe('API keys', () => {
   it('refuses a request with no key: 401 that says where to send one, nothing stored', async (t) => {
     const engine = await start(t);
-    const res = await post(engine, '/hooks/orders');
+    const res = await postJson(engine, '/hooks/orders');
     assert.equal(res.statusCode, 401);
     assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
     const body = res.json() as Record<string, unknown>;
@@ -78,7 +66,7 @@ describe('API keys', () => {
     const wrong = KEY_A.slice(0, -1) + 'X';
     const tries: Record<string, string>[] = [{ 'x-api-key': wrong }, { authorization: `Bearer ${wrong}` }];
     for (const headers of tries) {
-      const res = await post(engine, '/hooks/orders', headers);
+      const res = await postJson(engine, '/hooks/orders', headers);
       assert.equal(res.statusCode, 401);
       const body = res.json() as Record<string, unknown>;
       assert.equal(body.code, 'JNC_AUTH_DENIED');
@@ -91,7 +79,7 @@ describe('API keys', () => {
 
   it('admits a key sent in X-Api-Key, names its consumer in meta, and keeps the key out of the message', async (t) => {
     const engine = await start(t);
-    const res = await post(engine, '/hooks/orders', { 'x-api-key': KEY_A });
+    const res = await postJson(engine, '/hooks/orders', { 'x-api-key': KEY_A });
     assert.equal(res.statusCode, 202);
     assert.ok(!answerText(res).includes(KEY_A));
     const rec = await engine.store.getMessage((res.json() as { id: string }).id);
@@ -103,7 +91,7 @@ describe('API keys', () => {
 
   it('admits a key sent as Authorization: Bearer, under the consumer named in the config', async (t) => {
     const engine = await start(t);
-    const res = await post(engine, '/hooks/orders', { authorization: `Bearer ${KEY_B}` });
+    const res = await postJson(engine, '/hooks/orders', { authorization: `Bearer ${KEY_B}` });
     assert.equal(res.statusCode, 202);
     const rec = await engine.store.getMessage((res.json() as { id: string }).id);
     assert.equal(rec?.meta.consumer, 'acme');
@@ -112,15 +100,15 @@ describe('API keys', () => {
 
   it('takes another scheme in Authorization as no key at all', async (t) => {
     const engine = await start(t);
-    const res = await post(engine, '/hooks/orders', { authorization: `Basic ${Buffer.from(`u:${KEY_A}`).toString('base64')}` });
+    const res = await postJson(engine, '/hooks/orders', { authorization: `Basic ${Buffer.from(`u:${KEY_A}`).toString('base64')}` });
     assert.equal(res.statusCode, 401);
     assert.match(String((res.json() as { detail: string }).detail), /send an API key/);
   });
 
   it('admits the old and the new key together while a consumer moves over (rotation)', async (t) => {
     const engine = await start(t);
-    const old = await post(engine, '/hooks/rotating', { 'x-api-key': KEY_A });
-    const fresh = await post(engine, '/hooks/rotating', { authorization: `Bearer ${KEY_NEW}` });
+    const old = await postJson(engine, '/hooks/rotating', { 'x-api-key': KEY_A });
+    const fresh = await postJson(engine, '/hooks/rotating', { authorization: `Bearer ${KEY_NEW}` });
     assert.equal(old.statusCode, 202);
     assert.equal(fresh.statusCode, 202);
     for (const res of [old, fresh]) {
@@ -128,7 +116,7 @@ describe('API keys', () => {
       assert.equal(rec?.meta.consumer, 'partner');
     }
     // Keys are per trigger: KEY_B belongs to another one.
-    assert.equal((await post(engine, '/hooks/rotating', { 'x-api-key': KEY_B })).statusCode, 401);
+    assert.equal((await postJson(engine, '/hooks/rotating', { 'x-api-key': KEY_B })).statusCode, 401);
   });
 
   it('takes a key from ${file:}, and a rewritten file swaps it in without a restart', async (t) => {
@@ -138,10 +126,6 @@ describe('API keys', () => {
     const engine = await start(
       t,
       `
-store: sqlite:./junction.db
-connectors:
-  sink: { type: rest, baseUrl: "http://127.0.0.1:9" }
-flows:
   filed:
     trigger:
       http:
@@ -151,17 +135,17 @@ flows:
       - deliver: { connector: sink }
 `,
     );
-    assert.equal((await post(engine, '/hooks/filed', { 'x-api-key': KEY_A })).statusCode, 202);
+    assert.equal((await postJson(engine, '/hooks/filed', { 'x-api-key': KEY_A })).statusCode, 202);
     writeFileSync(file, `${KEY_NEW}\n`);
-    await engine.until(async () => (await post(engine, '/hooks/filed', { 'x-api-key': KEY_NEW })).statusCode === 202, 5000);
-    const old = await post(engine, '/hooks/filed', { 'x-api-key': KEY_A });
+    await engine.until(async () => (await postJson(engine, '/hooks/filed', { 'x-api-key': KEY_NEW })).statusCode === 202, 5000);
+    const old = await postJson(engine, '/hooks/filed', { 'x-api-key': KEY_A });
     assert.equal(old.statusCode, 401);
     assert.ok(!answerText(old).includes(KEY_A) && !answerText(old).includes(KEY_NEW));
   });
 
   it('refuses to start when two consumers share one key', async (t) => {
     await assert.rejects(
-      start(
+      startTestEngine(
         t,
         `
 flows:
@@ -170,6 +154,7 @@ flows:
       http: { path: /a, auth: { apiKeys: [ { key: "\${env:KEY_A}", consumer: one }, { key: "\${env:KEY_A}", consumer: two } ] } }
     steps: [ { filter: "true" } ]
 `,
+        { workers: false, env },
       ),
       (e: Error & { code?: string }) => {
         assert.equal(e.code, 'JNC_CONFIG_INVALID');

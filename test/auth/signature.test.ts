@@ -10,7 +10,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { parseConfigText } from '../../src/config/load.ts';
 import type { Clock } from '../../src/core/clock.ts';
-import { startTestEngine } from '../helpers/engine.ts';
+import { startIngressEngine, storedCount } from '../helpers/ingress.ts';
 
 // Secrets as the Standard Webhooks spec shows them: whsec_ and base64 of random bytes.
 const SW_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -24,11 +24,7 @@ const NOW_MS = 1_780_000_000_000;
 const NOW_SEC = NOW_MS / 1000;
 const clock: Clock = { now: () => NOW_MS };
 
-const CONFIG = `
-store: sqlite:./junction.db
-connectors:
-  sink: { type: rest, baseUrl: "http://127.0.0.1:9" }
-flows:
+const FLOWS = `
   standard:
     trigger:
       http:
@@ -58,13 +54,8 @@ flows:
 const env = { SW_SECRET, SW_NEXT, GH_SECRET, STRIPE_SECRET };
 
 // Workers off: these tests are about who is let in and what is stored.
-const start = (t: TestContext) => startTestEngine(t, CONFIG, { workers: false, clock, env });
+const start = (t: TestContext) => startIngressEngine(t, FLOWS, { clock, env });
 type TestEngine = Awaited<ReturnType<typeof start>>;
-
-async function stored(engine: TestEngine): Promise<number> {
-  const s = await engine.store.stats();
-  return s.queued + s.running + s.done + s.dead;
-}
 
 /** Exact bytes: the signature is over these, so the test never lets anything re-serialise them. */
 const PAYLOAD = '{"type":"order.created","data":{"id":"A-1001","total":25.5,"note":"caf\u00e9 \u2615"}}';
@@ -113,11 +104,11 @@ describe('signature: Standard Webhooks', () => {
     const again = await post(engine, '/hooks/standard', standardHeaders(SW_SECRET, 'msg_replayed', PAYLOAD, NOW_SEC + 5), PAYLOAD);
     assert.equal(again.statusCode, 202);
     assert.deepEqual(again.json(), { id: (first.json() as { id: string }).id, duplicate: true });
-    assert.equal(await stored(engine), 1);
+    assert.equal(await storedCount(engine), 1);
     // The Idempotency-Key header is not signed: a captured request resent with a new one is still a replay.
     const disguised = await post(engine, '/hooks/standard', { ...headers, 'idempotency-key': 'fresh-key' }, PAYLOAD);
     assert.deepEqual(disguised.json(), { id: (first.json() as { id: string }).id, duplicate: true });
-    assert.equal(await stored(engine), 1);
+    assert.equal(await storedCount(engine), 1);
   });
 
   it('verifies a body that is not JSON over its bytes (XML)', async (t) => {
@@ -134,7 +125,7 @@ describe('signature: Standard Webhooks', () => {
     const tampered = Buffer.from(PAYLOAD, 'utf8');
     tampered[tampered.indexOf('5')] = '6'.charCodeAt(0);
     assertDenied(await post(engine, '/hooks/standard', headers, tampered), /no signature in webhook-signature matches the body/, [SW_SECRET]);
-    assert.equal(await stored(engine), 0);
+    assert.equal(await storedCount(engine), 0);
   });
 
   it('refuses a signature made with another secret, without showing the secret or the expected signature', async (t) => {
@@ -171,7 +162,7 @@ describe('signature: Standard Webhooks', () => {
     }
     assertDenied(await post(engine, '/hooks/standard', { ...good, 'webhook-timestamp': '2026-01-01T00:00:00Z' }, PAYLOAD), /webhook-timestamp is not a Unix time in seconds/);
     assertDenied(await post(engine, '/hooks/standard', { ...good, 'webhook-signature': 'v2,abc' }, PAYLOAD), /holds no v1 signature/);
-    assert.equal(await stored(engine), 0);
+    assert.equal(await storedCount(engine), 0);
   });
 
   it('rotates secrets: a signature by either listed secret verifies, one by neither does not', async (t) => {
@@ -209,7 +200,7 @@ describe('signature: GitHub', () => {
     assert.equal(first.statusCode, 202);
     const again = await post(engine, '/hooks/github', headers(sign(PAYLOAD)), PAYLOAD);
     assert.deepEqual(again.json(), { id: (first.json() as { id: string }).id, duplicate: true });
-    assert.equal(await stored(engine), 1);
+    assert.equal(await storedCount(engine), 1);
     const rec = await engine.store.getMessage((first.json() as { id: string }).id);
     assert.equal(rec?.meta.consumer, 'github');
   });
@@ -221,7 +212,7 @@ describe('signature: GitHub', () => {
     assertDenied(await post(engine, '/hooks/github', headers(sign(PAYLOAD).replace('sha256=', 'sha1=')), PAYLOAD), /not sha256=<64 hex digits>/);
     const { 'x-hub-signature-256': _, ...unsigned } = headers('');
     assertDenied(await post(engine, '/hooks/github', unsigned, PAYLOAD), /missing the X-Hub-Signature-256 header/);
-    assert.equal(await stored(engine), 0);
+    assert.equal(await storedCount(engine), 0);
   });
 });
 
@@ -237,7 +228,7 @@ describe('signature: Stripe', () => {
     assert.equal(first.statusCode, 202);
     const retry = await post(engine, '/hooks/stripe', headers(sign(EVENT, NOW_SEC + 60)), EVENT);
     assert.deepEqual(retry.json(), { id: (first.json() as { id: string }).id, duplicate: true });
-    assert.equal(await stored(engine), 1);
+    assert.equal(await storedCount(engine), 1);
   });
 
   it('admits a header with several v1 signatures (Stripe rolling its secret) when any matches', async (t) => {
@@ -255,7 +246,7 @@ describe('signature: Stripe', () => {
     assertDenied(await post(engine, '/hooks/stripe', headers('v1=abc'), EVENT), /has no t=<timestamp>/);
     assertDenied(await post(engine, '/hooks/stripe', headers(`t=${NOW_SEC}`), EVENT), /holds no v1=<64 hex digits> signature/);
     assertDenied(await post(engine, '/hooks/stripe', { 'content-type': 'application/json' }, EVENT), /missing the Stripe-Signature header/);
-    assert.equal(await stored(engine), 0);
+    assert.equal(await storedCount(engine), 0);
   });
 
   it('gives a signed body with no event id no dedupe key: each delivery is a new message', async (t) => {
@@ -263,7 +254,7 @@ describe('signature: Stripe', () => {
     const body = '{"object":"event"}';
     assert.equal((await post(engine, '/hooks/stripe', headers(sign(body)), body)).statusCode, 202);
     assert.equal((await post(engine, '/hooks/stripe', headers(sign(body)), body)).statusCode, 202);
-    assert.equal(await stored(engine), 2);
+    assert.equal(await storedCount(engine), 2);
   });
 });
 

@@ -7,17 +7,13 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
-import { startTestEngine, type TestEngine } from '../helpers/engine.ts';
+import { postJson, startIngressEngine, storedCount } from '../helpers/ingress.ts';
 
 const NOISY = 'noisy_4Fh8Jk2Lq9Zx';
 const QUIET = 'quiet_7Yt3Rb6Nm1Wc';
 const env = { NOISY, QUIET };
 
-const CONFIG = `
-store: sqlite:./junction.db
-connectors:
-  sink: { type: rest, baseUrl: "http://127.0.0.1:9" }
-flows:
+const FLOWS = `
   limited:
     trigger:
       http:
@@ -57,28 +53,13 @@ flows:
 `;
 
 // Windows of a minute, so that no window resets while a test runs; workers off: nothing here is about delivery.
-const start = (t: TestContext) => startTestEngine(t, CONFIG, { workers: false, env });
-
-function post(engine: TestEngine, url: string, headers: Record<string, string> = {}, remoteAddress?: string) {
-  return engine.app.inject({
-    method: 'POST',
-    url,
-    headers: { 'content-type': 'application/json', ...headers },
-    payload: { id: 1 },
-    ...(remoteAddress ? { remoteAddress } : {}),
-  });
-}
-
-async function storedCount(engine: TestEngine): Promise<number> {
-  const s = await engine.store.stats();
-  return s.queued + s.running + s.done + s.dead;
-}
+const start = (t: TestContext) => startIngressEngine(t, FLOWS, { env });
 
 describe('inbound rate limit', () => {
   it('keeps consumers apart: a noisy one gets 429s while a quiet one sending at the same time gets none', async (t) => {
     const engine = await start(t);
-    const noisy = Array.from({ length: 20 }, () => post(engine, '/hooks/limited', { 'x-api-key': NOISY }));
-    const quiet = Array.from({ length: 5 }, () => post(engine, '/hooks/limited', { 'x-api-key': QUIET }));
+    const noisy = Array.from({ length: 20 }, () => postJson(engine, '/hooks/limited', { 'x-api-key': NOISY }));
+    const quiet = Array.from({ length: 5 }, () => postJson(engine, '/hooks/limited', { 'x-api-key': QUIET }));
     // Interleaved: both consumers' requests are in flight together.
     const [n, q] = await Promise.all([Promise.all(noisy), Promise.all(quiet)]);
     const count = (rs: typeof n, status: number) => rs.filter((r) => r.statusCode === status).length;
@@ -92,8 +73,8 @@ describe('inbound rate limit', () => {
 
   it('answers 429 with Retry-After, RateLimit-Policy and RateLimit, and a problem that never holds the key', async (t) => {
     const engine = await start(t);
-    for (let i = 0; i < 5; i++) assert.equal((await post(engine, '/hooks/limited', { 'x-api-key': NOISY })).statusCode, 202);
-    const res = await post(engine, '/hooks/limited', { authorization: `Bearer ${NOISY}` });
+    for (let i = 0; i < 5; i++) assert.equal((await postJson(engine, '/hooks/limited', { 'x-api-key': NOISY })).statusCode, 202);
+    const res = await postJson(engine, '/hooks/limited', { authorization: `Bearer ${NOISY}` });
     assert.equal(res.statusCode, 429);
     assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
     const retryAfter = Number(res.headers['retry-after']);
@@ -113,7 +94,7 @@ describe('inbound rate limit', () => {
     const engine = await start(t);
     const remaining: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await post(engine, '/hooks/limited', { 'x-api-key': QUIET });
+      const res = await postJson(engine, '/hooks/limited', { 'x-api-key': QUIET });
       assert.equal(res.statusCode, 202);
       assert.equal(res.headers['ratelimit-policy'], '"per-consumer";q=5;w=60');
       const m = /^"per-consumer";r=(\d+);t=(\d+)$/.exec(String(res.headers.ratelimit));
@@ -138,7 +119,7 @@ describe('inbound rate limit', () => {
 
   it('counts anonymous callers per IP address', async (t) => {
     const engine = await start(t);
-    const from = (ip: string) => post(engine, '/hooks/open', {}, ip);
+    const from = (ip: string) => postJson(engine, '/hooks/open', {}, ip);
     assert.equal((await from('10.0.0.1')).statusCode, 202);
     assert.equal((await from('10.0.0.1')).statusCode, 202);
     const third = await from('10.0.0.1');
@@ -152,7 +133,7 @@ describe('inbound rate limit', () => {
     const statuses: number[] = [];
     const left: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await post(engine, '/hooks/bursty');
+      const res = await postJson(engine, '/hooks/bursty');
       statuses.push(res.statusCode);
       left.push(/r=(\d+)/.exec(String(res.headers.ratelimit))?.[1] ?? '?');
     }
@@ -163,16 +144,16 @@ describe('inbound rate limit', () => {
 
   it('admits a consumer again once its window has passed; a sub-second window has no w', async (t) => {
     const engine = await start(t);
-    const first = await post(engine, '/hooks/brief');
+    const first = await postJson(engine, '/hooks/brief');
     assert.equal(first.statusCode, 202);
     assert.equal(first.headers['ratelimit-policy'], '"per-consumer";q=1');
-    assert.equal((await post(engine, '/hooks/brief')).statusCode, 429);
-    await engine.until(async () => (await post(engine, '/hooks/brief')).statusCode === 202, 5000);
+    assert.equal((await postJson(engine, '/hooks/brief')).statusCode, 429);
+    await engine.until(async () => (await postJson(engine, '/hooks/brief')).statusCode === 202, 5000);
   });
 
   it('adds no RateLimit fields to a trigger without rateLimit', async (t) => {
     const engine = await start(t);
-    const res = await post(engine, '/hooks/unlimited');
+    const res = await postJson(engine, '/hooks/unlimited');
     assert.equal(res.statusCode, 202);
     assert.equal(res.headers.ratelimit, undefined);
     assert.equal(res.headers['ratelimit-policy'], undefined);
