@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { startTestEngine } from '../helpers/engine.ts';
+import { storedCount } from '../helpers/ingress.ts';
 
 const CONFIG = `
 store: sqlite:./junction.db
@@ -33,11 +34,6 @@ flows:
 
 // Workers off: these tests are about what is accepted and stored, not delivered.
 const start = (t: TestContext) => startTestEngine(t, CONFIG, { workers: false });
-
-async function totalMessages(engine: Awaited<ReturnType<typeof start>>): Promise<number> {
-  const s = await engine.store.stats();
-  return s.queued + s.running + s.done + s.dead;
-}
 
 function assertProblem(res: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, code: string, detail: RegExp): void {
   assert.equal(res.statusCode, status);
@@ -78,7 +74,7 @@ describe('HTTP trigger', () => {
     assert.equal(again.statusCode, 202);
     assert.deepEqual(again.json(), { id: first.id, duplicate: true });
     assert.equal(again.headers['idempotent-replayed'], 'true');
-    assert.equal(await totalMessages(engine), 1);
+    assert.equal(await storedCount(engine), 1);
   });
 
   it('dedupes concurrent posts of one key to a single message', async (t) => {
@@ -87,7 +83,7 @@ describe('HTTP trigger', () => {
       Array.from({ length: 20 }, () => engine.post('/hooks/orders', { id: 1 }, { 'idempotency-key': 'same' })),
     );
     assert.equal(new Set(results.map((r) => r.json.id)).size, 1);
-    assert.equal(await totalMessages(engine), 1);
+    assert.equal(await storedCount(engine), 1);
   });
 
   it('takes the dedupe key from the trigger expression, and refuses a request it yields nothing for', async (t) => {
@@ -99,21 +95,21 @@ describe('HTTP trigger', () => {
     assert.equal((await engine.store.getMessage(a.json.id as string))?.idempotencyKey, 'w1');
     const res = await engine.app.inject({ method: 'POST', url: '/hooks/keyed', headers: { 'idempotency-key': 'ignored' }, payload: { other: true } });
     assertProblem(res, 400, 'JNC_INPUT_IDEMPOTENCY_KEY', /yielded/);
-    assert.equal(await totalMessages(engine), 1);
+    assert.equal(await storedCount(engine), 1);
   });
 
   it('refuses malformed JSON with 400 and the parser position', async (t) => {
     const engine = await start(t);
     const res = await engine.app.inject({ method: 'POST', url: '/hooks/orders', headers: { 'content-type': 'application/json' }, payload: '{"id": 1,' });
     assertProblem(res, 400, 'JNC_INPUT_MALFORMED', /not valid JSON/);
-    assert.equal(await totalMessages(engine), 0);
+    assert.equal(await storedCount(engine), 0);
   });
 
   it('refuses a content type other than JSON with 415', async (t) => {
     const engine = await start(t);
     const res = await engine.app.inject({ method: 'POST', url: '/hooks/orders', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
     assertProblem(res, 415, 'JNC_INPUT_UNSUPPORTED_TYPE', /text\/plain/);
-    assert.equal(await totalMessages(engine), 0);
+    assert.equal(await storedCount(engine), 0);
   });
 
   it('keeps an XML or CSV body as text with its content type where the trigger accepts it', async (t) => {
@@ -134,7 +130,7 @@ describe('HTTP trigger', () => {
     assertProblem(res, 415, 'JNC_INPUT_UNSUPPORTED_TYPE', /"application\/xml" is not accepted here; send application\/json/);
     const other = await engine.app.inject({ method: 'POST', url: '/hooks/xml', headers: { 'content-type': 'image/png' }, payload: 'x' });
     assertProblem(other, 415, 'JNC_INPUT_UNSUPPORTED_TYPE', /send application\/json or application\/xml or text\/csv/);
-    assert.equal(await totalMessages(engine), 0);
+    assert.equal(await storedCount(engine), 0);
   });
 
   it('accepts +json media types such as application/cloudevents+json', async (t) => {
@@ -149,7 +145,7 @@ describe('HTTP trigger', () => {
     assertProblem(await engine.app.inject({ method: 'POST', url: '/hooks/orders', headers: { 'content-type': 'application/json' }, payload: big }), 413, 'JNC_INPUT_TOO_LARGE', /2048 bytes/);
     const medium = JSON.stringify({ pad: 'x'.repeat(100) });
     assertProblem(await engine.app.inject({ method: 'POST', url: '/hooks/small', headers: { 'content-type': 'application/json' }, payload: medium }), 413, 'JNC_INPUT_TOO_LARGE', /64 bytes/);
-    assert.equal(await totalMessages(engine), 0);
+    assert.equal(await storedCount(engine), 0);
   });
 
   it('answers an unknown path with 404 and a wrong method with 405 and Allow', async (t) => {
