@@ -6,7 +6,7 @@
  * header changes with it so later steps know the kind.
  */
 import { z } from 'zod';
-import { bodyOf, compileIdempotencyKey, compileRequest, idempotencyKeyOption, METHODS, readAnswer, requestOptions, sendRequest } from './request.ts';
+import { compileDelivery, idempotencyKeyOption, METHODS, readAnswer, requestOptions } from './request.ts';
 import { defineStep } from './step.ts';
 
 export const callOptions = z
@@ -22,17 +22,11 @@ export const callStep = defineStep({
   summary: 'Send the message to a connector; its answer becomes the body.',
   options: callOptions,
   create(options, deps) {
-    const connector = deps.connector(options.connector);
-    const where = `${deps.flow}[${deps.index}].call`;
-    const request = compileRequest(options.request, where);
-    const key = compileIdempotencyKey(options.idempotencyKey, where);
+    const delivery = compileDelivery('call', options, deps);
 
     return async function call(msg, ctx) {
-      const idempotencyKey = await key(msg);
-      const { method, path, headers } = await request.render(msg);
-      const body = bodyOf(method, msg);
-      const res = await sendRequest(connector, { method, path, headers: { ...body.headers, ...headers }, body: body.body, idempotencyKey }, msg, ctx);
-      const answer = readAnswer(connector.name, res);
+      const res = await delivery.send(msg, ctx);
+      const answer = readAnswer(delivery.connector.name, res);
       return { ...msg, body: answer.body, headers: { ...msg.headers, 'content-type': answer.contentType } };
     };
   },

@@ -6,7 +6,7 @@
  * that decides the outcome (retry or dead letter).
  */
 import { z } from 'zod';
-import { bodyOf, compileIdempotencyKey, compileRequest, idempotencyKeyOption, METHODS, requestOptions, sendRequest } from './request.ts';
+import { compileDelivery, idempotencyKeyOption, METHODS, requestOptions } from './request.ts';
 import { defineStep } from './step.ts';
 
 export const deliverOptions = z
@@ -22,16 +22,10 @@ export const deliverStep = defineStep({
   summary: 'Send the message to a connector, with its idempotency key.',
   options: deliverOptions,
   create(options, deps) {
-    const connector = deps.connector(options.connector);
-    const where = `${deps.flow}[${deps.index}].deliver`;
-    const request = compileRequest(options.request, where);
-    const key = compileIdempotencyKey(options.idempotencyKey, where);
+    const delivery = compileDelivery('deliver', options, deps);
 
     return async function deliver(msg, ctx) {
-      const idempotencyKey = await key(msg);
-      const { method, path, headers } = await request.render(msg);
-      const body = bodyOf(method, msg);
-      await sendRequest(connector, { method, path, headers: { ...body.headers, ...headers }, body: body.body, idempotencyKey }, msg, ctx);
+      await delivery.send(msg, ctx);
       return msg;
     };
   },

@@ -15,7 +15,7 @@ import { CONTENT_TYPES, mediaKind, wireBody } from '../core/media.ts';
 import type { Json, Message } from '../core/message.ts';
 import type { Connector, OutboundRequest, OutboundResponse } from '../connectors/connector.ts';
 import { errorForResponse, snapshotResponse } from '../connectors/response-error.ts';
-import type { StepContext } from './step.ts';
+import type { StepContext, StepDeps } from './step.ts';
 
 export const METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] as const;
 export type Method = (typeof METHODS)[number];
@@ -100,6 +100,41 @@ export function compileIdempotencyKey(source: string | undefined, where: string)
     // An empty key would make every message look like the same one to the receiver.
     if (rendered === '') throw errors.STEP_INVALID.create([where, 'the idempotencyKey template rendered an empty string']);
     return rendered;
+  };
+}
+
+/** The options deliver and call share. */
+export interface DeliveryOptions {
+  /** Name of a connector under `connectors`. */
+  connector: string;
+  request: RequestOptions;
+  idempotencyKey?: string | undefined;
+}
+
+export interface Delivery {
+  readonly connector: Connector;
+  /** Sends the message as {@link sendRequest} does; resolves with the success. */
+  send(msg: Message, ctx: StepContext): Promise<OutboundResponse>;
+}
+
+/**
+ * What deliver and call do alike: send the message's body under its content type
+ * with the rendered request and the Idempotency-Key, to the connector they name.
+ * The connector is looked up and the templates compiled now, at start-up.
+ */
+export function compileDelivery(step: 'deliver' | 'call', options: DeliveryOptions, deps: StepDeps): Delivery {
+  const connector = deps.connector(options.connector);
+  const where = `${deps.flow}[${deps.index}].${step}`;
+  const request = compileRequest(options.request, where);
+  const key = compileIdempotencyKey(options.idempotencyKey, where);
+  return {
+    connector,
+    async send(msg, ctx) {
+      const idempotencyKey = await key(msg);
+      const { method, path, headers } = await request.render(msg);
+      const body = bodyOf(method, msg);
+      return sendRequest(connector, { method, path, headers: { ...body.headers, ...headers }, body: body.body, idempotencyKey }, msg, ctx);
+    },
   };
 }
 
