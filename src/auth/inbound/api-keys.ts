@@ -18,18 +18,13 @@ import { z } from 'zod';
 import type { Secret } from '../../config/secret.ts';
 import { secret } from '../../config/secret-field.ts';
 import { errors } from '../../core/errors.ts';
-import { defineAuthenticator } from './inbound.ts';
-
-const CONSUMER = /^[A-Za-z0-9][\w.@:-]*$/;
+import { consumerName, defineAuthenticator } from './inbound.ts';
 
 const keyEntry = z.union([
   secret,
   z.strictObject({
     key: secret.describe('The key; use ${env:NAME} or ${file:path}.'),
-    consumer: z
-      .string()
-      .max(100)
-      .regex(CONSUMER, 'letters, digits and . _ - @ :, starting with a letter or digit')
+    consumer: consumerName
       .optional()
       .describe('Names the caller in logs, metrics, rate limits and meta.consumer; defaults to key-N (N its place in the list, from 1).'),
   }),

@@ -7,7 +7,7 @@
  * what was wrong and never what the secret is.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
 
@@ -28,6 +28,15 @@ export interface Caller {
   /** A message id the sender signed (webhook-id), to accept a replay once. */
   messageId?: string;
 }
+
+/**
+ * A consumer name as configured for an authenticator: letters, digits and
+ * `. _ - @ :`, at most 100 characters. Each authenticator says what it defaults to.
+ */
+export const consumerName = z
+  .string()
+  .max(100)
+  .regex(/^[A-Za-z0-9][\w.@:-]*$/, 'letters, digits and . _ - @ :, starting with a letter or digit');
 
 export const ANONYMOUS: Caller = { consumer: 'anonymous', via: 'none' };
 

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { secret } from '../../config/secret-field.ts';
-import { defineAuthenticator } from './inbound.ts';
+import { consumerName, defineAuthenticator } from './inbound.ts';
 import { github } from './signature-github.ts';
 import { refuse, type SignatureScheme } from './signature-scheme.ts';
 import { standardWebhooks } from './signature-standard.ts';
@@ -26,8 +26,6 @@ export const SIGNATURE_SCHEMES = {
 } as const satisfies Record<string, SignatureScheme>;
 
 export type SignatureSchemeName = keyof typeof SIGNATURE_SCHEMES;
-
-const CONSUMER = /^[A-Za-z0-9][\w.@:-]*$/;
 
 export const signatureOptions = z
   .strictObject({
@@ -47,10 +45,7 @@ export const signatureOptions = z
       .min(1)
       .default(300)
       .describe('How far, in seconds, a signed timestamp may be from now (either way) before the request is refused as stale. GitHub sends no timestamp, so it does not apply there.'),
-    consumer: z
-      .string()
-      .max(100)
-      .regex(CONSUMER, 'letters, digits and . _ - @ :, starting with a letter or digit')
+    consumer: consumerName
       .optional()
       .describe('Names the sender in logs, metrics, rate limits and meta.consumer; defaults to the scheme.'),
   })
