@@ -3,13 +3,11 @@
  * hands in-flight work back without spending attempts.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Pool } from 'undici';
 import { openStore } from '../../src/store/open.ts';
 import { runJunction } from '../helpers/child.ts';
-import { tempDir } from '../helpers/engine.ts';
+import { writeTestConfig } from '../helpers/engine.ts';
 import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 function config(sink: Sink, worker: string): string {
@@ -63,9 +61,7 @@ describe('crash safety', () => {
   it('delivers every message that got a 202 through a SIGKILL mid-load, each key at least once', { timeout: 120_000 }, async (t) => {
     const N = 2000;
     const sink = await startTestSink(t);
-    const dir = tempDir(t);
-    const configFile = join(dir, 'junction.yaml');
-    writeFileSync(configFile, config(sink, '{ concurrency: 32, leaseMs: 3000, pollMs: 20, drainMs: 2000 }'));
+    const { dir, configFile } = writeTestConfig(t, config(sink, '{ concurrency: 32, leaseMs: 3000, pollMs: 20, drainMs: 2000 }'));
     const keys = Array.from({ length: N }, (_, i) => `order-${i}`);
 
     const first = await runJunction(configFile);
@@ -112,9 +108,7 @@ describe('crash safety', () => {
 
   it('on SIGTERM drains: exits 0 and hands unfinished messages back without spending an attempt', { timeout: 60_000 }, async (t) => {
     const sink = await startTestSink(t, { default: 'hang' });
-    const dir = tempDir(t);
-    const configFile = join(dir, 'junction.yaml');
-    writeFileSync(configFile, config(sink, '{ concurrency: 8, leaseMs: 30000, pollMs: 20, drainMs: 300 }'));
+    const { dir, configFile } = writeTestConfig(t, config(sink, '{ concurrency: 8, leaseMs: 30000, pollMs: 20, drainMs: 300 }'));
     const proc = await runJunction(configFile);
     t.after(() => proc.child.kill('SIGKILL'));
 

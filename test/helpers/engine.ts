@@ -29,10 +29,16 @@ export function tempDir(t: TestContext, prefix = 'junction-test-'): string {
   return dir;
 }
 
-export async function startTestEngine(t: TestContext, yaml: string, opts: EngineOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<TestEngine> {
+/** Writes `yaml` to junction.yaml in a temp dir of its own, removed when the test ends. */
+export function writeTestConfig(t: TestContext, yaml: string): { dir: string; configFile: string } {
   const dir = tempDir(t);
   const configFile = join(dir, 'junction.yaml');
   writeFileSync(configFile, yaml);
+  return { dir, configFile };
+}
+
+export async function startTestEngine(t: TestContext, yaml: string, opts: EngineOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<TestEngine> {
+  const { dir, configFile } = writeTestConfig(t, yaml);
   const settled: { msg: Claimed; outcome: Outcome }[] = [];
   const loaded = await loadConfig(configFile, opts.env ? { env: opts.env } : {});
   const engine = await startEngine(loaded, {

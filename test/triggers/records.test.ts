@@ -5,10 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { runJunction } from '../helpers/child.ts';
-import { startTestEngine, tempDir } from '../helpers/engine.ts';
+import { startTestEngine, writeTestConfig } from '../helpers/engine.ts';
 import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 function config(sink: Sink): string {
@@ -73,9 +71,7 @@ describe('records: a CSV upload becomes one message per record', () => {
 
   it('streams a 100 MB upload through a server whose heap is capped at 100 MB', { timeout: 120_000 }, async (t) => {
     const sink = await startTestSink(t);
-    const dir = tempDir(t);
-    const configFile = join(dir, 'junction.yaml');
-    writeFileSync(configFile, config(sink).replace('worker: { pollMs: 20 }', 'worker: { pollMs: 20, concurrency: 1, leaseMs: 600000 }'));
+    const { configFile } = writeTestConfig(t, config(sink).replace('worker: { pollMs: 20 }', 'worker: { pollMs: 20, concurrency: 1, leaseMs: 600000 }'));
     // Held whole even once, the text alone would not fit; three copies even less.
     const proc = await runJunction(configFile, { env: { NODE_OPTIONS: '--max-old-space-size=100' } });
     t.after(() => proc.child.kill('SIGKILL'));
