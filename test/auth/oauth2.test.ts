@@ -14,13 +14,13 @@ import { describe, it, type TestContext } from 'node:test';
 import { tokenKey } from '../../src/auth/outbound/oauth2.ts';
 import type { Connector } from '../../src/connectors/connector.ts';
 import { restConnectorOptions } from '../../src/connectors/options.ts';
-import { createRestConnector } from '../../src/connectors/rest.ts';
 import type { Json, Message } from '../../src/core/message.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { sendRequest } from '../../src/steps/request.ts';
 import { createSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { ManualClock } from '../helpers/clock.ts';
+import { testRestConnector } from '../helpers/connector.ts';
 import { startTestEngine, tempDir } from '../helpers/engine.ts';
 import { startOidc, type OidcOptions, type OidcServer } from '../helpers/oidc.ts';
 import { serve } from '../helpers/servers.ts';
@@ -48,10 +48,7 @@ function storeFile(t: TestContext): { open(clock?: ManualClock): Promise<Store> 
 }
 
 function connector(t: TestContext, baseUrl: string, oauth2: Record<string, unknown>, deps: { store?: Store; clock?: ManualClock } = {}): Connector {
-  const options = restConnectorOptions.parse({ type: 'rest', baseUrl, timeoutMs: 3000, auth: { oauth2 } });
-  const c = createRestConnector('crm', options, { tokens: deps.store?.tokens, clock: deps.clock });
-  t.after(() => c.close());
-  return c;
+  return testRestConnector(t, 'crm', { baseUrl, timeoutMs: 3000, auth: { oauth2 } }, { tokens: deps.store?.tokens, clock: deps.clock });
 }
 
 const message = (body: Json = { orderId: 1 }): Message => ({ id: 'm-1', flow: 'f', attempt: 1, idempotencyKey: 'k-1', body, headers: {}, meta: {} });
@@ -368,14 +365,11 @@ describe('oauth2: the token endpoint fails', () => {
   it('a token endpoint that never answers: the call fails transient within timeoutMs, and the system is not called', async (t) => {
     const hanging = await startTestSink(t, { default: 'hang' });
     const sink = await startTestSink(t);
-    const options = restConnectorOptions.parse({
-      type: 'rest',
+    const c = testRestConnector(t, 'crm', {
       baseUrl: sink.url,
       timeoutMs: 300,
       auth: { oauth2: { tokenUrl: `${hanging.url}/token`, clientId: 'junction', clientSecret: SECRET } },
     });
-    const c = createRestConnector('crm', options);
-    t.after(() => c.close());
     const started = Date.now();
     await assert.rejects(post(c), (e: Error & { code?: string; family?: string }) => {
       // The whole-call deadline and the token request's own one are both timeoutMs; either may report it.

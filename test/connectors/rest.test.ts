@@ -3,20 +3,17 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import type { Connector } from '../../src/connectors/connector.ts';
-import { restConnectorOptions } from '../../src/connectors/options.ts';
 import { errorForResponse } from '../../src/connectors/response-error.ts';
-import { createRestConnector } from '../../src/connectors/rest.ts';
 import { USER_AGENT } from '../../src/connectors/transport.ts';
 import { isJunctionError, type JunctionError } from '../../src/core/errors.ts';
+import { testRestConnector } from '../helpers/connector.ts';
 import { startTestSink } from '../helpers/sink.ts';
 
 const live = { signal: new AbortController().signal };
 
 /** A rest connector on `baseUrl`, closed after the test; `extra` is config input (before defaults). */
 function rest(t: TestContext, baseUrl: string, extra: Record<string, unknown> = {}): Connector {
-  const c = createRestConnector('crm', restConnectorOptions.parse({ type: 'rest', baseUrl, timeoutMs: 3000, ...extra }));
-  t.after(() => c.close());
-  return c;
+  return testRestConnector(t, 'crm', { baseUrl, timeoutMs: 3000, ...extra });
 }
 
 /** Asserts that `p` rejects with the JunctionError `code` and returns it. */

@@ -5,12 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import type { Connector } from '../../src/connectors/connector.ts';
-import { restConnectorOptions } from '../../src/connectors/options.ts';
-import { createRestConnector } from '../../src/connectors/rest.ts';
 import { isJunctionError } from '../../src/core/errors.ts';
 import type { Json, Message } from '../../src/core/message.ts';
 import { callOptions, callStep } from '../../src/steps/call.ts';
+import { testRestConnector } from '../helpers/connector.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startRecorder, type Seen } from '../helpers/servers.ts';
 import { startTestSink } from '../helpers/sink.ts';
@@ -30,14 +28,8 @@ function startAnswers(t: TestContext, route: (req: Seen) => Reply) {
   });
 }
 
-function connectorFor(t: TestContext, url: string): Connector {
-  const c = createRestConnector('quotes', restConnectorOptions.parse({ type: 'rest', baseUrl: url, timeoutMs: 2000 }));
-  t.after(() => c.close());
-  return c;
-}
-
 async function makeCall(t: TestContext, url: string, options: Record<string, unknown> = {}) {
-  const connector = connectorFor(t, url);
+  const connector = testRestConnector(t, 'quotes', { baseUrl: url, timeoutMs: 2000 });
   return callStep.create(callOptions.parse({ connector: 'quotes', ...options }), stepDeps({ index: 2, connector: () => connector }));
 }
 

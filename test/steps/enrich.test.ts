@@ -6,13 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import type { Connector } from '../../src/connectors/connector.ts';
-import { restConnectorOptions } from '../../src/connectors/options.ts';
-import { createRestConnector } from '../../src/connectors/rest.ts';
 import { isJunctionError } from '../../src/core/errors.ts';
 import type { Json, Message } from '../../src/core/message.ts';
 import { enrichOptions, enrichStep } from '../../src/steps/enrich.ts';
 import { ManualClock } from '../helpers/clock.ts';
+import { testRestConnector } from '../helpers/connector.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startRecorder, type Seen } from '../helpers/servers.ts';
 import { startTestSink } from '../helpers/sink.ts';
@@ -45,14 +43,8 @@ const accounts = (req: Seen): Reply => {
   return { status: 404, body: { error: 'no such account' } };
 };
 
-function connectorFor(t: TestContext, url: string): Connector {
-  const c = createRestConnector('crm', restConnectorOptions.parse({ type: 'rest', baseUrl: url, timeoutMs: 2000 }));
-  t.after(() => c.close());
-  return c;
-}
-
 async function makeEnrich(t: TestContext, url: string, options: Record<string, unknown>) {
-  const connector = connectorFor(t, url);
+  const connector = testRestConnector(t, 'crm', { baseUrl: url, timeoutMs: 2000 });
   return enrichStep.create(enrichOptions.parse({ connector: 'crm', ...options }), stepDeps({ index: 1, connector: () => connector }));
 }
 
