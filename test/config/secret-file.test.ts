@@ -12,16 +12,8 @@ import { inspect } from 'node:util';
 import { parseConfigText } from '../../src/config/load.ts';
 import { SecretFile } from '../../src/config/secret-file.ts';
 import { closeConnectors, createConnectors } from '../../src/connectors/registry.ts';
-import { tempDir } from '../helpers/engine.ts';
+import { tempDir, until } from '../helpers/engine.ts';
 import { startTestSink } from '../helpers/sink.ts';
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('SecretFile', () => {
   it('returns the new value once the file is rewritten, and bumps its revision', (t) => {
@@ -87,7 +79,7 @@ flows:
     assert.equal(token.reveal(), 'token-before');
     assert.equal(inspect(token), '[redacted]');
     writeFileSync(join(dir, 'token'), 'token-after\n');
-    await until(() => token.reveal() === 'token-after');
+    await until(() => token.reveal() === 'token-after', 5000, 25);
   });
 
   it('sends the rotated bearer token on the next outbound call, with no restart', async (t) => {

@@ -37,6 +37,15 @@ export function writeTestConfig(t: TestContext, yaml: string): { dir: string; co
   return { dir, configFile };
 }
 
+/** Resolves when `check` holds, asking every `everyMs`; rejects after `timeoutMs`. */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 export async function startTestEngine(t: TestContext, yaml: string, opts: EngineOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<TestEngine> {
   const { dir, configFile } = writeTestConfig(t, yaml);
   const settled: { msg: Claimed; outcome: Outcome }[] = [];
@@ -65,12 +74,6 @@ export async function startTestEngine(t: TestContext, yaml: string, opts: Engine
       });
       return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
     },
-    async until(check, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    until: (check, timeoutMs = 10_000) => until(check, timeoutMs, 20),
   };
 }
