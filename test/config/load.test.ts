@@ -8,26 +8,15 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { isJunctionError } from '../../src/core/errors.ts';
-import type { JunctionError } from '../../src/core/errors.ts';
 import { loadConfig, parseConfigText } from '../../src/config/load.ts';
 import type { ConfigIssue } from '../../src/config/load.ts';
 import { formatIssue, formatPath } from '../../src/config/issue.ts';
 import { isSecret } from '../../src/config/secret.ts';
+import { junctionRejection } from '../helpers/rejection.ts';
 
 const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/config');
 const ADMIN_TOKEN = 'admin-SECRET-7f3a9c';
 const env = { JUNCTION_TEST_ADMIN_TOKEN: ADMIN_TOKEN };
-
-async function rejection(p: Promise<unknown>): Promise<JunctionError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isJunctionError(e), `not a JunctionError: ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the promise to reject');
-}
 
 describe('loadConfig on a valid file', () => {
   test('returns the absolute file, its directory and the config', async () => {
@@ -94,7 +83,7 @@ describe('loadConfig on a file with mistakes', () => {
   const crmToken = 'crm-SECRET-c0ffee-1234';
 
   test('throws JNC_CONFIG_INVALID with every issue in details and one per line in the message', async () => {
-    const err = await rejection(loadConfig(file, { env: { JUNCTION_TEST_CRM_TOKEN: crmToken } }));
+    const err = await junctionRejection(loadConfig(file, { env: { JUNCTION_TEST_CRM_TOKEN: crmToken } }));
     assert.equal(err.code, 'JNC_CONFIG_INVALID');
     const issues = err.details?.issues as ConfigIssue[];
     assert.deepEqual(
@@ -113,7 +102,7 @@ describe('loadConfig on a file with mistakes', () => {
   });
 
   test('never shows a resolved secret', async () => {
-    const err = await rejection(loadConfig(file, { env: { JUNCTION_TEST_CRM_TOKEN: crmToken } }));
+    const err = await junctionRejection(loadConfig(file, { env: { JUNCTION_TEST_CRM_TOKEN: crmToken } }));
     assert.ok(!err.message.includes(crmToken));
     assert.ok(!JSON.stringify(err.details).includes(crmToken));
     assert.ok(!inspect(err, { depth: null }).includes(crmToken));
@@ -130,13 +119,13 @@ describe('loadConfig on a file with mistakes', () => {
   });
 
   test('a missing file is JNC_CONFIG_UNREADABLE', async () => {
-    const err = await rejection(loadConfig(join(fixtures, 'no-such.yaml')));
+    const err = await junctionRejection(loadConfig(join(fixtures, 'no-such.yaml')));
     assert.equal(err.code, 'JNC_CONFIG_UNREADABLE');
     assert.match(err.message, /no-such\.yaml \(no such file\)/);
   });
 
   test('a directory is JNC_CONFIG_UNREADABLE', async () => {
-    const err = await rejection(loadConfig(fixtures));
+    const err = await junctionRejection(loadConfig(fixtures));
     assert.equal(err.code, 'JNC_CONFIG_UNREADABLE');
   });
 });

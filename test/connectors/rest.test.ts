@@ -5,8 +5,9 @@ import { test, type TestContext } from 'node:test';
 import type { Connector } from '../../src/connectors/connector.ts';
 import { errorForResponse } from '../../src/connectors/response-error.ts';
 import { USER_AGENT } from '../../src/connectors/transport.ts';
-import { isJunctionError, type JunctionError } from '../../src/core/errors.ts';
+import type { JunctionError } from '../../src/core/errors.ts';
 import { testRestConnector } from '../helpers/connector.ts';
+import { junctionRejection } from '../helpers/rejection.ts';
 import { startTestSink } from '../helpers/sink.ts';
 
 const live = { signal: new AbortController().signal };
@@ -18,11 +19,7 @@ function rest(t: TestContext, baseUrl: string, extra: Record<string, unknown> = 
 
 /** Asserts that `p` rejects with the JunctionError `code` and returns it. */
 async function rejection(p: Promise<unknown>, code: string): Promise<JunctionError> {
-  const err = await p.then(
-    () => assert.fail(`expected ${code}, got a response`),
-    (e: unknown) => e,
-  );
-  assert.ok(isJunctionError(err), `expected a JunctionError, got ${String(err)}`);
+  const err = await junctionRejection(p, `expected ${code}, got a response`);
   assert.equal(err.code, code, err.message);
   return err;
 }

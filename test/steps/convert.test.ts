@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { isJunctionError, type JunctionError } from '../../src/core/errors.ts';
+import type { JunctionError } from '../../src/core/errors.ts';
 import type { Json, Message } from '../../src/core/message.ts';
 import { convertStep } from '../../src/steps/convert/index.ts';
 import { convertOptions } from '../../src/steps/convert/options.ts';
 import type { StepContext } from '../../src/steps/step.ts';
+import { junctionRejection } from '../helpers/rejection.ts';
 
 const FIXTURES = new URL('../fixtures/convert/', import.meta.url);
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -37,14 +38,9 @@ async function convert(options: unknown, body: Json, contentType?: string): Prom
 
 /** Resolves to the JunctionError the conversion throws. */
 async function failure(options: unknown, body: Json, contentType?: string): Promise<JunctionError> {
-  try {
-    await convert(options, body, contentType);
-  } catch (e) {
-    assert.ok(isJunctionError(e), `expected a JunctionError, got ${String(e)}`);
-    assert.equal(e.retryable, false, 'a body that cannot be converted will not convert on a retry either');
-    return e;
-  }
-  return assert.fail('expected the conversion to throw');
+  const e = await junctionRejection(convert(options, body, contentType), 'expected the conversion to throw');
+  assert.equal(e.retryable, false, 'a body that cannot be converted will not convert on a retry either');
+  return e;
 }
 
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8').replace(/\r\n/g, '\n');

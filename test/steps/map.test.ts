@@ -8,11 +8,12 @@ import { describe, it } from 'node:test';
 import type { z } from 'zod';
 import { parseConfigText } from '../../src/config/load.ts';
 import { systemClock } from '../../src/core/clock.ts';
-import { isJunctionError, type JunctionError } from '../../src/core/errors.ts';
+import type { JunctionError } from '../../src/core/errors.ts';
 import type { Json, Message } from '../../src/core/message.ts';
 import { coerce, type MapType } from '../../src/steps/coerce.ts';
 import { mapOptions, mapStep } from '../../src/steps/map.ts';
 import { startTestEngine } from '../helpers/engine.ts';
+import { junctionRejection } from '../helpers/rejection.ts';
 import { startTestSink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
@@ -32,14 +33,8 @@ async function mapped(options: z.input<typeof mapOptions>, body: Json): Promise<
   return (out as Message).body;
 }
 
-async function failure(options: z.input<typeof mapOptions>, body: Json): Promise<JunctionError> {
-  try {
-    await mapped(options, body);
-  } catch (e) {
-    assert.ok(isJunctionError(e), `expected a JunctionError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('the map succeeded');
+function failure(options: z.input<typeof mapOptions>, body: Json): Promise<JunctionError> {
+  return junctionRejection(mapped(options, body), 'the map succeeded');
 }
 
 describe('map step', () => {

@@ -10,12 +10,13 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { parseConfigText } from '../../src/config/load.ts';
 import { systemClock } from '../../src/core/clock.ts';
-import { isJunctionError, type JunctionError } from '../../src/core/errors.ts';
+import type { JunctionError } from '../../src/core/errors.ts';
 import type { Json } from '../../src/core/message.ts';
 import type { Step } from '../../src/steps/step.ts';
 import { validateOptions, validateStep } from '../../src/steps/validate.ts';
 import type { Violation } from '../../src/steps/validate-violations.ts';
 import { startTestEngine } from '../helpers/engine.ts';
+import { junctionRejection } from '../helpers/rejection.ts';
 import { startTestSink } from '../helpers/sink.ts';
 import { message, stepContext, stepDeps } from '../helpers/step.ts';
 
@@ -29,14 +30,8 @@ function make(options: z.input<typeof validateOptions>): Promise<Step> {
 }
 
 /** The error the step throws on this body. */
-async function refusal(step: Step, body: Json): Promise<JunctionError> {
-  try {
-    await step(message(body), ctx);
-  } catch (e) {
-    assert.ok(isJunctionError(e), `expected a JunctionError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('the body was accepted');
+function refusal(step: Step, body: Json): Promise<JunctionError> {
+  return junctionRejection(step(message(body), ctx), 'the body was accepted');
 }
 
 const violationsOf = (e: JunctionError) => (e.details?.violations ?? []) as Violation[];
