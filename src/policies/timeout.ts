@@ -9,6 +9,9 @@ import { untilAborted } from '../core/abort.ts';
 import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
 import type { CallContext, Policy } from '../connectors/connector.ts';
 
+/** setTimeout's largest delay; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Aborts the inner call after `timeoutMs` and rejects with JNC_CONN_TIMEOUT
  * (`[connector, 'call', timeoutMs]`). An abort of `ctx.signal` (shutdown) wins over
@@ -17,8 +20,6 @@ import type { CallContext, Policy } from '../connectors/connector.ts';
  * The inner call receives a signal combining both; the deadline's abort reason is
  * the JNC_CONN_TIMEOUT error itself, so an inner layer may rethrow it as is.
  */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export function timeoutPolicy(connector: string, timeoutMs: number): Policy {
   return function timeoutLayer(next) {
     return async function timeout(req, ctx) {

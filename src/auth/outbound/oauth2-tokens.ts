@@ -142,7 +142,11 @@ function newer(a: TokenRecord | undefined, b: TokenRecord | undefined): TokenRec
  * waiting for a shared token request without cancelling it for the others.
  */
 function waitFor<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
+  if (signal.aborted) {
+    // The request is shared and may still fail; nobody here waits for it, so its failure must not go unhandled.
+    promise.catch(() => {});
+    return Promise.reject(abortError(signal));
+  }
   return untilAborted(promise, signal, abortError);
 }
 
