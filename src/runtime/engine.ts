@@ -13,7 +13,6 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { secretScrub } from '../observability/redact.ts';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/open.ts';
-import { scrubbedStore } from '../store/scrubbed.ts';
 import type { Claimed, Store } from '../store/store.ts';
 import { createHttpTrigger, type IngressCheck } from '../triggers/http.ts';
 import { createInboundAuth } from '../auth/inbound/registry.ts';
@@ -60,7 +59,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   // The config's secrets are cut out of every log line and every outcome stored, wherever a receiver echoes them.
   const scrub = secretScrub(config);
   const logger = opts.logger ?? createLogger({ level: config.log.level, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
-  const store = scrubbedStore(openStore(config.store, { baseDir: loaded.baseDir, clock }), scrub);
+  // Secrets are cut from outcomes by the worker (scrub), before they reach the store or a waiting caller.
+  const store = openStore(config.store, { baseDir: loaded.baseDir, clock });
   await store.migrate();
 
   // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one.

@@ -18,7 +18,7 @@ import { type CompiledFlow, StepFailure } from './flow.ts';
 import { decideOutcome } from './outcome.ts';
 import type { ResponseHub } from './responses.ts';
 import { noScrub, type Scrub } from '../observability/redact.ts';
-import { scrubOutcome } from '../store/scrubbed.ts';
+import { scrubOutcome } from '../observability/scrub-outcome.ts';
 
 export interface WorkerOptions {
   concurrency: number;

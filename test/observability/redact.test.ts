@@ -12,8 +12,7 @@ import type { Outcome } from '../../src/core/message.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { forDisplay, maskFields } from '../../src/observability/mask.ts';
 import { noScrub, redactHeaders, redactUrl, scrubber, secretScrub, secretValues } from '../../src/observability/redact.ts';
-import { scrubbedStore } from '../../src/store/scrubbed.ts';
-import type { Store } from '../../src/store/store.ts';
+import { scrubOutcome } from '../../src/observability/scrub-outcome.ts';
 
 describe('scrubber', () => {
   const scrub = scrubber(['sk_live_4f9a8b7c6d', 'quo"te\\key', 'abc']);
@@ -94,24 +93,19 @@ describe('masked fields', () => {
   });
 });
 
-describe('scrubbed store', () => {
-  it('cuts secrets out of the outcome and attempt it writes, keeping codes and the cause chain', async () => {
-    const written: unknown[] = [];
-    const inner = { settle: async (...args: unknown[]) => (written.push(args), true), ping: async () => {} } as unknown as Store;
-    const store = scrubbedStore(inner, scrubber(['sk_live_4f9a8b7c6d']));
+describe('scrubOutcome', () => {
+  it('cuts secrets out of the error, its causes and the response, keeping codes and the cause chain', () => {
     const response = { status: 401, headers: { 'www-authenticate': 'Bearer error_description="sk_live_4f9a8b7c6d"' }, bodyExcerpt: 'key sk_live_4f9a8b7c6d' };
     const cause = new Error('upstream said sk_live_4f9a8b7c6d');
     const error = errors.AUTH_REFUSED.create(['crm', 401], { response, cause, status: 401 });
     const outcome: Outcome = { kind: 'dead', error, lastResponse: response };
-    await store.settle({ id: 'm', lease: 'l' }, outcome, { attempt: 1, startedAt: 0, durationMs: 1, outcome: 'dead', errorCode: error.code, error: error.message, response });
-    await store.ping();
-    const [, out, attempt] = written[0] as [unknown, Outcome & { kind: 'dead' }, { response: typeof response }];
+    const out = scrubOutcome(outcome, scrubber(['sk_live_4f9a8b7c6d'])) as Outcome & { kind: 'dead' };
     assert.equal(out.error.code, 'JNC_AUTH_REFUSED');
     assert.equal(out.error.family, 'permanent');
     assert.equal(out.error.status, 401);
     assert.deepEqual(causeChain(out.error), ['JNC_AUTH_REFUSED: Connector crm refused the credentials (401)', 'upstream said [redacted]']);
-    assert.ok(!JSON.stringify([out.lastResponse, out.error.response, attempt]).includes('sk_live'));
-    assert.equal(attempt.response.bodyExcerpt, 'key [redacted]');
-    assert.equal(scrubbedStore(inner, noScrub), inner);
+    assert.ok(!JSON.stringify([out.lastResponse, out.error.response]).includes('sk_live'));
+    assert.equal(out.lastResponse?.bodyExcerpt, 'key [redacted]');
+    assert.equal(scrubOutcome(outcome, noScrub), outcome);
   });
 });

@@ -1,38 +1,20 @@
 /**
- * @module store/scrubbed
- * A store that cuts the config's secrets out of every outcome before it is
- * written: the error message and its causes, the last response and the attempt's
- * snapshot. A receiver may echo the credential it was sent (a 401 body saying
- * "invalid key sk_live_…", a `WWW-Authenticate` header quoting it, a parse error
- * quoting that body); none of it may reach a dead letter.
+ * @module observability/scrub-outcome
+ * Cuts the config's secrets out of an outcome before it leaves the worker: to the
+ * store (a dead letter, the attempt history) or to a caller waiting on `respond`.
+ * A receiver may echo the credential it was sent (a 401 body saying "invalid key
+ * sk_live_…", a `WWW-Authenticate` header quoting it, a parse error quoting that
+ * body); none of it may be kept or shown.
  */
 import { causeChain, JunctionError } from '../core/errors.ts';
-import type { AttemptRecord, Outcome } from '../core/message.ts';
-import { noScrub, scrubDeep, type Scrub } from '../observability/redact.ts';
-import type { Store } from './store.ts';
+import type { Outcome } from '../core/message.ts';
+import { noScrub, scrubDeep, type Scrub } from './redact.ts';
 
 /** Deep enough for any chain Junction builds; a cycle stops here too. */
 const MAX_CAUSES = 8;
 
-/**
- * `inner` with `settle` scrubbed; every other member is the inner store's own.
- * A proxy rather than a copy, so that members added to {@link Store} later pass
- * through unchanged.
- */
-export function scrubbedStore(inner: Store, scrub: Scrub): Store {
-  if (scrub === noScrub) return inner;
-  const settle: Store['settle'] = (ref, outcome, attempt) => inner.settle(ref, scrubOutcome(outcome, scrub), attempt && scrubDeep<AttemptRecord>(attempt, scrub));
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === 'settle') return settle;
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
 export function scrubOutcome(outcome: Outcome, scrub: Scrub): Outcome {
-  if (outcome.kind === 'ack') return outcome;
+  if (outcome.kind === 'ack' || scrub === noScrub) return outcome;
   const error = scrubError(outcome.error, scrub);
   const lastResponse = scrubDeep(outcome.lastResponse, scrub);
   if (error === outcome.error && lastResponse === outcome.lastResponse) return outcome;
