@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpTriggerConfig } from '../config/schema.ts';
 import { coerceError, errors, JunctionError } from '../core/errors.ts';
 import { compileExpression, type Expression } from '../core/expression.ts';
+import { checkKey, keyFromExpression } from './dedupe-key.ts';
 import type { Json, NewMessage } from '../core/message.ts';
 import type { Readable } from 'node:stream';
 import { ingestRecords, type RecordsResult } from './records.ts';
@@ -27,8 +28,6 @@ const DROPPED_HEADERS = new Set([
   'content-length',
   'host',
 ]);
-
-const MAX_KEY_LENGTH = 255;
 
 export interface HttpRequestLike {
   headers: IncomingHttpHeaders;
@@ -141,25 +140,4 @@ function keptHeaders(raw: IncomingHttpHeaders): Record<string, string> {
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
-}
-
-async function keyFromExpression(expr: Expression, body: Json, headers: Record<string, string>): Promise<string> {
-  let v: unknown;
-  try {
-    v = await expr.evaluate(body, { headers, meta: {} });
-  } catch (e) {
-    throw errors.INPUT_IDEMPOTENCY_KEY.create([`the expression ${expr.source} failed: ${(e as Error).message}`]);
-  }
-  // A configured key that yields nothing would silently turn dedupe off: refuse instead.
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  if (typeof v !== 'string' || v === '') {
-    throw errors.INPUT_IDEMPOTENCY_KEY.create([`the expression ${expr.source} yielded ${v === undefined ? 'nothing' : 'a ' + typeof v}; it must yield a non-empty string`]);
-  }
-  return v;
-}
-
-function checkKey(key: string): void {
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw errors.INPUT_IDEMPOTENCY_KEY.create([`it must be 1 to ${MAX_KEY_LENGTH} characters long`]);
-  }
 }

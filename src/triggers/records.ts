@@ -17,6 +17,7 @@ import { errors, isJunctionError, JunctionError } from '../core/errors.ts';
 import type { Expression } from '../core/expression.ts';
 import { newId } from '../core/ids.ts';
 import type { Json, NewMessage } from '../core/message.ts';
+import { checkKey, keyFromExpression } from './dedupe-key.ts';
 import type { Ingest } from './trigger.ts';
 
 export const recordsOptions = z
@@ -55,7 +56,8 @@ export interface RecordsIngestInput {
 
 export async function ingestRecords(input: RecordsIngestInput): Promise<RecordsResult> {
   const { source, options, base, ingest } = input;
-  const uploadKey = input.uploadKey ?? newId();
+  const uploadKey = input.uploadKey === undefined ? newId() : checkKey(input.uploadKey);
+  const headers = base.headers ?? {};
   let bytes = 0;
   source.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
@@ -77,7 +79,9 @@ export async function ingestRecords(input: RecordsIngestInput): Promise<RecordsR
   };
   try {
     for await (const record of parser as AsyncIterable<Record<string, string>>) {
-      const msg: NewMessage = { ...base, body: record as Json, dedupeKey: await recordKey(input, uploadKey, record, count) };
+      const body = record as Json;
+      const dedupeKey = input.keyExpression ? await keyFromExpression(input.keyExpression, body, headers) : `${uploadKey}:${count}`;
+      const msg: NewMessage = { ...base, body, dedupeKey };
       if (input.check) await input.check(msg);
       chunk.push(msg);
       count++;
@@ -88,15 +92,6 @@ export async function ingestRecords(input: RecordsIngestInput): Promise<RecordsR
     throw partialFailure(e, count, created);
   }
   return { count, created };
-}
-
-async function recordKey(input: RecordsIngestInput, uploadKey: string, record: Record<string, string>, index: number): Promise<string> {
-  if (!input.keyExpression) return `${uploadKey}:${index}`;
-  const v = await input.keyExpression.evaluate(record, { headers: input.base.headers ?? {}, meta: {} });
-  if ((typeof v !== 'string' || v === '') && typeof v !== 'number') {
-    throw errors.INPUT_IDEMPOTENCY_KEY.create([`the key expression yielded nothing for record ${index + 1}`]);
-  }
-  return String(v);
 }
 
 /** Says what was kept, so the sender knows that sending again with the same key is safe. */
