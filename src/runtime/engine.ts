@@ -83,7 +83,6 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     clock,
     logger,
     options: config.worker,
-    defaultRetry: { maxAttempts: 8, baseMs: 200, maxMs: 60_000 },
     ...(opts.onSettled ? { onSettled: opts.onSettled } : {}),
   });
 

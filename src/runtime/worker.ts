@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.ts';
 import { coerceError, errors, isJunctionError } from '../core/errors.ts';
 import type { AttemptRecord, Outcome } from '../core/message.ts';
-import type { RetryPolicy } from '../connectors/connector.ts';
+import { retryDefaults } from '../connectors/options.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Claimed, Store } from '../store/store.ts';
 import { type CompiledFlow, StepFailure } from './flow.ts';
@@ -33,8 +33,6 @@ export interface WorkerDeps {
   options: WorkerOptions;
   logger: Logger;
   clock: Clock;
-  /** The policy for failures that no step owns (an unknown flow). */
-  defaultRetry: RetryPolicy;
   /** Called after each outcome is committed; for metrics and tests. */
   onSettled?: (msg: Claimed, outcome: Outcome) => void;
   /** Where `respond` steps answer, and dead flows tell a waiting caller why. */
@@ -143,12 +141,13 @@ export class Worker {
 
   /** @param lease the lease token held when the outcome is written */
   async #process(msg: Claimed, lease: () => string): Promise<void> {
-    const { flows, clock, logger, store, defaultRetry } = this.#deps;
+    const { flows, clock, logger, store } = this.#deps;
     const startedAt = clock.now();
     const t0 = performance.now();
     let error: unknown = null;
-    let retry = defaultRetry;
     const flow = flows.get(msg.flow);
+    // An unknown flow is a permanent failure, so the defaults are never consulted for it.
+    let retry = flow?.config.retry ?? retryDefaults;
     // A child logger costs more than the message's own work (pino prepares redaction
     // per child): steps get one only when they log, the worker passes its fields per line.
     const fields = { messageId: msg.id, flow: msg.flow, attempt: msg.attempt };
@@ -157,7 +156,6 @@ export class Worker {
     if (!flow) {
       error = errors.FLOW_UNKNOWN.create([msg.flow]);
     } else {
-      retry = flow.config.retry;
       try {
         const result = await flow.run(msg, {
           signal: this.#abort.signal,
