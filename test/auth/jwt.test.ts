@@ -21,7 +21,8 @@ import { systemClock, type Clock } from '../../src/core/clock.ts';
 import { isJunctionError, type JunctionError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { ManualClock } from '../helpers/clock.ts';
-import { startTestEngine, type TestEngine } from '../helpers/engine.ts';
+import { startTestEngine } from '../helpers/engine.ts';
+import { ingressConfig, postJson, startIngressEngine, storedCount } from '../helpers/ingress.ts';
 import { startOidc } from '../helpers/oidc.ts';
 
 const ISSUER = 'https://id.test';
@@ -391,11 +392,7 @@ describe('JWT: config', () => {
 // ---- through the whole engine ----
 
 function engineConfig(jwksUrl: string, extra = ''): string {
-  return `
-store: sqlite:./junction.db
-connectors:
-  sink: { type: rest, baseUrl: "http://127.0.0.1:9" }
-flows:
+  return ingressConfig(`
   orders:
     trigger:
       http:
@@ -422,19 +419,12 @@ flows:
           apiKeys: [ { key: "\${env:KEY}", consumer: legacy } ]
           jwt: { jwksUrl: "${jwksUrl}", issuer: "${ISSUER}", audience: "${AUDIENCE}" }
     steps: [ { deliver: { connector: sink } } ]
-${extra}`;
+${extra}`);
 }
 
 const API_KEY = 'ka_7Hq2VxLp9RtY4mWz';
 
-function post(engine: TestEngine, url: string, headers: Record<string, string> = {}) {
-  return engine.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: { id: 1 } });
-}
-
-async function storedCount(engine: TestEngine): Promise<number> {
-  const s = await engine.store.stats();
-  return s.queued + s.running + s.done + s.dead;
-}
+const post = postJson;
 
 describe('JWT: through the HTTP trigger', () => {
   it('admits a good token: 202, its sub in meta.consumer, the token kept nowhere', async (t) => {
@@ -502,13 +492,9 @@ describe('JWT: tokens from a real authorization server (oidc-provider)', () => {
     const oidc = await startOidc();
     t.after(() => oidc.close());
     const audience = 'https://api.test/orders';
-    const engine = await startTestEngine(
+    const engine = await startIngressEngine(
       t,
       `
-store: sqlite:./junction.db
-connectors:
-  sink: { type: rest, baseUrl: "http://127.0.0.1:9" }
-flows:
   orders:
     trigger:
       http:
@@ -517,7 +503,6 @@ flows:
           jwt: { jwksUrl: "${oidc.jwksUrl}", issuer: "${oidc.issuer}", audience: "${audience}", requiredClaims: { scope: orders.write } }
     steps: [ { deliver: { connector: sink } } ]
 `,
-      { workers: false },
     );
     const token = await oidc.issueAccessToken({ audience, scope: 'orders.write' });
     const ok = await post(engine, '/hooks/orders', { authorization: `Bearer ${token}` });
