@@ -91,6 +91,7 @@ export const errors = {
   CONFIG_INVALID: defineError('JNC_CONFIG_INVALID', 'Configuration is invalid: %s', { family: 'config' }),
   CONFIG_UNREADABLE: defineError('JNC_CONFIG_UNREADABLE', 'Cannot read configuration file %s', { family: 'config' }),
   OPTION_INVALID: defineError('JNC_OPTION_INVALID', 'Invalid option %s: %s', { family: 'config' }),
+  LISTEN_FAILED: defineError('JNC_LISTEN_FAILED', 'Cannot listen on %s: %s', { family: 'config' }),
   CODE_NOT_FOUND: defineError('JNC_CODE_NOT_FOUND', 'Code module %s not found: no file at %s', { family: 'config' }),
   CODE_IMPORT_FAILED: defineError('JNC_CODE_IMPORT_FAILED', 'Code module %s failed to load: %s', { family: 'config' }),
   CODE_NOT_FUNCTION: defineError('JNC_CODE_NOT_FUNCTION', 'The default export of %s is not a function (it is %s); export default (message, ctx) => { … }', { family: 'config' }),

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { LoadedConfig } from '../config/load.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
+import { errors } from '../core/errors.ts';
 import { closeConnectors, createConnectors } from '../connectors/registry.ts';
 import type { Outcome } from '../core/message.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -120,8 +121,18 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     },
   });
 
+  const port = opts.port ?? config.server.port;
+  let address: string;
+  try {
+    address = await app.listen({ port, host: config.server.host });
+  } catch (e) {
+    // Nothing was claimed yet: the worker starts only once the server listens.
+    await app.close();
+    await closeConnectors(connectors);
+    await store.close();
+    throw errors.LISTEN_FAILED.create([`${config.server.host}:${port}`, (e as Error).message], { cause: e });
+  }
   if (opts.workers !== false) worker.start();
-  const address = await app.listen({ port: opts.port ?? config.server.port, host: config.server.host });
   logger.info({ url: address, flows: [...flows.keys()] }, 'junction is running');
 
   let stopping: Promise<void> | undefined;

@@ -3,6 +3,8 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { junction } from '../helpers/cli.ts';
@@ -64,6 +66,21 @@ flows:
     const r = await junction(['check', '-c', '/nonexistent/junction.yaml']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /JNC_CONFIG_UNREADABLE.*\/nonexistent\/junction\.yaml/);
+  });
+});
+
+describe('junction run', () => {
+  it('exits 1 with JNC_LISTEN_FAILED, not a stack trace, when its port is taken', async (t) => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const { port } = taken.address() as AddressInfo;
+    const file = join(tempDir(t), 'junction.yaml');
+    writeFileSync(file, VALID.replace('store: sqlite:./j.db', `store: sqlite:./j.db\nserver: { port: ${port} }`));
+    const r = await junction(['run', '-c', file], { CLI_TEST_TOKEN: 'x' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^JNC_LISTEN_FAILED: Cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 });
 
