@@ -15,19 +15,10 @@ import { ingestRecords, type RecordsResult } from './records.ts';
 import type { Ingest } from './trigger.ts';
 import { ANONYMOUS, type Authenticator, type Caller, type InboundRequest } from '../auth/inbound/inbound.ts';
 import { createInboundRateLimiter } from './rate-limit.ts';
+import { SENSITIVE_HEADERS } from '../observability/redact.ts';
 
-/** Credentials and hop-by-hop headers are not kept with the message (nor in dead letters). */
-const DROPPED_HEADERS = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-api-key',
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'content-length',
-  'host',
-]);
+/** Credentials (the one list the logs redact too) and hop-by-hop headers are not kept with the message, nor in dead letters. */
+const DROPPED_HEADERS = new Set([...SENSITIVE_HEADERS, 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'host']);
 
 export interface HttpRequestLike {
   headers: IncomingHttpHeaders;

@@ -52,7 +52,7 @@ describe('HTTP trigger', () => {
     const res = await engine.app.inject({
       method: 'POST',
       url: '/hooks/orders',
-      headers: { 'content-type': 'application/json; charset=utf-8', authorization: 'Bearer s3cr3t', 'x-trace': 'abc' },
+      headers: { 'content-type': 'application/json; charset=utf-8', authorization: 'Bearer s3cr3t', 'x-auth-token': 't0k', 'x-trace': 'abc' },
       payload: { id: 1 },
     });
     assert.equal(res.statusCode, 202);
@@ -63,6 +63,7 @@ describe('HTTP trigger', () => {
     assert.equal(rec?.state, 'queued');
     assert.equal(rec?.headers['x-trace'], 'abc');
     assert.equal(rec?.headers.authorization, undefined);
+    assert.equal(rec?.headers['x-auth-token'], undefined, 'every credential header the logs redact is dropped');
   });
 
   it('accepts a key seen before once: the same id, nothing new created', async (t) => {
