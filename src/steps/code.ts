@@ -25,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
 import type { Json, Message } from '../core/message.ts';
+import type { Logger } from '../observability/logger.ts';
 import { defineStep, DROP, type StepContext } from './step.ts';
 
 /** What the function gets besides the message. */
@@ -114,9 +115,13 @@ export const codeStep = defineStep({
     const fn = await load(label, resolve(deps.baseDir, options.module));
     const userOptions = options.options;
     return async function code(msg, ctx) {
+      let logger: Logger | undefined;
       const userCtx: CodeContext<unknown> = {
         signal: ctx.signal,
-        logger: ctx.logger.child({ step: `code#${deps.index}`, module: label }),
+        // Made only if the user's code logs: a child logger per message costs more than most steps.
+        get logger() {
+          return (logger ??= ctx.logger.child({ step: `code#${deps.index}`, module: label }));
+        },
         clock: ctx.clock,
         ...(ctx.respond ? { respond: ctx.respond } : {}),
         options: userOptions,
