@@ -9,9 +9,12 @@ import { z } from 'zod';
 export const CONVERT_KINDS = ['json', 'xml', 'csv'] as const;
 export type ConvertKind = (typeof CONVERT_KINDS)[number];
 
-/** An XML element name, prefixed ones (`ns:Order`) included. */
+/**
+ * An XML name (XML 1.0 §2.3, Namespaces §3), prefixed ones (`ns:Order`) included:
+ * the one check for element names in options and for the keys convert writes as tags.
+ */
 // Checked with refine rather than regex: a Unicode pattern in the JSON Schema would only clutter the config reference.
-const XML_NAME = /^[\p{L}_][\p{L}\p{N}._-]*(?::[\p{L}_][\p{L}\p{N}._-]*)?$/u;
+export const XML_NAME = /^[\p{L}_][\p{L}\p{M}\p{N}._\-\u00B7\u203F\u2040]*(?::[\p{L}_][\p{L}\p{M}\p{N}._\-\u00B7\u203F\u2040]*)?$/u;
 const elementName = z.string().refine((s) => XML_NAME.test(s), 'must be an XML element name such as Order or ns:Order');
 
 /** A dot path of keys, e.g. `Orders.Order`. */

@@ -12,7 +12,7 @@ import { XMLBuilder, XMLParser, XMLValidator, type X2jOptions, type XmlBuilderOp
 import { errors } from '../../core/errors.ts';
 import type { Json } from '../../core/message.ts';
 import { describeValue } from './describe.ts';
-import type { ConvertKind, XmlOptions } from './options.ts';
+import { XML_NAME, type ConvertKind, type XmlOptions } from './options.ts';
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
@@ -85,9 +85,6 @@ export function createXmlCodec(options: XmlOptions, where: string): XmlCodec {
     },
   };
 }
-
-/** An XML Name (XML 1.0 §2.3), with the letters of every script allowed as the spec does. */
-const XML_NAME = /^[\p{L}_:][\p{L}\p{M}\p{N}_:.\-\u00B7\u203F\u2040]*$/u;
 
 /** The first key, in document order, that would not make an element or attribute name. */
 function firstBadName(value: Json, o: XmlOptions): string | undefined {
