@@ -34,7 +34,12 @@ export interface Template {
   render(input: unknown, bindings: Bindings): Promise<string>;
 }
 
-export function compileTemplate(source: string): Template {
+/**
+ * @param opts.encode applied to each `{{ expr }}` value, not to the literal text
+ *   around it; e.g. `encodeURIComponent` so a value stays one path segment
+ */
+export function compileTemplate(source: string, opts: { encode?: (value: string) => string } = {}): Template {
+  const encode = opts.encode ?? ((v: string) => v);
   const parts: (string | Expression)[] = [];
   let last = 0;
   for (const m of source.matchAll(TEMPLATE_PART)) {
@@ -54,7 +59,7 @@ export function compileTemplate(source: string): Template {
         if (typeof p === 'string') out += p;
         else {
           const v = await p.evaluate(input, b);
-          out += v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+          out += encode(v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
         }
       }
       return out;

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { errors } from '../core/errors.ts';
-import { compileTemplate, template, type Template } from '../core/expression.ts';
+import { compileTemplate, template } from '../core/expression.ts';
 import { CONTENT_TYPES, mediaKind, wireBody } from '../core/media.ts';
 import type { Json, Message } from '../core/message.ts';
 import type { Connector, OutboundRequest, OutboundResponse } from '../connectors/connector.ts';
@@ -64,13 +64,14 @@ export interface CompiledRequest {
 
 /** @param where names the step in errors, e.g. `orders[2].deliver`. */
 export function compileRequest(options: RequestOptions, where: string): CompiledRequest {
-  const path = compilePath(options.path);
+  // Each value stays one path segment: `a/b` or `?x=` in the data cannot change the URL.
+  const path = compileTemplate(options.path, { encode: encodeURIComponent });
   const headers = Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), compileTemplate(v)] as const);
   const query = Object.entries(options.query ?? {}).map(([k, v]) => [k, compileTemplate(v)] as const);
   return {
     async render(msg) {
       try {
-        let rendered = await path(msg);
+        let rendered = await path.render(msg.body, msg);
         if (query.length > 0) {
           const params = new URLSearchParams();
           for (const [k, t] of query) params.append(k, await t.render(msg.body, msg));
@@ -195,23 +196,4 @@ export function readAnswer(connector: string, res: OutboundResponse): Answer {
   } catch (e) {
     throw errors.HTTP_MALFORMED.create([connector, res.status, (e as Error).message], { cause: e, status: res.status, response: snapshotResponse(res) });
   }
-}
-
-const TEMPLATE_PART = /\{\{(.*?)\}\}/gs;
-
-/** Like a template, but each `{{ expr }}` value is percent-encoded as one path segment. */
-function compilePath(source: string): (msg: Message) => Promise<string> {
-  const parts: (string | Template)[] = [];
-  let last = 0;
-  for (const m of source.matchAll(TEMPLATE_PART)) {
-    if (m.index > last) parts.push(source.slice(last, m.index));
-    parts.push(compileTemplate(m[0]));
-    last = m.index + m[0].length;
-  }
-  if (last < source.length) parts.push(source.slice(last));
-  return async (msg) => {
-    let out = '';
-    for (const p of parts) out += typeof p === 'string' ? p : encodeURIComponent(await p.render(msg.body, msg));
-    return out;
-  };
 }
