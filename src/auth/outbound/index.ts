@@ -11,8 +11,6 @@ import { basicAuth } from './basic.ts';
 import { bearerAuth } from './bearer.ts';
 import { oauth2Auth } from './oauth2.ts';
 
-export { apiKeyAuth, basicAuth, bearerAuth, oauth2Auth };
-
 /** A connector's credentials: the policy that puts them on each call, and how to renew them. */
 export interface OutboundAuth {
   /** Sits in the `auth` slot of the pipeline. */

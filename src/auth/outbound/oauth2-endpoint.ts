@@ -17,6 +17,7 @@ import * as oauth from 'oauth4webapi';
 import { errors, isJunctionError, type JunctionError } from '../../core/errors.ts';
 import { USER_AGENT } from '../../connectors/transport.ts';
 import type { OAuth2Options } from '../../connectors/options.ts';
+import { defaultClassify } from '../../policies/classify.ts';
 import { parseRetryAfter } from '../../policies/backoff.ts';
 
 /** What a token endpoint issued. */
@@ -153,8 +154,9 @@ function fromOAuthError(
   return refused(connector, what, details);
 }
 
+/** The classification table says which statuses are worth another try, for a token endpoint as for any other. */
 function transientStatus(status: number): boolean {
-  return status >= 500 || status === 408 || status === 429;
+  return defaultClassify(status) === 'retry';
 }
 
 function retryAfter(headers: Headers, now: number): number | undefined {
