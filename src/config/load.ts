@@ -64,7 +64,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const result = parseConfigText(text, abs, opts.env ?? process.env);
   if (!result.ok) throw configError(abs, result.issues);
   const { locate } = result;
-  return deepFreeze({
+  // The config inside is frozen already; freezing it again would walk it all once more.
+  return Object.freeze({
     file: abs,
     baseDir: dirname(abs),
     config: result.config,
