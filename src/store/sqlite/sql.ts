@@ -12,6 +12,10 @@ const CLAIMED_COLUMNS = 'id, flow, attempts, idempotency_key, traceparent, body,
 /** Releases the lease; shared by every settle outcome. */
 const RELEASE_LEASE = 'lease_owner = NULL, lease_token = NULL, lease_until = NULL';
 
+/** Back to the queue, due now, attempts reset; id, body, idempotency key and history stay. Shared by both replays. */
+const REPLAY = `state = 'queued', run_at = :now, attempts = 0, replays = replays + 1, dead_at = NULL, reason = NULL,
+        ${RELEASE_LEASE}, updated_at = :now`;
+
 /** Only the current lease holder may write; a stale token matches nothing. */
 const HELD_BY_LEASE = "id = :id AND state = 'running' AND lease_token = :lease";
 
@@ -111,15 +115,13 @@ export const sql = {
   // Replay keeps id, body, idempotency key and history; the dead-letter fields are cleared.
   replayDeadById: `
     UPDATE messages
-    SET state = 'queued', run_at = :now, attempts = 0, replays = replays + 1, dead_at = NULL, reason = NULL,
-        ${RELEASE_LEASE}, updated_at = :now
+    SET ${REPLAY}
     WHERE id = :id AND state = 'dead'
     RETURNING id`,
 
   replayDead: `
     UPDATE messages
-    SET state = 'queued', run_at = :now, attempts = 0, replays = replays + 1, dead_at = NULL, reason = NULL,
-        ${RELEASE_LEASE}, updated_at = :now
+    SET ${REPLAY}
     WHERE state = 'dead' AND (:flow IS NULL OR flow = :flow)
     RETURNING id`,
 
