@@ -57,7 +57,9 @@ export async function createInboundAuth(config: InboundAuthConfig, deps: Authent
 function combinedRefusal(refusals: JunctionError[]): JunctionError {
   const decisive = refusals.find((e) => e.status === 403) ?? refusals.find((e) => e.status === 503);
   if (decisive) return decisive;
-  const reasons = refusals.map((e) => e.message.replace(/^Not authorised: /, ''));
+  // Each refusal's own reason, without the catalog's prefix that the combined error adds again.
+  const prefix = errors.AUTH_DENIED.template.split('%s')[0]!;
+  const reasons = refusals.map((e) => (e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message));
   const challenges = refusals.map((e) => e.headers?.['www-authenticate']).filter((c): c is string => c !== undefined);
   return errors.AUTH_DENIED.create([reasons.join('; ')], challenges.length > 0 ? { headers: { 'www-authenticate': challenges.join(', ') } } : {});
 }
