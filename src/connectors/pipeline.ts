@@ -7,7 +7,9 @@
  *
  * 1. `timeout`: the whole-call deadline, so it also bounds the time spent in
  *    every policy inside it (waiting for a rate-limit token, refreshing a token).
- * 2. `auth`: injects (later: refreshes) the credentials.
+ * 2. `auth`: injects the credentials. Renewing them after a 401 is not a policy:
+ *    the step that classified the answer asks `Connector.refreshCredentials` and
+ *    sends once more (steps/request.ts), each send with its own deadline.
  * 3. the terminal call: the transport (undici pool).
  *
  * Later policies take their slot in {@link POLICY_ORDER} between `timeout` and
