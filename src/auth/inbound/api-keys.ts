@@ -12,13 +12,13 @@
  * the keys. A key read from `${file:…}` follows its file: it is hashed again
  * when the file changes.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { Secret } from '../../config/secret.ts';
 import { secret } from '../../config/secret-field.ts';
 import { errors } from '../../core/errors.ts';
-import { consumerName, defineAuthenticator } from './inbound.ts';
+import { bearerCredential, consumerName, credentialDigest, defineAuthenticator } from './inbound.ts';
 
 const keyEntry = z.union([
   secret,
@@ -55,7 +55,7 @@ export const apiKeys = defineAuthenticator({
     const keys: HeldKey[] = options.map((entry, i) => {
       const s = 'key' in entry ? entry.key : entry;
       const consumer = ('key' in entry ? entry.consumer : undefined) ?? `key-${i + 1}`;
-      return { consumer, secret: s, revision: s.revision(), digest: sha256(s.reveal()) };
+      return { consumer, secret: s, revision: s.revision(), digest: credentialDigest(s.reveal()) };
     });
     for (const [i, k] of keys.entries()) {
       const twin = keys.slice(i + 1).find((o) => o.consumer !== k.consumer && o.digest.equals(k.digest));
@@ -67,7 +67,7 @@ export const apiKeys = defineAuthenticator({
     const digestOf = (k: HeldKey): Buffer => {
       const revision = k.secret.revision();
       if (revision !== k.revision) {
-        k.digest = sha256(k.secret.reveal());
+        k.digest = credentialDigest(k.secret.reveal());
         k.revision = revision;
         logger.info({ consumer: k.consumer }, 'API key changed on disk; the new key is in effect');
       }
@@ -77,7 +77,7 @@ export const apiKeys = defineAuthenticator({
     return async (req) => {
       const presented = presentedKey(req.headers);
       if (presented === undefined) throw errors.AUTH_DENIED.create([MISSING]);
-      const digest = sha256(presented);
+      const digest = credentialDigest(presented);
       let match: HeldKey | undefined;
       for (const k of keys) {
         // Every key is compared, even after a match, so the time taken does not tell which key matched.
@@ -95,11 +95,5 @@ function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   const header = headers['x-api-key'];
   const direct = (Array.isArray(header) ? header[0] : header)?.trim();
   if (direct) return direct;
-  const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(headers.authorization ?? '');
-  return bearer?.[1];
-}
-
-// Digests have one length whatever the key's, which timingSafeEqual needs, and leave no plain copy of a key in memory.
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return bearerCredential(headers.authorization);
 }

@@ -6,6 +6,7 @@
  * (JNC_AUTH_FORBIDDEN) when they are right but not allowed here. A refusal says
  * what was wrong and never what the secret is.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock.ts';
@@ -57,4 +58,17 @@ export interface AuthenticatorDefinition<O extends z.ZodType = z.ZodType> {
 
 export function defineAuthenticator<O extends z.ZodType>(def: AuthenticatorDefinition<O>): AuthenticatorDefinition<O> {
   return def;
+}
+
+/** The credential in `Authorization: Bearer <credential>`; undefined when there is none. */
+export function bearerCredential(authorization: string | undefined): string | undefined {
+  return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '')?.[1];
+}
+
+/**
+ * SHA-256 of a credential, for comparing with timingSafeEqual: digests have one
+ * length whatever the credential's, and leave no plain copy of it in memory.
+ */
+export function credentialDigest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
 }

@@ -17,11 +17,10 @@
  * it is good but lacks a required claim; 503 (JNC_AUTH_KEYS_UNAVAILABLE) when
  * the keys cannot be fetched to check it (see ./jwks.ts).
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import { decodeProtectedHeader, errors as jose, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { errors, isJunctionError, type JunctionError } from '../../core/errors.ts';
-import { defineAuthenticator } from './inbound.ts';
+import { bearerCredential, defineAuthenticator } from './inbound.ts';
 import { createKeySource } from './jwks.ts';
 import { consumerOf, missingClaim, requiredClaimsOptions } from './jwt-claims.ts';
 
@@ -89,7 +88,7 @@ export const jwt = defineAuthenticator({
     );
     const accepted = options.algorithms.join(', ');
     return async (req) => {
-      const token = bearerToken(req.headers);
+      const token = bearerCredential(req.headers.authorization);
       if (token === undefined) throw denied(MISSING, false);
       let payload: JWTPayload;
       try {
@@ -115,11 +114,6 @@ export const jwt = defineAuthenticator({
     };
   },
 });
-
-/** The token in `Authorization: Bearer <token>`; undefined when there is none. */
-function bearerToken(headers: IncomingHttpHeaders): string | undefined {
-  return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(headers.authorization ?? '')?.[1];
-}
 
 /** What jose refused, said for the caller: which check failed, never the token. */
 function refusal(e: unknown, token: string, accepted: string): JunctionError {

@@ -6,7 +6,8 @@
  * first wrong byte is. The token is read on every request (cheap), so a token
  * that follows a rotated file takes effect at once.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { bearerCredential, credentialDigest } from '../../auth/inbound/inbound.ts';
 import type { Secret } from '../../config/secret.ts';
 import { errors, type JunctionError } from '../../core/errors.ts';
 
@@ -20,7 +21,6 @@ export interface Refusal {
 export type AdminTokenCheck = (authorization: string | undefined) => Refusal | undefined;
 
 const REALM = 'realm="junction-admin"';
-const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
 export function adminTokenCheck(token: Secret | undefined): AdminTokenCheck {
   if (token === undefined) {
@@ -32,17 +32,13 @@ export function adminTokenCheck(token: Secret | undefined): AdminTokenCheck {
     if (authorization === undefined || authorization === '') {
       return { error: errors.AUTH_DENIED.create(['the admin API needs Authorization: Bearer <server.adminToken>']), challenge: `Bearer ${REALM}` };
     }
-    const presented = BEARER.exec(authorization)?.[1];
+    const presented = bearerCredential(authorization);
     if (presented === undefined) {
       return { error: errors.AUTH_DENIED.create(['the admin API takes a bearer token (Authorization: Bearer <server.adminToken>)']), challenge: `Bearer ${REALM}, error="invalid_request"` };
     }
-    if (!timingSafeEqual(digest(presented), digest(token.reveal()))) {
+    if (!timingSafeEqual(credentialDigest(presented), credentialDigest(token.reveal()))) {
       return { error: errors.AUTH_DENIED.create(['the admin token is not valid']), challenge: `Bearer ${REALM}, error="invalid_token"` };
     }
     return undefined;
   };
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
 }
