@@ -60,6 +60,24 @@ describe('API keys', () => {
     assert.equal(await storedCount(engine), 0);
   });
 
+  it('refuses a caller without a key before reading the body: 401, not 400, 413 or 415', async (t) => {
+    const engine = await start(t);
+    const tries = [
+      { headers: { 'content-type': 'application/json' }, payload: '{"id": 1,' },
+      { headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }) },
+      { headers: { 'content-type': 'text/plain' }, payload: 'hello' },
+    ];
+    for (const { headers, payload } of tries) {
+      const res = await engine.app.inject({ method: 'POST', url: '/hooks/orders', headers, payload });
+      assert.equal(res.statusCode, 401, `${headers['content-type']}: ${res.payload}`);
+      assert.equal((res.json() as { code: string }).code, 'JNC_AUTH_DENIED');
+    }
+    // With the key, the same bodies get what they deserve.
+    const bad = await engine.app.inject({ method: 'POST', url: '/hooks/orders', headers: { ...tries[0]!.headers, 'x-api-key': KEY_A }, payload: tries[0]!.payload });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(await storedCount(engine), 0);
+  });
+
   it('refuses a wrong key without echoing it, nor any right one', async (t) => {
     const engine = await start(t);
     // A near miss: a right key with one character changed, so that a partial echo would show.

@@ -9,7 +9,7 @@ import type { InboundRequest } from '../../auth/inbound/inbound.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errors } from '../../core/errors.ts';
 import { CONTENT_TYPES, mediaKind } from '../../core/media.ts';
-import type { HttpTrigger } from '../../triggers/http.ts';
+import type { Admission, HttpTrigger } from '../../triggers/http.ts';
 import type { Ingest } from '../../triggers/trigger.ts';
 import { sendProblem, unsupportedType } from '../problem.ts';
 import type { ResponseHub, Settled } from '../../runtime/responses.ts';
@@ -36,15 +36,26 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
       continue;
     }
     const accepts = accept.map((kind) => CONTENT_TYPES[kind].split(';')[0]!);
+    // Credentials that are headers only are checked before the body is read: a caller
+    // who is not admitted makes the server buffer and parse nothing, and learns nothing
+    // (not even which types are taken). A signature is over the body, so it waits for it.
+    const admitsBeforeBody = trigger.config.auth?.signature === undefined;
+    const admissions = new WeakMap<FastifyRequest, Admission>();
     app.route({
       method,
       url: path,
       bodyLimit: trigger.config.maxBodyBytes ?? opts.defaultBodyLimit,
       config: { accepts },
+      ...(admitsBeforeBody
+        ? {
+            async onRequest(req: FastifyRequest) {
+              if (opts.accepting()) admissions.set(req, await trigger.admit(inbound(req)));
+            },
+          }
+        : {}),
       async handler(req, reply) {
         if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
-        // Credentials first: a caller who is not admitted learns nothing, not even which types are taken.
-        const { caller, headers: admitted } = await trigger.admit(inbound(req));
+        const { caller, headers: admitted } = admissions.get(req) ?? (await trigger.admit(inbound(req)));
         reply.headers(admitted);
         const kind = mediaKind(req.headers['content-type']);
         if (kind === undefined || !accept.includes(kind)) return sendProblem(reply, unsupportedType(req.headers['content-type'], accepts));
