@@ -140,6 +140,8 @@ export const errors = {
   CONVERT_CSV: defineError('JNC_CONVERT_CSV', 'Step %s: the body is not valid CSV: %s', { family: 'permanent' }),
   CONVERT_SHAPE: defineError('JNC_CONVERT_SHAPE', 'Step %s cannot convert this body from %s to %s: %s', { family: 'permanent' }),
   OAUTH_REFUSED: defineError('JNC_OAUTH_REFUSED', 'Connector %s: the token endpoint refused the credentials: %s', { family: 'permanent' }),
+  TEMPLATE_VALUE: defineError('JNC_TEMPLATE_VALUE', 'Template %s: {{ %s }} gave %s; a part must give a non-empty string, a number or a boolean', { family: 'permanent' }),
+  BODY_NOT_JSON: defineError('JNC_BODY_NOT_JSON', 'Step %s needs a JSON body; this one is %s (content-type %s)', { family: 'permanent' }),
 
   // paused: rescheduled without spending an attempt
   SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),

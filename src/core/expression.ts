@@ -6,6 +6,9 @@
  */
 import jsonata from 'jsonata';
 import { z } from 'zod';
+import { describeValue } from './describe-value.ts';
+import { errors } from './errors.ts';
+import type { Json } from './message.ts';
 
 export interface Bindings {
   headers: Record<string, string>;
@@ -26,28 +29,30 @@ export function compileExpression(source: string): Expression {
   };
 }
 
-const TEMPLATE_PART = /\{\{(.*?)\}\}/gs;
-
 export interface Template {
   readonly source: string;
-  /** Renders every `{{ expr }}`; undefined and null render as an empty string. */
+  /**
+   * Renders every `{{ expr }}` part. A part must give a non-empty string, a
+   * number or a boolean (written with String()); anything else (nothing, null,
+   * an empty string, an object, an array) throws JNC_TEMPLATE_VALUE, permanent:
+   * a key or a path rendered without it would merge different messages.
+   */
   render(input: unknown, bindings: Bindings): Promise<string>;
 }
 
 /**
+ * Compiles `{{ expr }}` parts between literal text. Throws a plain Error saying
+ * what is wrong and at which character (from 1): a `{{` never closed, a `}}`
+ * that closes nothing, an empty `{{ }}` or an expression that does not parse.
+ * A part ends at the first `}}` after which its expression parses, so an object
+ * constructor such as `{{ {"a": {"b": 1}} }}` stays one part.
+ *
  * @param opts.encode applied to each `{{ expr }}` value, not to the literal text
  *   around it; e.g. `encodeURIComponent` so a value stays one path segment
  */
 export function compileTemplate(source: string, opts: { encode?: (value: string) => string } = {}): Template {
   const encode = opts.encode ?? ((v: string) => v);
-  const parts: (string | Expression)[] = [];
-  let last = 0;
-  for (const m of source.matchAll(TEMPLATE_PART)) {
-    if (m.index > last) parts.push(source.slice(last, m.index));
-    parts.push(compileExpression(m[1]!.trim()));
-    last = m.index + m[0].length;
-  }
-  if (last < source.length) parts.push(source.slice(last));
+  const parts = parseTemplate(source);
   if (parts.every((p) => typeof p === 'string')) {
     return { source, render: async () => source };
   }
@@ -56,15 +61,64 @@ export function compileTemplate(source: string, opts: { encode?: (value: string)
     async render(input, b) {
       let out = '';
       for (const p of parts) {
-        if (typeof p === 'string') out += p;
-        else {
-          const v = await p.evaluate(input, b);
-          out += encode(v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-        }
+        out += typeof p === 'string' ? p : encode(partText(source, p, await p.evaluate(input, b)));
       }
       return out;
     },
   };
+}
+
+/** True when the template has at least one `{{ expr }}` part; throws as compileTemplate does. */
+export function hasTemplateParts(source: string): boolean {
+  return parseTemplate(source).some((p) => typeof p !== 'string');
+}
+
+function parseTemplate(source: string): (string | Expression)[] {
+  const parts: (string | Expression)[] = [];
+  let pos = 0;
+  for (;;) {
+    const open = source.indexOf('{{', pos);
+    const stray = source.indexOf('}}', pos);
+    if (stray !== -1 && (open === -1 || stray < open)) {
+      throw new Error(`"}}" at character ${stray + 1} closes no "{{"`);
+    }
+    if (open === -1) {
+      if (pos < source.length) parts.push(source.slice(pos));
+      return parts;
+    }
+    if (open > pos) parts.push(source.slice(pos, open));
+    const part = parsePart(source, open);
+    parts.push(part.expression);
+    pos = part.end;
+  }
+}
+
+/** The part opened at `open`: up to the first `}}` after which the expression parses. */
+function parsePart(source: string, open: number): { expression: Expression; end: number } {
+  let firstError: string | undefined;
+  for (let close = source.indexOf('}}', open + 2); close !== -1; close = source.indexOf('}}', close + 1)) {
+    const text = source.slice(open + 2, close).trim();
+    if (text === '') {
+      firstError ??= `"{{ }}" at character ${open + 1} holds no expression`;
+      continue;
+    }
+    try {
+      return { expression: compileExpression(text), end: close + 2 };
+    } catch (e) {
+      firstError ??= `invalid {{ }} expression at character ${open + 1}: ${syntaxMessage(e)}`;
+    }
+  }
+  throw new Error(firstError ?? `"{{" at character ${open + 1} is never closed by "}}"`);
+}
+
+/** What one part writes: only a value that cannot make two messages look alike. */
+function partText(template: string, part: Expression, v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'string' && v !== '') return v;
+  const gave = v === undefined ? 'nothing' : v === '' ? 'an empty string' : typeof v === 'function' ? 'a function' : describeValue(v as Json);
+  throw errors.TEMPLATE_VALUE.create([JSON.stringify(template), part.source, gave], {
+    details: { template, expression: part.source },
+  });
 }
 
 function syntaxMessage(e: unknown): string {
@@ -81,11 +135,25 @@ export const expression = z.string().min(1).superRefine((s, ctx) => {
   }
 });
 
-/** A config field holding a string with `{{ expr }}` parts. */
+/** A config field holding a string with `{{ expr }}` parts; each part is parsed when the config is checked. */
 export const template = z.string().superRefine((s, ctx) => {
   try {
     compileTemplate(s);
   } catch (e) {
-    ctx.addIssue({ code: 'custom', message: `invalid {{ }} expression: ${syntaxMessage(e)}` });
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
+
+/**
+ * A template that gives an idempotency key: it must hold a `{{ expr }}` part,
+ * since a constant key would make every message the same one to the receiver.
+ */
+export const keyTemplate = template.superRefine((s, ctx) => {
+  try {
+    if (!hasTemplateParts(s)) {
+      ctx.addIssue({ code: 'custom', message: 'a key needs a {{ expr }} part: a constant key makes every message the same one, and all but the first are lost' });
+    }
+  } catch {
+    // The syntax error is already reported by `template`.
   }
 });

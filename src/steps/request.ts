@@ -6,11 +6,13 @@
  * error that decides the outcome, and reading an answer back into a body.
  *
  * Template values in the path are percent-encoded, so a value such as `a/b` or
- * `x?y` stays one path segment instead of changing the URL.
+ * `x?y` stays one path segment instead of changing the URL. A `{{ expr }}` part
+ * that gives nothing, null, an empty string, an object or an array fails the
+ * message (a dead letter): `/accounts/{{ id }}` never becomes `/accounts/`.
  */
 import { z } from 'zod';
 import { errors } from '../core/errors.ts';
-import { compileTemplate, template } from '../core/expression.ts';
+import { compileTemplate, keyTemplate, template, type Template } from '../core/expression.ts';
 import { CONTENT_TYPES, mediaKind, wireBody } from '../core/media.ts';
 import type { Json, Message } from '../core/message.ts';
 import type { Connector, OutboundRequest, OutboundResponse } from '../connectors/connector.ts';
@@ -39,7 +41,9 @@ export function requestOptions<const M extends readonly [Method, ...Method[]]>(m
 }
 
 /** A template for the Idempotency-Key header, shared by deliver and call. */
-export const idempotencyKeyOption = template.optional().describe('Template for the Idempotency-Key header; defaults to the message key.');
+export const idempotencyKeyOption = keyTemplate
+  .optional()
+  .describe('Template for the Idempotency-Key header, with at least one {{ expr }} part; defaults to the message key.');
 
 export interface RequestOptions {
   method: Method;
@@ -58,7 +62,7 @@ export interface RenderedRequest {
 }
 
 export interface CompiledRequest {
-  /** Renders every template; a template that fails on this message throws JNC_STEP_INVALID. */
+  /** Renders every template; one that fails on this message, or has a part that gives nothing, throws JNC_STEP_INVALID. */
   render(msg: Message): Promise<RenderedRequest>;
 }
 
@@ -70,38 +74,39 @@ export function compileRequest(options: RequestOptions, where: string): Compiled
   const query = Object.entries(options.query ?? {}).map(([k, v]) => [k, compileTemplate(v)] as const);
   return {
     async render(msg) {
-      try {
-        let rendered = await path.render(msg.body, msg);
-        if (query.length > 0) {
-          const params = new URLSearchParams();
-          for (const [k, t] of query) params.append(k, await t.render(msg.body, msg));
-          rendered += (rendered.includes('?') ? '&' : '?') + params.toString();
-        }
-        const out: Record<string, string> = {};
-        for (const [k, t] of headers) out[k] = await t.render(msg.body, msg);
-        return { method: options.method, path: rendered, headers: out };
-      } catch (e) {
-        throw errors.STEP_INVALID.create([where, (e as Error).message], { cause: e });
+      let rendered = await renderTemplate(path, msg, where, 'request.path');
+      if (query.length > 0) {
+        const params = new URLSearchParams();
+        for (const [k, t] of query) params.append(k, await renderTemplate(t, msg, where, `request.query.${k}`));
+        rendered += (rendered.includes('?') ? '&' : '?') + params.toString();
       }
+      const out: Record<string, string> = {};
+      for (const [k, t] of headers) out[k] = await renderTemplate(t, msg, where, `request.headers.${k}`);
+      return { method: options.method, path: rendered, headers: out };
     },
   };
+}
+
+/**
+ * Renders one template of a step for a message. Whatever fails (an expression
+ * that throws, a part that gives nothing) fails the same way on every retry, so
+ * it is JNC_STEP_INVALID, permanent, naming the step and the option.
+ * @param option the option holding the template, e.g. `request.headers.x-order`
+ */
+export async function renderTemplate(t: Template, msg: Message, where: string, option: string): Promise<string> {
+  try {
+    return await t.render(msg.body, msg);
+  } catch (e) {
+    throw errors.STEP_INVALID.create([where, `${option}: ${(e as Error).message}`], { cause: e });
+  }
 }
 
 /** Renders the Idempotency-Key: the template's result, or the message's own key. */
 export function compileIdempotencyKey(source: string | undefined, where: string): (msg: Message) => Promise<string> {
   if (source === undefined) return async (msg) => msg.idempotencyKey;
+  // The option is a keyTemplate: it has a part, and a part never renders empty.
   const key = compileTemplate(source);
-  return async (msg) => {
-    let rendered: string;
-    try {
-      rendered = await key.render(msg.body, msg);
-    } catch (e) {
-      throw errors.STEP_INVALID.create([where, (e as Error).message], { cause: e });
-    }
-    // An empty key would make every message look like the same one to the receiver.
-    if (rendered === '') throw errors.STEP_INVALID.create([where, 'the idempotencyKey template rendered an empty string']);
-    return rendered;
-  };
+  return (msg) => renderTemplate(key, msg, where, 'idempotencyKey');
 }
 
 /** The options deliver and call share. */

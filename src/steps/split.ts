@@ -1,7 +1,9 @@
 /**
  * @module steps/split
- * One message becomes many: a JSONata expression yields an array and each
- * element becomes a part whose body is that element (headers and meta kept).
+ * One message becomes many: a JSONata expression over a JSON body yields an
+ * array and each element becomes a part whose body is that element (headers and
+ * meta kept). A text body is refused (JNC_BODY_NOT_JSON): XML or CSV is
+ * converted to JSON first (`convert: { to: json }`), then split.
  * The runtime stores the parts durably; each resumes at the next step and is
  * retried or dead-lettered on its own.
  *
@@ -13,15 +15,16 @@
  *   value is a list of one, not a mistake.
  *
  * Each part's idempotency key is the rendered `key` template (evaluated on the
- * part) when given, else the runtime derives `<parent key>:<index>`. Either way a
+ * part; a part that gives nothing fails the message) when given, else the
+ * runtime derives `<parent key>:<index>`. Either way a
  * parent run again after a crash makes no new parts. A `key` must be unique in
  * the flow, like every idempotency key: two parts (of any parent) with the same
  * key are one message.
  */
 import { z } from 'zod';
 import { errors } from '../core/errors.ts';
-import { compileExpression, compileTemplate, expression, template } from '../core/expression.ts';
-import { bodyKind, CONTENT_TYPES } from '../core/media.ts';
+import { compileExpression, compileTemplate, expression, keyTemplate } from '../core/expression.ts';
+import { CONTENT_TYPES, mediaKind, requireJsonBody } from '../core/media.ts';
 import type { Json, Message } from '../core/message.ts';
 import { defineStep, DROP } from './step.ts';
 
@@ -32,9 +35,9 @@ export const splitOptions = z
     exprOption,
     z.strictObject({
       expr: exprOption,
-      key: template
+      key: keyTemplate
         .optional()
-        .describe('Template for each part\'s idempotency key, evaluated on the part; defaults to "<parent key>:<index>". Must be unique in the flow.'),
+        .describe('Template for each part\'s idempotency key, evaluated on the part, with at least one {{ expr }} part; defaults to "<parent key>:<index>". Must be unique in the flow.'),
     }),
   ])
   .describe(
@@ -52,6 +55,7 @@ export const splitStep = defineStep({
     const where = `${deps.flow}[${deps.index}].split`;
 
     return async function split(msg) {
+      requireJsonBody(msg, where);
       let value: unknown;
       try {
         value = await expr.evaluate(msg.body, msg);
@@ -63,9 +67,10 @@ export const splitStep = defineStep({
       if (elements.length === 0) return DROP;
 
       const parts: Message[] = [];
+      const headers = headersFor(msg);
       const seen = new Map<string, number>();
       for (const [i, body] of elements.entries()) {
-        const part: Message = { ...msg, body, headers: headersFor(msg, body) };
+        const part: Message = { ...msg, body, headers };
         if (key) {
           let rendered: string;
           try {
@@ -73,7 +78,6 @@ export const splitStep = defineStep({
           } catch (e) {
             throw errors.STEP_INVALID.create([where, `the key template failed on part ${i}: ${(e as Error).message}`], { cause: e });
           }
-          if (rendered === '') throw errors.STEP_INVALID.create([where, `the key template rendered an empty string for part ${i}`]);
           // Two parts with one key would be stored as one: the second would be lost without a word.
           const first = seen.get(rendered);
           if (first !== undefined) throw errors.STEP_INVALID.create([where, `parts ${first} and ${i} have the same key ${JSON.stringify(rendered)}`]);
@@ -90,11 +94,13 @@ export const splitStep = defineStep({
 });
 
 /**
- * A part of a text body (a line of CSV) keeps the parent's content type; a part
- * that is a JSON value (an object from a JSON array) is JSON, whatever the parent was.
+ * Each part is a JSON value: it keeps the parent's JSON content type, or gets
+ * one when the parent's header was left over from a text it was read from (a
+ * CSV record keeps the upload's `text/csv`), so a string part is not taken for text.
  */
-function headersFor(parent: Message, body: Json): Record<string, string> {
-  if (typeof body === 'string' || bodyKind(parent) === 'json') return parent.headers;
+function headersFor(parent: Message): Record<string, string> {
+  const contentType = parent.headers['content-type'];
+  if (contentType === undefined || mediaKind(contentType) === 'json') return parent.headers;
   return { ...parent.headers, 'content-type': CONTENT_TYPES.json };
 }
 
