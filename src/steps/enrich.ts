@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { errors, isJunctionError } from '../core/errors.ts';
+import { requireJsonBody } from '../core/media.ts';
 import type { Json, Message } from '../core/message.ts';
 import { createCache } from '../policies/cache.ts';
 import { bodyOf, compileRequest, readAnswer, requestOptions, sendRequest, type RenderedRequest } from './request.ts';
@@ -49,6 +50,7 @@ export const enrichStep = defineStep({
     return async function enrich(msg, ctx) {
       const body = msg.body;
       // Checked before the call: no request is spent on a message that cannot take the answer.
+      requireJsonBody(msg, where);
       const unfit = unfitReason(body, into);
       if (unfit) throw errors.STEP_INVALID.create([where, unfit]);
       const req = await request.render(msg);

@@ -4,11 +4,13 @@
  * otherwise: the run ends as "dropped", the runtime counts it, and the message
  * is done, not dead. Truthiness is JSONata's own (`$boolean`), so `filter` and a
  * condition inside any other expression agree: nothing, null, false, 0, "", an
- * empty array or object are false.
+ * empty array or object are false. The body must be JSON: a text body is a dead
+ * letter (JNC_BODY_NOT_JSON), never a silent drop.
  */
 import { z } from 'zod';
 import { errors } from '../core/errors.ts';
 import { compileExpression, expression } from '../core/expression.ts';
+import { requireJsonBody } from '../core/media.ts';
 import { defineStep, DROP } from './step.ts';
 
 export const filterOptions = z
@@ -28,6 +30,8 @@ export const filterStep = defineStep({
     const expr = compileExpression(typeof options === 'string' ? options : options.expr);
     const where = `${deps.flow}[${deps.index}].filter`;
     return async function filter(msg) {
+      // Over text, `status = 'paid'` is false for every message: each would be dropped without a word.
+      requireJsonBody(msg, where);
       let value: unknown;
       try {
         value = await expr.evaluate(msg.body, msg);

@@ -8,11 +8,13 @@
  * an expression that yields nothing (a path that is not there) leaves the field
  * out, or takes its `default`, or fails when `required`; a `null` is a value, is
  * kept, takes no default and satisfies `required`. `type` converts the value
- * without loss or fails (see steps/coerce).
+ * without loss or fails (see steps/coerce). The body must be JSON: a text body
+ * is refused (JNC_BODY_NOT_JSON).
  */
 import { z } from 'zod';
 import { errors } from '../core/errors.ts';
 import { compileExpression, expression } from '../core/expression.ts';
+import { requireJsonBody } from '../core/media.ts';
 import type { Json } from '../core/message.ts';
 import { coerce, MAP_TYPES, type MapType } from './coerce.ts';
 import { defineStep } from './step.ts';
@@ -64,6 +66,7 @@ export const mapStep = defineStep({
         : { name, expr: compileExpression(spec.expr), default: spec.default as Json | undefined, type: spec.type, required: spec.required },
     );
     return async function map(msg) {
+      requireJsonBody(msg, where);
       const out: Record<string, Json> = {};
       for (const f of fields) {
         let value: unknown;

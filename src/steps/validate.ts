@@ -4,9 +4,11 @@
  * not match is an input error listing every violation: at ingress (`at:
  * ingress`) the sender gets a 422 problem and nothing is stored; inside the flow
  * the message becomes a dead letter, since trying again cannot change the body.
+ * A text body (XML, CSV, HTML…) is refused the same ways (JNC_BODY_NOT_JSON).
  */
 import { z } from 'zod';
 import { errors } from '../core/errors.ts';
+import { requireJsonBody } from '../core/media.ts';
 import { defineStep } from './step.ts';
 import { compileSchema } from './validate-schema.ts';
 import { describeViolations, MAX_VIOLATIONS, toViolations } from './validate-violations.ts';
@@ -37,7 +39,10 @@ export const validateStep = defineStep({
   options: validateOptions,
   async create(options, deps) {
     const check = await compileSchema(options.schema, deps.baseDir);
+    const where = `${deps.flow}[${deps.index}].validate`;
     return async function validate(msg) {
+      // A JSON Schema judges JSON values; text would be judged as one string.
+      requireJsonBody(msg, where);
       if (check(msg.body)) return msg;
       const all = check.errors ?? [];
       const violations = toViolations(all);

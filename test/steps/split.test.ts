@@ -64,12 +64,22 @@ describe('split step', () => {
     assert.equal(await step(parent({ items: [] }), ctx), DROP);
   });
 
-  it('keeps a text part under the parent\'s content type; a JSON part of a text body becomes JSON', async () => {
-    const csv = parent('sku,qty\nS-1,1\nS-2,2', { 'content-type': 'text/csv' });
-    const lines = await parts('$split($, "\\n")[[1..9]]', csv);
-    assert.deepEqual(lines.map((p) => [p.body, p.headers['content-type']]), [['S-1,1', 'text/csv'], ['S-2,2', 'text/csv']]);
-    const objects = await parts('$split($, "\\n")[[1..9]].{ "line": $ }', csv);
-    assert.deepEqual(objects.map((p) => [p.body, p.headers['content-type']]), [[{ line: 'S-1,1' }, 'application/json'], [{ line: 'S-2,2' }, 'application/json']]);
+  it('refuses a text body, naming the step and its content type: split JSON, so convert text first', async () => {
+    const step = await splitWith('$split($, "\\n")');
+    for (const contentType of ['text/csv', 'text/html; charset=utf-8']) {
+      await assert.rejects(step(parent('sku,qty\nS-1,1', { 'content-type': contentType }), ctx), (e) => {
+        assert.ok(isJunctionError(e));
+        assert.equal(e.code, 'JNC_BODY_NOT_JSON');
+        assert.equal(e.retryable, false);
+        assert.ok(e.message.includes(`Step orders[1].split needs a JSON body`) && e.message.includes(`(content-type ${contentType})`), e.message);
+        return true;
+      });
+    }
+  });
+
+  it('splits a JSON value left under a text header (a CSV record keeps the upload\'s text/csv), and its parts are JSON', async () => {
+    const out = await parts('skus', parent({ skus: ['S-1', 'S-2'] }, { 'content-type': 'text/csv' }));
+    assert.deepEqual(out.map((p) => [p.body, p.headers['content-type']]), [['S-1', 'application/json'], ['S-2', 'application/json']]);
   });
 
   describe('bad input', () => {
@@ -92,12 +102,13 @@ describe('split step', () => {
     });
 
     it('refuses a key that renders empty or fails on a part', async () => {
-      await assert.rejects((await splitWith({ expr: 'items', key: '{{ nope }}' }))(parent(order), ctx), invalid(/empty string for part 0/));
+      await assert.rejects((await splitWith({ expr: 'items', key: '{{ nope }}' }))(parent(order), ctx), invalid(/key template failed on part 0: Template "\{\{ nope \}\}": \{\{ nope \}\} gave nothing/));
+      await assert.rejects((await splitWith({ expr: 'items', key: 'line-{{ note }}' }))(parent({ items: [{ note: '' }] }), ctx), invalid(/\{\{ note \}\} gave an empty string/));
       await assert.rejects((await splitWith({ expr: 'items', key: '{{ $number(sku) }}' }))(parent(order), ctx), invalid(/key template failed on part 0/));
     });
 
-    it('refuses a syntax error or an unknown option at config time', () => {
-      for (const bad of ['items[', { expr: 'items', key: '{{ a b }}' }, { expr: 'items', by: 'x' }, {}]) {
+    it('refuses a syntax error, a constant key or an unknown option at config time', () => {
+      for (const bad of ['items[', { expr: 'items', key: '{{ a b }}' }, { expr: 'items', key: 'line' }, { expr: 'items', by: 'x' }, {}]) {
         assert.equal(splitOptions.safeParse(bad).success, false, JSON.stringify(bad));
       }
     });

@@ -58,7 +58,7 @@ export const convertStep = defineStep({
 
     return async function convert(msg: Message): Promise<Message> {
       const kind = options.from ?? bodyKind(msg);
-      if (kind === 'text') throw shapeError('text', 'the content-type is text/plain; set `from` to say what the body holds');
+      if (kind === 'text') throw shapeError('text', `the content-type is ${msg.headers['content-type']}; set \`from\` to say what the body holds`);
       if (kind === 'xml' && to === 'csv' && records === undefined) throw shapeError(kind, XML_TO_CSV_NEEDS_RECORDS);
       if (kind === 'json' && typeof msg.body === 'string') {
         throw shapeError('json', 'the JSON body is a string; if it holds XML or CSV, say so with `from` or its content-type');
