@@ -115,10 +115,15 @@ function parsePart(source: string, open: number): { expression: Expression; end:
 function partText(template: string, part: Expression, v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (typeof v === 'string' && v !== '') return v;
-  const gave = v === undefined ? 'nothing' : v === '' ? 'an empty string' : typeof v === 'function' ? 'a function' : describeValue(v as Json);
+  const gave = v === undefined ? 'nothing' : v === '' ? 'an empty string' : isFunction(v) ? 'a function' : describeValue(v as Json);
   throw errors.TEMPLATE_VALUE.create([JSON.stringify(template), part.source, gave], {
     details: { template, expression: part.source },
   });
+}
+
+/** A JSONata lambda is an object marked `_jsonata_lambda`; a native function bound in is a function. */
+function isFunction(v: unknown): boolean {
+  return typeof v === 'function' || (typeof v === 'object' && v !== null && '_jsonata_lambda' in v);
 }
 
 function syntaxMessage(e: unknown): string {
