@@ -19,7 +19,7 @@ export const filterOptions = z
     z.strictObject({ expr: expression.describe('JSONata expression over the message; truthy keeps it.') }),
   ])
   .describe(
-    'A JSONata expression over the message, or { expr }. Truthy (JSONata $boolean) keeps the message; anything else drops it: done, counted, not a dead letter. An expression that fails on a message makes it a dead letter (JNC_STEP_INVALID).',
+    'A JSONata expression over the message, or { expr }. Truthy (JSONata $boolean) keeps the message; anything else drops it: done, counted, not a dead letter. An expression that fails on a message makes it a dead letter (JNC_STEP_INVALID), and so does a text body (JNC_BODY_NOT_JSON).',
   );
 
 export const filterStep = defineStep({

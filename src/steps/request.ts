@@ -28,7 +28,7 @@ export function requestOptions<const M extends readonly [Method, ...Method[]]>(m
     method: z.enum(methods).default(defaultMethod as never).describe('HTTP method.'),
     path: template
       .default('')
-      .describe('Appended to the connector base URL; may hold {{ expr }} parts, whose values are percent-encoded.'),
+      .describe('Appended to the connector base URL; may hold {{ expr }} parts, whose values are percent-encoded. A part that gives nothing, null, an empty string, an object or an array fails the message (JNC_TEMPLATE_VALUE); write a default where a value may be missing.'),
     headers: z
       .record(z.string(), template.describe('Header value; may hold {{ expr }} parts.'))
       .optional()
@@ -43,7 +43,7 @@ export function requestOptions<const M extends readonly [Method, ...Method[]]>(m
 /** A template for the Idempotency-Key header, shared by deliver and call. */
 export const idempotencyKeyOption = keyTemplate
   .optional()
-  .describe('Template for the Idempotency-Key header, with at least one {{ expr }} part; defaults to the message key.');
+  .describe('Template for the Idempotency-Key header, with at least one {{ expr }} part; defaults to the message key. A part that gives nothing, null, an empty string, an object or an array fails the message (JNC_TEMPLATE_VALUE): it never sends a key two messages share.');
 
 export interface RequestOptions {
   method: Method;
