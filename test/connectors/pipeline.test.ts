@@ -49,11 +49,18 @@ test('a policy that calls next() twice for one call is refused with a clear erro
   assert.equal(sent, 1, 'the request went out once');
 });
 
-test('one context reused by the caller for many calls is not a double next()', async () => {
-  const call = compose([tracing([], 'a')], () => Promise.resolve(ok));
-  await call(req, ctx);
-  await call(req, ctx);
-  await Promise.all([call(req, ctx), call(req, ctx)]);
+test('one context reused by the caller for many calls is not a double next(): each call goes through to the terminal', async () => {
+  const log: string[] = [];
+  let sent = 0;
+  const call = compose([tracing(log, 'a')], () => {
+    sent++;
+    return Promise.resolve(ok);
+  });
+  assert.equal(await call(req, ctx), ok);
+  assert.equal(await call(req, ctx), ok);
+  assert.deepEqual(await Promise.all([call(req, ctx), call(req, ctx)]), [ok, ok]);
+  assert.equal(sent, 4, 'every call reached the transport');
+  assert.deepEqual(log, ['>a', '<a', '>a', '<a', '>a', '>a', '<a', '<a']);
 });
 
 test('a policy may send again on purpose with a fresh context', async () => {

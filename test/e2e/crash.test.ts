@@ -1,6 +1,12 @@
 /**
  * No accepted message is lost through a `kill -9`, and a graceful stop (SIGTERM)
  * hands in-flight work back without spending attempts.
+ *
+ * The price of a kill is bounded: only a message that was in flight (claimed,
+ * delivered, its outcome not yet committed) may reach the receiver twice, and
+ * the worker holds at most `concurrency` of those at once. An outcome is
+ * committed before its slot is freed, so an ack written late (or lost) shows
+ * as more duplicates than slots.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,7 +16,15 @@ import { runJunction } from '../helpers/child.ts';
 import { writeTestConfig } from '../helpers/engine.ts';
 import { startTestSink, type Sink } from '../helpers/sink.ts';
 
-function config(sink: Sink, worker: string): string {
+interface WorkerSettings {
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  drainMs: number;
+}
+
+function config(sink: Sink, w: WorkerSettings): string {
+  const worker = `{ concurrency: ${w.concurrency}, leaseMs: ${w.leaseMs}, pollMs: ${w.pollMs}, drainMs: ${w.drainMs} }`;
   return `
 store: sqlite:./junction.db
 log: { level: info }
@@ -30,10 +44,10 @@ flows:
 `;
 }
 
-/** Posts one message per key; resolves with the keys that got a 202. */
-async function postAll(url: string, keys: string[], onAccepted: (n: number) => void): Promise<Set<string>> {
+/** Posts one message per key; resolves with the keys that got a 202, each with the message id. */
+async function postAll(url: string, keys: string[], onAccepted: (n: number) => void): Promise<Map<string, string>> {
   const pool = new Pool(url, { connections: 64 });
-  const accepted = new Set<string>();
+  const accepted = new Map<string, string>();
   await Promise.all(
     keys.map(async (key) => {
       try {
@@ -43,9 +57,9 @@ async function postAll(url: string, keys: string[], onAccepted: (n: number) => v
           headers: { 'content-type': 'application/json', 'idempotency-key': key },
           body: JSON.stringify({ id: key, items: [{ price: 1, qty: 2 }] }),
         });
-        await res.body.text();
+        const text = await res.body.text();
         if (res.statusCode === 202) {
-          accepted.add(key);
+          accepted.set(key, (JSON.parse(text) as { id: string }).id);
           onAccepted(accepted.size);
         }
       } catch {
@@ -61,7 +75,8 @@ describe('crash safety', () => {
   it('delivers every message that got a 202 through a SIGKILL mid-load, each key at least once', { timeout: 120_000 }, async (t) => {
     const N = 2000;
     const sink = await startTestSink(t);
-    const { dir, configFile } = writeTestConfig(t, config(sink, '{ concurrency: 32, leaseMs: 3000, pollMs: 20, drainMs: 2000 }'));
+    const worker: WorkerSettings = { concurrency: 32, leaseMs: 3000, pollMs: 20, drainMs: 2000 };
+    const { dir, configFile } = writeTestConfig(t, config(sink, worker));
     const keys = Array.from({ length: N }, (_, i) => `order-${i}`);
 
     const first = await runJunction(configFile);
@@ -80,11 +95,13 @@ describe('crash safety', () => {
     assert.ok(acceptedBefore.size >= N / 2 && acceptedBefore.size < N, `accepted before the kill: ${acceptedBefore.size}`);
 
     // Restart on the same file; a sender that got no answer sends again with the same key.
+    const restartAt = Date.now();
     const second = await runJunction(configFile);
     t.after(() => second.child.kill('SIGKILL'));
     const unanswered = keys.filter((k) => !acceptedBefore.has(k));
     const acceptedAfter = await postAll(second.url, unanswered, () => {});
-    const accepted = new Set([...acceptedBefore, ...acceptedAfter]);
+    const ids = new Map([...acceptedBefore, ...acceptedAfter]);
+    const accepted = new Set(ids.keys());
     assert.equal(accepted.size, N, 'every message is accepted once the server is back');
 
     await sink.waitFor(() => sink.received().size === N, 60_000);
@@ -94,21 +111,33 @@ describe('crash safety', () => {
     const received = sink.received();
     assert.deepEqual(new Set(received.keys()), accepted, 'the keys delivered are exactly the keys accepted');
     const twice = [...received].filter(([, n]) => n > 1).map(([k]) => k);
-    for (const key of twice) {
-      const firstDelivery = sink.requests.find((r) => r.idempotencyKey === key && r.status !== undefined && r.status < 300);
-      assert.ok(firstDelivery && firstDelivery.at <= goneAt, `${key} was delivered twice but was not in flight at the kill`);
-    }
     console.log(`# crash test: ${acceptedBefore.size} accepted before SIGKILL, ${unanswered.length} sent again, ${twice.length} delivered twice (in flight at the kill)`);
 
     const store = openStore('sqlite:./junction.db', { baseDir: dir });
     await store.migrate();
     t.after(() => store.close());
     assert.deepEqual(await store.stats(), { queued: 0, running: 0, done: N, dead: 0 });
+
+    // What was in flight at the kill: each slot holds its message until the outcome is
+    // committed, so no more than `concurrency` messages can have been delivered and not acked.
+    assert.ok(twice.length <= worker.concurrency, `${twice.length} keys delivered twice, more than the ${worker.concurrency} the worker can hold in flight`);
+    for (const key of twice) {
+      const deliveries = sink.requests.filter((r) => r.idempotencyKey === key && r.status !== undefined && r.status < 300);
+      assert.equal(deliveries.length, 2, `${key}: one delivery before the kill, one after the restart`);
+      assert.ok(deliveries[0]!.at <= goneAt, `${key} was first delivered after the first process was gone`);
+      assert.ok(deliveries[1]!.at >= restartAt, `${key} was delivered twice by the first process`);
+      // The first process committed no outcome for it: its only ack is the second process's.
+      const record = await store.getMessage(ids.get(key)!);
+      assert.equal(record?.state, 'done', key);
+      const outcomes = record.history.map((h) => `${h.outcome}@${h.startedAt >= restartAt ? 'after restart' : 'before kill'}`);
+      assert.deepEqual(outcomes, ['ack@after restart'], `${key}: outcomes recorded ${outcomes.join(', ')}`);
+      assert.ok(record.updatedAt >= restartAt, `${key} was marked done before the kill`);
+    }
   });
 
   it('on SIGTERM drains: exits 0 and hands unfinished messages back without spending an attempt', { timeout: 60_000 }, async (t) => {
     const sink = await startTestSink(t, { default: 'hang' });
-    const { dir, configFile } = writeTestConfig(t, config(sink, '{ concurrency: 8, leaseMs: 30000, pollMs: 20, drainMs: 300 }'));
+    const { dir, configFile } = writeTestConfig(t, config(sink, { concurrency: 8, leaseMs: 30000, pollMs: 20, drainMs: 300 }));
     const proc = await runJunction(configFile);
     t.after(() => proc.child.kill('SIGKILL'));
 

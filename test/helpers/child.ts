@@ -4,6 +4,7 @@
  * the URL it listens on from its JSON log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -44,4 +45,21 @@ export async function runJunction(configFile: string, opts: { env?: NodeJS.Proce
     });
   });
   return { child, url, output: () => out, exited };
+}
+
+/**
+ * Peak resident memory of a live process so far (`VmHWM` in /proc/PID/status), in
+ * bytes; undefined where there is no /proc (not Linux) or the process is gone.
+ * Unlike a heap cap, it counts Buffers and native memory too.
+ */
+export function peakRssBytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kb = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+  return kb === undefined ? undefined : Number(kb) * 1024;
 }

@@ -40,22 +40,21 @@ const ACCESS_TOKEN = 'LEAK-access-token-b5e1';
 const MARKER = 'PUBLIC-MARKER-5e2f';
 
 const BASIC = Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64');
-const CLIENT_BASIC = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
-/** Every secret, and the form in which basic credentials travel. */
-const SECRETS = [ADMIN_TOKEN, API_KEY, BEARER, PASSWORD, BASIC, INBOUND_KEY, HOOK_SECRET, CLIENT_SECRET, CLIENT_BASIC, ACCESS_TOKEN];
-const WHOLE_ONLY = [BASIC, CLIENT_BASIC];
+/** RFC 6749 §2.3.1: client credentials are form-encoded before base64 (`-` becomes `%2D`). */
+const formEncode = (s: string): string =>
+  encodeURIComponent(s).replace(/[-_.!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/** The client credentials as they travel to the token endpoint, and as a naive encoder would write them. */
+const CLIENT_BASIC = Buffer.from(`${formEncode(CLIENT_ID)}:${formEncode(CLIENT_SECRET)}`).toString('base64');
+const CLIENT_BASIC_PLAIN = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
+/** Every secret, and the forms in which basic credentials travel. */
+const SECRETS = [ADMIN_TOKEN, API_KEY, BEARER, PASSWORD, BASIC, INBOUND_KEY, HOOK_SECRET, CLIENT_SECRET, CLIENT_BASIC, CLIENT_BASIC_PLAIN, ACCESS_TOKEN];
+const WHOLE_ONLY = [BASIC, CLIENT_BASIC, CLIENT_BASIC_PLAIN];
 
-// Every kind of credential the config takes is configured, as far as the schema has it when
-// the test runs: inbound API keys, webhook signatures (github: easy to sign here), OAuth 2.0.
-const HAS_API_KEYS = inboundAuthenticators.has('apiKeys');
-const HAS_SIGNATURE = inboundAuthenticators.has('signature');
-const HAS_OAUTH2 = connectorOptions.safeParse({
-  type: 'rest',
-  baseUrl: 'http://127.0.0.1:1',
-  auth: { oauth2: { tokenUrl: 'http://127.0.0.1:1/token', clientId: 'c', clientSecret: 's' } },
-}).success;
-const INBOUND_AUTH = HAS_API_KEYS ? 'auth: { apiKeys: ["${env:INBOUND_KEY}"] }, ' : '';
-const INBOUND_HEADERS: Record<string, string> = HAS_API_KEYS ? { 'x-api-key': INBOUND_KEY } : {};
+// Every kind of credential the config takes is configured: inbound API keys, webhook
+// signatures (github: easy to sign here) and OAuth 2.0 next to the outbound ones. A
+// kind that went missing fails the first control below instead of being left out.
+const INBOUND_AUTH = 'auth: { apiKeys: ["${env:INBOUND_KEY}"] }, ';
+const INBOUND_HEADERS: Record<string, string> = { 'x-api-key': INBOUND_KEY };
 
 function githubSignature(body: string, secret = HOOK_SECRET): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -117,19 +116,19 @@ connectors:
     baseUrl: "${echo}"
     auth: { basic: { username: ${USERNAME}, password: "\${env:BASIC_PASSWORD}" } }
     retry: { maxAttempts: 2, baseMs: 1, maxMs: 5 }
-${HAS_OAUTH2 ? `  oauth:
+  oauth:
     type: rest
     baseUrl: "${echo}"
     auth: { oauth2: { tokenUrl: "${echo}/token", clientId: ${CLIENT_ID}, clientSecret: "\${env:CLIENT_SECRET}" } }
     retry: { maxAttempts: 2, baseMs: 1, maxMs: 5 }
-` : ''}flows:
-${HAS_SIGNATURE ? `  signed:
+flows:
+  signed:
     trigger: { http: { path: /hooks/signed, auth: { signature: { scheme: github, secret: "\${env:HOOK_SECRET}" } } } }
     steps: [ { deliver: { connector: basic, request: { path: /bad } } } ]
-` : ''}${HAS_OAUTH2 ? `  oauth:
+  oauth:
     trigger: { http: { path: /hooks/oauth } }
     steps: [ { deliver: { connector: oauth, request: { path: /unauthorized } } } ]
-` : ''}  ok:
+  ok:
     trigger: { http: { ${INBOUND_AUTH}path: /hooks/ok } }
     steps: [ { deliver: { connector: bearer, request: { path: /ok } } } ]
   unauthorized:
@@ -191,6 +190,17 @@ describe('secrets never leak', () => {
     assert.deepEqual(leaks([['a dead letter', `{"error":"${MARKER}"}`]]), []);
   });
 
+  it('control: inbound API keys, webhook signatures and OAuth 2.0 are all there to be tested', () => {
+    assert.ok(inboundAuthenticators.has('apiKeys'), 'inbound API keys are registered');
+    assert.ok(inboundAuthenticators.has('signature'), 'webhook signatures are registered');
+    const oauth2 = connectorOptions.safeParse({
+      type: 'rest',
+      baseUrl: 'http://127.0.0.1:1',
+      auth: { oauth2: { tokenUrl: 'http://127.0.0.1:1/token', clientId: 'c', clientSecret: 's' } },
+    });
+    assert.ok(oauth2.success, `OAuth 2.0 client credentials are accepted by the connector schema: ${oauth2.error?.message}`);
+  });
+
   it('not in logs, dead letters, message histories, admin answers or CLI output', { timeout: 60_000 }, async (t) => {
     const dir = tempDir(t);
     const bearerFile = join(dir, 'bearer.txt');
@@ -212,40 +222,37 @@ describe('secrets never leak', () => {
     const callerHeaders = { ...INBOUND_HEADERS, cookie: `session=${ADMIN_TOKEN}`, 'proxy-authorization': `Basic ${BASIC}` };
     const ids: string[] = [];
     for (const flow of ['ok', 'unauthorized', 'bad', 'down', 'malformed']) {
-      const needsKey = HAS_API_KEYS && (flow === 'ok' || flow === 'bad');
+      const needsKey = flow === 'ok' || flow === 'bad';
       const headers = needsKey ? callerHeaders : { ...callerHeaders, authorization: `Bearer ${API_KEY}` };
       const res = await engine.post(`/hooks/${flow}`, { marker: MARKER, flow }, headers);
       assert.equal(res.status, 202, JSON.stringify(res.json));
       ids.push(res.json.id as string);
     }
-    let dead = 4;
-    if (HAS_API_KEYS) {
-      const refused = await engine.post('/hooks/ok', { marker: MARKER }, { 'x-api-key': `${INBOUND_KEY}-wrong` });
-      assert.equal(refused.status, 401);
-    }
-    if (HAS_SIGNATURE) {
-      const body = JSON.stringify({ marker: MARKER, flow: 'signed' });
-      const signed = await engine.post('/hooks/signed', body, { ...callerHeaders, 'x-hub-signature-256': githubSignature(body), 'x-github-delivery': 'd-1' });
-      assert.equal(signed.status, 202, JSON.stringify(signed.json));
-      ids.push(signed.json.id as string);
-      const forged = await engine.post('/hooks/signed', body, { 'x-hub-signature-256': githubSignature(body, `${HOOK_SECRET}x`), 'x-github-delivery': 'd-2' });
-      assert.equal(forged.status, 401);
-      dead++;
-    }
-    if (HAS_OAUTH2) {
-      const res = await engine.post('/hooks/oauth', { marker: MARKER, flow: 'oauth' }, callerHeaders);
-      assert.equal(res.status, 202);
-      ids.push(res.json.id as string);
-      dead++;
-    }
+    // Positive controls: the inbound API key is checked (the right one got its 202 above) …
+    const wrongKey = await engine.post('/hooks/ok', { marker: MARKER }, { 'x-api-key': `${INBOUND_KEY}-wrong` });
+    assert.equal(wrongKey.status, 401, 'a wrong inbound API key is refused');
+    assert.equal((await engine.post('/hooks/ok', { marker: MARKER })).status, 401, 'no inbound API key is refused');
+    // … the webhook signature is checked …
+    const body = JSON.stringify({ marker: MARKER, flow: 'signed' });
+    const signed = await engine.post('/hooks/signed', body, { ...callerHeaders, 'x-hub-signature-256': githubSignature(body), 'x-github-delivery': 'd-1' });
+    assert.equal(signed.status, 202, JSON.stringify(signed.json));
+    ids.push(signed.json.id as string);
+    const forged = await engine.post('/hooks/signed', body, { 'x-hub-signature-256': githubSignature(body, `${HOOK_SECRET}x`), 'x-github-delivery': 'd-2' });
+    assert.equal(forged.status, 401, 'a signature made with another secret is refused');
+    // … and OAuth 2.0 fetches a token with the client secret, then sends it.
+    const oauth = await engine.post('/hooks/oauth', { marker: MARKER, flow: 'oauth' }, callerHeaders);
+    assert.equal(oauth.status, 202);
+    ids.push(oauth.json.id as string);
+    const dead = 6;
     await engine.until(async () => {
       const s = await engine.store.stats();
       return s.done === 1 && s.dead === dead;
     }, 20_000);
 
     // Positive control: the credentials really went out, and came back in the answers.
-    const sent = [API_KEY, BEARER, BASIC, ...(HAS_OAUTH2 ? [ACCESS_TOKEN] : [])];
-    for (const s of sent) assert.ok(echo.credentials.some((c) => c.includes(s)), `the receiver got ${s}`);
+    for (const s of [API_KEY, BEARER, BASIC, CLIENT_BASIC, ACCESS_TOKEN]) {
+      assert.ok(echo.credentials.some((c) => c.includes(s)), `the receiver got ${s}`);
+    }
 
     const captured: [string, string][] = [];
     const texts = (where: string, value: unknown) => captured.push([where, typeof value === 'string' ? value : JSON.stringify(value)]);

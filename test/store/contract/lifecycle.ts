@@ -25,10 +25,16 @@ export function lifecycleTests(test: ContractTest): void {
     assert.deepEqual((await again.getMessage(result.id))?.body, { written: 'before close' });
   });
 
-  test('close can be called more than once', async ({ setup }) => {
+  test('close can be called more than once: every call resolves, and the store stays closed', async ({ setup }) => {
     const { store } = await setup();
-    await store.close();
-    await store.close();
+    const first = store.close();
+    const second = store.close();
+    assert.deepEqual(await Promise.allSettled([first, second]), [
+      { status: 'fulfilled', value: undefined },
+      { status: 'fulfilled', value: undefined },
+    ]);
+    assert.equal(await store.close(), undefined, 'a later close resolves too');
+    await assertRejectsWith(store.ping(), 'JNC_STORE_UNAVAILABLE');
   });
 
   test('ping rejects with JNC_STORE_UNAVAILABLE once the store is closed', async ({ setup }) => {
