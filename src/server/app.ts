@@ -53,6 +53,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     // Our own ids are in the answers; fastify's request ids are only for its logs.
     requestIdHeader: false,
     return503OnClosing: true,
+    // A sender's URL may end in a slash the config does not (or the other way round): one trigger either way.
+    routerOptions: { ignoreTrailingSlash: true },
   });
 
   // Fastify's own JSON parser says only "not valid JSON"; callers deserve the position.
