@@ -45,6 +45,15 @@ export function toProblem(err: JunctionError, instance?: string): Problem {
   };
 }
 
+/**
+ * The answer to a request that comes while the server drains (after SIGTERM):
+ * in-flight work is finishing, and this node will not take more. Ask again
+ * once the drain can be over, here after a restart or at another node.
+ */
+export function shuttingDown(retryAfterMs: number): JunctionError {
+  return errors.UNAVAILABLE.create(['shutting down'], { retryAfterMs });
+}
+
 export function unsupportedType(contentType: string | undefined, accepts: readonly string[]): JunctionError {
   return errors.INPUT_UNSUPPORTED_TYPE.create([contentType ? `"${contentType}"` : '(none)', accepts.join(' or ')]);
 }

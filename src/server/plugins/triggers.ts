@@ -11,7 +11,7 @@ import { errors } from '../../core/errors.ts';
 import { CONTENT_TYPES, mediaKind } from '../../core/media.ts';
 import type { Admission, HttpTrigger } from '../../triggers/http.ts';
 import type { Ingest } from '../../triggers/trigger.ts';
-import { sendProblem, unsupportedType } from '../problem.ts';
+import { sendProblem, shuttingDown, unsupportedType } from '../problem.ts';
 import type { ResponseHub, Settled } from '../../runtime/responses.ts';
 
 export interface TriggerRoutesOptions {
@@ -23,6 +23,8 @@ export interface TriggerRoutesOptions {
   defaultBodyLimit: number;
   /** False while shutting down: new messages are refused with 503. */
   accepting: () => boolean;
+  /** The Retry-After of that 503: how long the drain may last. */
+  drainRetryAfterMs: number;
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -54,7 +56,7 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
           }
         : {}),
       async handler(req, reply) {
-        if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
+        if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
         const { caller, headers: admitted } = admissions.get(req) ?? (await trigger.admit(inbound(req)));
         reply.headers(admitted);
         const kind = mediaKind(req.headers['content-type']);
@@ -119,7 +121,7 @@ function registerRecordsRoute(app: FastifyInstance, trigger: HttpTrigger, opts: 
       url: path,
       config: { accepts: ['text/csv'] },
       async handler(req, reply) {
-        if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
+        if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
         const { caller, headers: admitted } = await trigger.admit(inbound(req));
         reply.headers(admitted);
         const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body as Readable }, caller, opts.clock.now(), opts.ingest);
