@@ -3,7 +3,7 @@
  * One route per HTTP trigger. The answer is `202 {id}` only after the message is
  * committed; a dedupe key seen before answers with the first message's id.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InboundRequest } from '../../auth/inbound/inbound.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -124,7 +124,9 @@ function registerRecordsRoute(app: FastifyInstance, trigger: HttpTrigger, opts: 
         if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
         const { caller, headers: admitted } = await trigger.admit(inbound(req));
         reply.headers(admitted);
-        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body as Readable }, caller, opts.clock.now(), opts.ingest);
+        // No body and no content type: fastify runs no parser, so there is no stream to read.
+        if (!(req.body instanceof Readable)) return sendProblem(reply, unsupportedType(req.headers['content-type'], ['text/csv']));
+        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body }, caller, opts.clock.now(), opts.ingest);
         return reply.code(202).send({ count: result.count, created: result.created, duplicates: result.count - result.created });
       },
     });
