@@ -15,7 +15,8 @@ export const RESERVED_PATHS = ['/admin', '/healthz', '/metrics', '/readyz', '/ui
 export function checkReferences(config: unknown): PathIssue[] {
   if (!isRecord(config) || !isRecord(config.flows)) return [];
   const connectors = isRecord(config.connectors) ? Object.keys(config.connectors) : [];
-  const routes = new Map<string, string>();
+  /** Each route, its trailing slash cut, to the flow that has it and the route as written there. */
+  const routes = new Map<string, { flow: string; route: string }>();
   const issues: PathIssue[] = [];
 
   for (const [flow, def] of Object.entries(config.flows)) {
@@ -30,9 +31,15 @@ export function checkReferences(config: unknown): PathIssue[] {
     const method = http.method === undefined ? 'POST' : http.method;
     if (typeof method !== 'string') continue;
     const route = `${method} ${http.path}`;
-    const other = routes.get(route);
-    if (other === undefined) routes.set(route, flow);
-    else issues.push({ path, message: `${route} is already the trigger of flow "${other}"; each flow needs its own path or method` });
+    // The router ignores a trailing slash, so /a and /a/ are one route.
+    const key = http.path === '/' ? route : route.replace(/\/$/, '');
+    const other = routes.get(key);
+    if (other === undefined) {
+      routes.set(key, { flow, route });
+      continue;
+    }
+    const slash = other.route === route ? '' : ' (a trailing slash makes no difference)';
+    issues.push({ path, message: `${route} is already the trigger of flow "${other.flow}"${slash}; each flow needs its own path or method` });
   }
   return issues;
 }

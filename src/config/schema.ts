@@ -52,7 +52,7 @@ export type StepConfig = z.output<typeof stepEntry>;
 
 export const httpTriggerOptions = z
   .strictObject({
-    path: z.string().regex(/^\/[^\s?#]*$/, 'must start with "/" and hold no query or fragment').describe('URL path that accepts messages.'),
+    path: z.string().regex(/^\/[^\s?#]*$/, 'must start with "/" and hold no query or fragment').describe('URL path that accepts messages. A trailing slash makes no difference: /hooks/orders/ reaches the trigger of /hooks/orders, and the other way round. The query string is not part of it (the message keeps it as meta.query).'),
     method: z.enum(['POST', 'PUT']).default('POST').describe('HTTP method the path accepts.'),
     idempotencyKey: expression
       .optional()

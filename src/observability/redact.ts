@@ -45,6 +45,11 @@ export const SENSITIVE_KEYS: readonly string[] = [
 /** Query parameters that carry credentials (some webhook senders put their token in the URL). */
 const SENSITIVE_QUERY = /^(?:access_token|api[-_]?key|apikey|key|token|secret|client_secret|password|sig|signature)$/i;
 
+/** True for a query parameter's (decoded) name that carries a credential: its value is never stored nor shown. */
+export function isSensitiveQueryName(name: string): boolean {
+  return SENSITIVE_QUERY.test(name);
+}
+
 /** Shorter values are no secret worth the name, and cutting them would garble every text. */
 const MIN_SECRET_LENGTH = 4;
 
@@ -201,7 +206,7 @@ export function redactUrl(url: string): string {
     .map((pair) => {
       const eq = pair.indexOf('=');
       const name = eq < 0 ? pair : pair.slice(0, eq);
-      return eq >= 0 && SENSITIVE_QUERY.test(safeDecode(name)) ? `${name}=${REDACTED}` : pair;
+      return eq >= 0 && isSensitiveQueryName(safeDecode(name)) ? `${name}=${REDACTED}` : pair;
     })
     .join('&');
   return `${head}?${query}`;

@@ -50,7 +50,11 @@ export interface Engine {
   readonly store: Store;
   readonly worker: Worker;
   readonly app: FastifyInstance;
-  /** Stops accepting, drains the worker, closes connectors and the store. */
+  /**
+   * Drains, then closes: new messages and `/readyz` are answered 503 while
+   * in-flight work gets `worker.drainMs` to finish (the rest goes back to the
+   * queue); then the server closes, then connectors and the store.
+   */
   stop(): Promise<void>;
 }
 
@@ -111,6 +115,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     ),
     maxBodyBytes: config.server.maxBodyBytes,
     accepting: () => accepting,
+    // A sender that comes back after this finds the drain over: this node restarted, or another one answers.
+    drainRetryAfterMs: Math.max(1000, config.worker.drainMs),
     workersRunning: () => opts.workers === false || worker.running,
     admin: {
       token: config.server.adminToken,
@@ -144,9 +150,12 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     stop() {
       stopping ??= (async () => {
         accepting = false;
-        await app.close();
+        // The port stays open while the worker drains, so that senders are told to come back
+        // (503 with Retry-After) instead of finding it closed, and flows still answer their callers.
         await worker.stop();
+        // A caller still waiting for a flow whose message went back to the queue is told it is stored.
         responses.close();
+        await app.close();
         await closeConnectors(connectors);
         await store.close();
         logger.info('junction stopped');

@@ -31,7 +31,10 @@ export interface AppOptions {
   responses: ResponseHub;
   ingest: Ingest;
   maxBodyBytes: number;
+  /** False while draining: triggers and /readyz answer 503. */
   accepting: () => boolean;
+  /** The Retry-After of those 503s. */
+  drainRetryAfterMs: number;
   workersRunning: () => boolean;
   /** The admin API's view of the engine; the store is the one above. */
   admin: Omit<AdminOptions, 'store' | 'logger'>;
@@ -52,7 +55,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     bodyLimit: opts.maxBodyBytes,
     // Our own ids are in the answers; fastify's request ids are only for its logs.
     requestIdHeader: false,
-    return503OnClosing: true,
+    // Not fastify's own 503 (plain JSON) once close() has begun: the routes answer a problem with Retry-After themselves.
+    return503OnClosing: false,
+    // A sender's URL may end in a slash the config does not (or the other way round): one trigger either way.
+    routerOptions: { ignoreTrailingSlash: true },
   });
 
   // Fastify's own JSON parser says only "not valid JSON"; callers deserve the position.
@@ -82,7 +88,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
   app.setNotFoundHandler((req, reply) => sendProblem(reply, errors.NOT_FOUND.create([req.method, req.url.split('?')[0]])));
 
-  registerHealthRoutes(app, { store: opts.store, workersRunning: opts.workersRunning });
+  registerHealthRoutes(app, { store: opts.store, workersRunning: opts.workersRunning, accepting: opts.accepting, drainRetryAfterMs: opts.drainRetryAfterMs });
   registerAdminRoutes(app, { ...opts.admin, store: opts.store, logger: opts.logger });
   registerTriggerRoutes(app, {
     triggers: opts.triggers,
@@ -91,6 +97,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     clock: opts.clock,
     defaultBodyLimit: opts.maxBodyBytes,
     accepting: opts.accepting,
+    drainRetryAfterMs: opts.drainRetryAfterMs,
   });
   return app;
 }

@@ -3,6 +3,7 @@
  * Every refusal over HTTP is an RFC 9457 problem: `application/problem+json` with
  * a stable `code` (`JNC_*`) and a `detail` that says what was wrong. Never a secret.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
 import { redactUrl } from '../observability/redact.ts';
@@ -17,31 +18,40 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
+/** RFC 9110's names where Node's table still has older ones (413 Payload Too Large, 422 Unprocessable Entity). */
+const RFC_9110_TITLES: Readonly<Record<number, string>> = {
   413: 'Content Too Large',
-  415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
 };
+
+/**
+ * The problem's title: the reason phrase of its status, so that a 502 reads
+ * "Bad Gateway", not "Error". The code and the detail say the rest.
+ */
+function problemTitle(status: number): string {
+  return RFC_9110_TITLES[status] ?? STATUS_CODES[status] ?? (status < 500 ? 'Client Error' : 'Server Error');
+}
 
 export function toProblem(err: JunctionError, instance?: string): Problem {
   const status = err.status ?? 500;
   return {
     type: `urn:junction:error:${err.code}`,
-    title: TITLES[status] ?? 'Error',
+    title: problemTitle(status),
     status,
     detail: err.message,
     code: err.code,
     ...(instance === undefined ? {} : { instance }),
     ...(err.details ?? {}),
   };
+}
+
+/**
+ * The answer to a request that comes while the server drains (after SIGTERM):
+ * in-flight work is finishing, and this node will not take more. Ask again
+ * once the drain can be over, here after a restart or at another node.
+ */
+export function shuttingDown(retryAfterMs: number): JunctionError {
+  return errors.UNAVAILABLE.create(['shutting down'], { retryAfterMs });
 }
 
 export function unsupportedType(contentType: string | undefined, accepts: readonly string[]): JunctionError {

@@ -2,7 +2,8 @@
  * @module triggers/http
  * Turns an HTTP request into a new message: the dedupe key (the trigger's
  * expression, or the `Idempotency-Key` header), the headers worth keeping (never
- * credentials), and the W3C trace context.
+ * credentials), the path and its query apart (never a credential's value), and
+ * the W3C trace context. An XML body must be well-formed to be let in.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpTriggerConfig } from '../config/schema.ts';
@@ -15,7 +16,9 @@ import { ingestRecords, type RecordsResult } from './records.ts';
 import type { Ingest } from './trigger.ts';
 import { ANONYMOUS, type Authenticator, type Caller, type InboundRequest } from '../auth/inbound/inbound.ts';
 import { createInboundRateLimiter } from './rate-limit.ts';
-import { SENSITIVE_HEADERS } from '../observability/redact.ts';
+import { isSensitiveQueryName, SENSITIVE_HEADERS } from '../observability/redact.ts';
+import { mediaKind } from '../core/media.ts';
+import { xmlSyntaxError } from '../steps/convert/xml.ts';
 
 /** Credentials (the one list the logs redact too) and hop-by-hop headers are not kept with the message, nor in dead letters. */
 const DROPPED_HEADERS = new Set([...SENSITIVE_HEADERS, 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'host']);
@@ -47,8 +50,9 @@ export interface HttpTrigger {
   /** Set when the flow answers synchronously (respond step): how long to wait. */
   readonly respondTimeoutMs: number | undefined;
   /**
-   * Throws an input error (4xx) when the request cannot become a message: an
-   * unusable key, or a body the flow's ingress steps refuse (422).
+   * Throws an input error (4xx) when the request cannot become a message: XML
+   * that is not well-formed (400), an unusable key, or a body the flow's ingress
+   * steps refuse (422).
    */
   toMessage(req: HttpRequestLike, caller: Caller, now: number): Promise<NewMessage>;
   /** For a trigger with `records`: streams the upload into one message per record. */
@@ -90,6 +94,7 @@ export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts:
     },
     async toMessage(req, caller, now) {
       const headers = keptHeaders(req.headers);
+      if (mediaKind(headers['content-type']) === 'xml') checkXml(req.body);
       const body = req.body as Json;
       // A signed webhook id is the sender's own idempotency key, and it wins over the
       // Idempotency-Key header: that header is not signed, so a captured request resent
@@ -110,8 +115,45 @@ export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts:
   };
 }
 
+/** `path` is the URL's path as sent; `query` (only when there is one) its parameters, less credentials. */
 function metaFor(url: string, caller: Caller, now: number): Record<string, Json> {
-  return { receivedAt: new Date(now).toISOString(), path: url, consumer: caller.consumer, auth: caller.via };
+  const q = url.indexOf('?');
+  const query = q < 0 ? undefined : keptQuery(url.slice(q + 1));
+  return {
+    receivedAt: new Date(now).toISOString(),
+    path: q < 0 ? url : url.slice(0, q),
+    ...(query === undefined ? {} : { query }),
+    consumer: caller.consumer,
+    auth: caller.via,
+  };
+}
+
+/**
+ * The query's parameters, a repeated name as an array of its values. A name on
+ * the redaction list is left out, value and all: a webhook sender's token in the
+ * URL is not the message's, and what is not stored cannot be shown.
+ */
+function keptQuery(search: string): Record<string, Json> | undefined {
+  const kept = new Map<string, string | string[]>();
+  for (const [name, value] of new URLSearchParams(search)) {
+    if (isSensitiveQueryName(name)) continue;
+    const seen = kept.get(name);
+    kept.set(name, seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value]);
+  }
+  // fromEntries defines own keys, so a parameter named __proto__ is data, not a prototype.
+  return kept.size === 0 ? undefined : Object.fromEntries(kept);
+}
+
+/**
+ * The fast-xml-parser that steps use is lenient, so XML that is not well-formed
+ * would be accepted here and dead-lettered later with a puzzling reason; the
+ * sender is told now, where it can fix it. An empty body has no element.
+ */
+function checkXml(body: unknown): void {
+  const bad = xmlSyntaxError(typeof body === 'string' ? body : '', { oneRoot: true });
+  if (bad) {
+    throw errors.INPUT_MALFORMED_XML.create([`line ${bad.line}, column ${bad.column}: ${bad.message}`], { details: { line: bad.line, column: bad.column } });
+  }
 }
 
 /** What an ingress step threw, as the caller's refusal: its own status, else 422. */

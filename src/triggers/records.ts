@@ -11,7 +11,7 @@
  * key adds only what is missing.
  */
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { z } from 'zod';
 import { errors, isJunctionError, JunctionError } from '../core/errors.ts';
 import type { Expression } from '../core/expression.ts';
@@ -100,9 +100,10 @@ function partialFailure(e: unknown, count: number, created: number): Error {
   if (isJunctionError(e)) {
     return new JunctionError({ code: e.code, family: e.family, template: e.message }, `${e.message}; ${kept}`, { cause: e, status: e.status, details: { ...e.details, stored: created } });
   }
-  const err = e as { code?: string; message?: string; lines?: number };
-  if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
-    return errors.INPUT_INVALID.create([`CSV line ${err.lines ?? '?'}: ${err.message}; ${kept}`], { cause: e, details: { line: err.lines ?? null, stored: created } });
+  // By class, not by code: one of the parser's codes (INVALID_OPENING_QUOTE) lacks the CSV_ prefix of the others.
+  if (e instanceof CsvError) {
+    const lines = typeof e.lines === 'number' ? e.lines : undefined;
+    return errors.INPUT_INVALID.create([`CSV line ${lines ?? '?'}: ${e.message}; ${kept}`], { cause: e, details: { line: lines ?? null, stored: created } });
   }
   return e instanceof Error ? e : new Error(String(e));
 }

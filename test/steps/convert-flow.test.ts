@@ -1,7 +1,8 @@
 /**
  * convert inside a running Junction: an XML order posted to a trigger is read
  * into JSON, mapped, written back as XML and delivered under application/xml;
- * an order that is not well-formed XML is kept as a dead letter with the reason.
+ * an order that is not well-formed XML is kept as a dead letter with the reason
+ * (sent as text: sent as XML, the trigger refuses it at once).
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
@@ -22,9 +23,9 @@ connectors:
     retry: { maxAttempts: 3, baseMs: 10, maxMs: 100 }
 flows:
   orders-to-erp:
-    trigger: { http: { path: /hooks/orders, accept: [xml] } }
+    trigger: { http: { path: /hooks/orders, accept: [xml, text] } }
     steps:
-      - convert: { to: json, xml: { arrays: [Order.Items.Item] } }
+      - convert: { to: json, from: xml, xml: { arrays: [Order.Items.Item] } }
       - map:
           "@ref": "\`@id\`"
           customer: customer.name
@@ -34,8 +35,8 @@ flows:
       - deliver: { connector: erp, request: { path: /orders } }
 `,
   );
-  const postXml = async (xml: string): Promise<string> => {
-    const res = await fetch(`${engine.url}/hooks/orders`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
+  const postXml = async (xml: string, contentType = 'application/xml'): Promise<string> => {
+    const res = await fetch(`${engine.url}/hooks/orders`, { method: 'POST', headers: { 'content-type': contentType }, body: xml });
     assert.equal(res.status, 202);
     return ((await res.json()) as { id: string }).id;
   };
@@ -64,7 +65,7 @@ describe('convert in a flow', () => {
   it('XML that is not well-formed becomes a dead letter with JNC_CONVERT_XML, payload kept, nothing sent', async (t) => {
     const { sink, engine, postXml, stateOf } = await setup(t);
     const broken = '<Order id="A-8">\n  <Items>\n</Order>';
-    const id = await postXml(broken);
+    const id = await postXml(broken, 'text/plain');
     await engine.until(async () => (await stateOf(id)) === 'dead');
     const dl = await engine.store.deadLetters.get(id);
     assert.ok(dl);

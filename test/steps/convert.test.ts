@@ -216,7 +216,7 @@ describe('convert: bad input is a permanent error that says where', () => {
   });
 
   it('XML with no root element, or two: JNC_CONVERT_XML', async () => {
-    assert.match((await failure({ to: 'json' }, '', 'application/xml')).message, /line 1: Start tag expected/);
+    assert.match((await failure({ to: 'json' }, '', 'application/xml')).message, /line 1, column 1: Start tag expected/);
     const two = await failure({ to: 'json' }, '<a/><b/>', 'application/xml');
     assert.equal(two.code, 'JNC_CONVERT_XML');
     assert.match(two.message, /one root element; this one has 2 \(a, b\)/);

@@ -3,7 +3,7 @@
  * One route per HTTP trigger. The answer is `202 {id}` only after the message is
  * committed; a dedupe key seen before answers with the first message's id.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InboundRequest } from '../../auth/inbound/inbound.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -11,7 +11,7 @@ import { errors } from '../../core/errors.ts';
 import { CONTENT_TYPES, mediaKind } from '../../core/media.ts';
 import type { Admission, HttpTrigger } from '../../triggers/http.ts';
 import type { Ingest } from '../../triggers/trigger.ts';
-import { sendProblem, unsupportedType } from '../problem.ts';
+import { sendProblem, shuttingDown, unsupportedType } from '../problem.ts';
 import type { ResponseHub, Settled } from '../../runtime/responses.ts';
 
 export interface TriggerRoutesOptions {
@@ -23,6 +23,8 @@ export interface TriggerRoutesOptions {
   defaultBodyLimit: number;
   /** False while shutting down: new messages are refused with 503. */
   accepting: () => boolean;
+  /** The Retry-After of that 503: how long the drain may last. */
+  drainRetryAfterMs: number;
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -54,7 +56,7 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
           }
         : {}),
       async handler(req, reply) {
-        if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
+        if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
         const { caller, headers: admitted } = admissions.get(req) ?? (await trigger.admit(inbound(req)));
         reply.headers(admitted);
         const kind = mediaKind(req.headers['content-type']);
@@ -119,10 +121,12 @@ function registerRecordsRoute(app: FastifyInstance, trigger: HttpTrigger, opts: 
       url: path,
       config: { accepts: ['text/csv'] },
       async handler(req, reply) {
-        if (!opts.accepting()) return sendProblem(reply, errors.UNAVAILABLE.create(['shutting down']));
+        if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
         const { caller, headers: admitted } = await trigger.admit(inbound(req));
         reply.headers(admitted);
-        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body as Readable }, caller, opts.clock.now(), opts.ingest);
+        // No body and no content type: fastify runs no parser, so there is no stream to read.
+        if (!(req.body instanceof Readable)) return sendProblem(reply, unsupportedType(req.headers['content-type'], ['text/csv']));
+        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body }, caller, opts.clock.now(), opts.ingest);
         return reply.code(202).send({ count: result.count, created: result.created, duplicates: result.count - result.created });
       },
     });

@@ -8,13 +8,44 @@
  * (`ns:Order`) and `xmlns` attributes are kept as they are written. Text stays a
  * string unless `numbers` is set, so `007` reads as `"007"`.
  */
-import { XMLBuilder, XMLParser, XMLValidator, type X2jOptions, type XmlBuilderOptions } from 'fast-xml-parser';
+import XMLBuilder, { type XmlBuilderOptions } from 'fast-xml-builder';
+import { XMLParser, type X2jOptions } from 'fast-xml-parser';
+import { SyntaxValidator } from 'fast-xml-validator';
 import { errors } from '../../core/errors.ts';
 import type { Json } from '../../core/message.ts';
 import { describeValue } from './describe.ts';
 import { XML_NAME, type ConvertKind, type XmlOptions } from './options.ts';
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+/** Why a text is not well-formed XML, and where (1-based). */
+export interface XmlSyntaxError {
+  line: number;
+  column: number;
+  /** The validator's words, e.g. `Unclosed tag 'a'.` */
+  message: string;
+  /** The validator's code, e.g. `InvalidTag`. */
+  code: string;
+}
+
+/**
+ * The first well-formedness mistake in `text`, or undefined when there is none.
+ * fast-xml-parser itself is lenient (an unclosed tag still parses), so this is
+ * what decides, at ingress and in the convert step alike.
+ * @param oneRoot refuse a second top-level element here (ingress); the convert
+ *   step lets it through to name the roots it found
+ */
+export function xmlSyntaxError(text: string, { oneRoot }: { oneRoot: boolean }): XmlSyntaxError | undefined {
+  try {
+    SyntaxValidator.validate(text, { multipleRoots: !oneRoot });
+    return undefined;
+  } catch (e) {
+    const err = e as { code?: unknown; message: string; line?: unknown; col?: unknown };
+    // The validator throws its ValidationError for a mistake; anything else is a fault of its own.
+    if (typeof err.code !== 'string' || typeof err.line !== 'number') throw e;
+    return { line: err.line, column: typeof err.col === 'number' ? err.col : 1, message: err.message, code: err.code };
+  }
+}
 
 export interface XmlCodec {
   /**
@@ -40,15 +71,13 @@ export function createXmlCodec(options: XmlOptions, where: string): XmlCodec {
 
   return {
     parse(text, keepRoot = false) {
-      // The parser is lenient (an unclosed tag still parses), so the validator decides what is well-formed.
-      const verdict = XMLValidator.validate(text);
-      if (verdict !== true) {
-        const { code, msg, line, col } = verdict.err;
-        const at = col === undefined ? `line ${line}` : `line ${line}, column ${col}`;
-        throw errors.CONVERT_XML.create([where, `${at}: ${msg}`], { details: { line, column: col, code } });
+      const bad = xmlSyntaxError(text, { oneRoot: false });
+      if (bad) {
+        const { line, column, message, code } = bad;
+        throw errors.CONVERT_XML.create([where, `line ${line}, column ${column}: ${message}`], { details: { line, column, code } });
       }
       const doc = parser.parse(text) as Record<string, Json>;
-      // The validator accepts several top-level elements; a document has one.
+      // Several top-level elements passed the check above, so that this can name them; a document has one.
       const roots = Object.keys(doc);
       const only = roots.length === 1 ? doc[roots[0]!] : undefined;
       if (only === undefined || Array.isArray(only)) {
