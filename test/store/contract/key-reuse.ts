@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { isJunctionError } from '../../../src/core/errors.ts';
-import type { Outcome } from '../../../src/core/message.ts';
+import type { Json, Outcome } from '../../../src/core/message.ts';
 import { assertRejectsWith, attemptRecord, claimOne, deadLetter, enqueueOne, FLOW, message, OTHER_FLOW, permanentError, transientError } from './fixture.ts';
 import type { ContractTest } from './fixture.ts';
 
@@ -48,7 +48,8 @@ export function keyReuseTests(test: ContractTest): void {
   test('bodies that differ only in array order, type or a nested value are different bodies', async ({ setup }) => {
     const { store } = await setup();
     await enqueueOne(store, { dedupeKey: 'k', body: { items: [1, 2], n: 1, s: 'a' } });
-    for (const body of [{ items: [2, 1], n: 1, s: 'a' }, { items: [1, 2], n: '1', s: 'a' }, { items: [1, 2], n: 1, s: 'b' }, { items: [1, 2], n: 1 }]) {
+    const others: Json[] = [{ items: [2, 1], n: 1, s: 'a' }, { items: [1, 2], n: '1', s: 'a' }, { items: [1, 2], n: 1, s: 'b' }, { items: [1, 2], n: 1 }];
+    for (const body of others) {
       await assertRejectsWith(store.enqueue([message({ dedupeKey: 'k', body })]), REUSED);
     }
   });
