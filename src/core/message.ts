@@ -68,4 +68,9 @@ export interface AttemptRecord {
   errorCode?: string | undefined;
   error?: string | undefined;
   response?: ResponseSnapshot | undefined;
+  /**
+   * The Idempotency-Key header the attempt's last request sent (deliver, call),
+   * as its template rendered it; absent when the attempt sent none.
+   */
+  idempotencyKey?: string | undefined;
 }

@@ -153,6 +153,8 @@ export class Worker {
     const fields = { messageId: msg.id, flow: msg.flow, attempt: msg.attempt };
     let child: Logger | undefined;
     const stepLogger = (): Logger => (child ??= logger.child(fields));
+    /** The Idempotency-Key the attempt last sent, for its history: a template may render another than `msg.idempotencyKey`. */
+    let sentKey: string | undefined;
     if (!flow) {
       error = errors.FLOW_UNKNOWN.create([msg.flow]);
     } else {
@@ -164,8 +166,13 @@ export class Worker {
           },
           clock,
           fanOut: async (parts) => {
-            await store.enqueue(parts);
+            // The parts' keys are derived from the parent's: a parent run again after a crash makes the same
+            // parts, and if a step before the split answered otherwise this time, the parts stored first stand.
+            await store.enqueue(parts, { onKeyReuse: 'keep-first' });
             this.notify();
+          },
+          sendsIdempotencyKey: (key) => {
+            sentKey = key;
           },
           ...(this.#deps.responses ? { respond: (response) => this.#deps.responses?.settle(msg.id, { kind: 'response', response }) } : {}),
         });
@@ -185,13 +192,16 @@ export class Worker {
     if (error !== null && this.#abort.signal.aborted && !(isJunctionError(error) && error.family === 'permanent')) {
       error = errors.SHUTDOWN.create([], { cause: error });
     }
-    const outcome = scrubOutcome(decideOutcome({ error, attempt: msg.attempt, retry, now: clock.now() }), this.#deps.scrub ?? noScrub);
+    const scrub = this.#deps.scrub ?? noScrub;
+    const outcome = scrubOutcome(decideOutcome({ error, attempt: msg.attempt, retry, now: clock.now() }), scrub);
     const record: AttemptRecord = {
       attempt: msg.attempt,
       startedAt,
       durationMs: Math.round(performance.now() - t0),
       outcome: outcome.kind,
       ...(outcome.kind === 'ack' ? {} : { errorCode: outcome.error.code, error: outcome.error.message, response: outcome.lastResponse }),
+      // A key template may draw on a secret (`$env`); the history keeps what the scrub leaves.
+      ...(sentKey === undefined ? {} : { idempotencyKey: scrub(sentKey) }),
     };
     try {
       const held = await store.settle({ id: msg.id, lease: lease() }, outcome, record);

@@ -139,6 +139,7 @@ export function compileDelivery(step: 'deliver' | 'call', options: DeliveryOptio
       const idempotencyKey = await key(msg);
       const { method, path, headers } = await request.render(msg);
       const body = bodyOf(method, msg);
+      ctx.sendsIdempotencyKey?.(idempotencyKey);
       return sendRequest(connector, { method, path, headers: { ...body.headers, ...headers }, body: body.body, idempotencyKey }, msg, ctx);
     },
   };

@@ -29,6 +29,8 @@ export interface StepContext {
   clock: Clock;
   /** Answers the HTTP request waiting for this message, if one is. */
   respond?: (response: StepResponse) => void;
+  /** Told the Idempotency-Key a request is about to send; the attempt's history keeps the last one. */
+  sendsIdempotencyKey?: (key: string) => void;
 }
 
 /**

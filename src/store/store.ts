@@ -14,6 +14,19 @@ export interface EnqueueResult {
   duplicate: boolean;
 }
 
+export interface EnqueueOptions {
+  /**
+   * What a dedupe key that comes back with another body means. `refuse` (the
+   * default): the sender reused its key for a new message, and the batch is
+   * refused with JNC_IDEMPOTENCY_KEY_REUSED. `keep-first`: the key names the
+   * message whatever its body, and the first one stands; for keys Junction derives
+   * itself (the parts of a split), where a parent run again after a crash is the
+   * same message even if a step before the split (an enrich, a `$now()`) gave a
+   * different answer the second time.
+   */
+  onKeyReuse?: 'refuse' | 'keep-first';
+}
+
 /** A message held by one worker until `leaseUntil`. */
 export interface Claimed extends Message {
   /** Opaque token; settle and extendLease must present it. */
@@ -146,8 +159,17 @@ export interface Store {
    * its own commit. A message whose `dedupeKey` already exists in its flow is not
    * created: its result carries the first message's id and `duplicate: true`.
    * Results are in the order of `batch`.
+   *
+   * With its dedupe key, a message's body digest is stored in the same
+   * transaction (SHA-256 of the body's RFC 8785 canonical JSON; see
+   * `store/body-digest.ts`, shared by every store so their digests agree). A key
+   * that comes back with a body of another digest is, unless `opts.onKeyReuse` is
+   * `keep-first`, refused: the call rejects with JNC_IDEMPOTENCY_KEY_REUSED (422,
+   * naming the key and the flow, never a body) and creates none of the batch; the
+   * first message is left as it was. The same body again, a replayed dead letter's
+   * included (a replay keeps body and key), is a duplicate as above.
    */
-  enqueue(batch: NewMessage[]): Promise<EnqueueResult[]>;
+  enqueue(batch: NewMessage[], opts?: EnqueueOptions): Promise<EnqueueResult[]>;
 
   /**
    * Takes up to `limit` messages that are due: queued with `runAt <= now`, or
@@ -158,7 +180,8 @@ export interface Store {
   claim(q: ClaimQuery): Promise<Claimed[]>;
 
   /**
-   * Writes an outcome, appends `attempt` to the history, and releases the lease:
+   * Writes an outcome, appends `attempt` to the history (with the Idempotency-Key
+   * the attempt sent, when it sent one), and releases the lease:
    * ack → done; retry → queued at `outcome.at` (attempt given back when
    * `spendAttempt` is false); dead → a dead letter. Resolves `false`, writing
    * nothing, when the lease is no longer held (it expired and another worker

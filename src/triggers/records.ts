@@ -96,7 +96,10 @@ export async function ingestRecords(input: RecordsIngestInput): Promise<RecordsR
 
 /** Says what was kept, so the sender knows that sending again with the same key is safe. */
 function partialFailure(e: unknown, count: number, created: number): Error {
-  const kept = `${count} records before it were read and ${created} stored; send the upload again with the same Idempotency-Key to add the rest`;
+  // A key refused for a changed record cannot be helped by the same key again: the upload itself changed.
+  const kept = isJunctionError(e) && e.code === errors.IDEMPOTENCY_KEY_REUSED.code
+    ? `${created} records were stored before it; a changed upload needs a new Idempotency-Key`
+    : `${count} records before it were read and ${created} stored; send the upload again with the same Idempotency-Key to add the rest`;
   if (isJunctionError(e)) {
     return new JunctionError({ code: e.code, family: e.family, template: e.message }, `${e.message}; ${kept}`, { cause: e, status: e.status, details: { ...e.details, stored: created } });
   }

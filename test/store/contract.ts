@@ -11,6 +11,7 @@ import { claimTests } from './contract/claim.ts';
 import { deadLetterTests } from './contract/dead-letters.ts';
 import { enqueueTests } from './contract/enqueue.ts';
 import type { ContractTest, Fixture } from './contract/fixture.ts';
+import { keyReuseTests } from './contract/key-reuse.ts';
 import { leaseAndReadTests } from './contract/leases-and-reads.ts';
 import { lifecycleTests } from './contract/lifecycle.ts';
 import { settleTests } from './contract/settle.ts';
@@ -63,5 +64,6 @@ export function storeContract(name: string, makeStore: MakeStore, opts: Contract
     describe('extendLease, getMessage, stats, nextRunAt', () => leaseAndReadTests(test));
     describe('dead letters', () => deadLetterTests(test));
     describe('tokens', () => tokenTests(test));
+    describe('dedupe keys reused, and the key each attempt sent', () => keyReuseTests(test));
   });
 }

@@ -148,6 +148,7 @@ describe('SQLite store', () => {
           [1, 'init'],
           [2, 'start_step'],
           [3, 'tokens'],
+          [4, 'body_digest_and_sent_key'],
         ],
       );
     } finally {

@@ -7,10 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { causeChain, errors } from '../../core/errors.ts';
 import type { JunctionError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
-import type { AttemptRecord, NewMessage, Outcome } from '../../core/message.ts';
-import type { ClaimQuery, Claimed, EnqueueResult, LeaseRef } from '../store.ts';
+import type { AttemptRecord, Json, NewMessage, Outcome } from '../../core/message.ts';
+import { bodyDigest } from '../body-digest.ts';
+import type { ClaimQuery, Claimed, EnqueueOptions, EnqueueResult, LeaseRef } from '../store.ts';
 import type { Statements } from './sql.ts';
-import { toClaimed, toJsonOrNull } from './rows.ts';
+import { text, textOrNull, toClaimed, toJsonOrNull } from './rows.ts';
 import type { Row } from './rows.ts';
 
 /** SQLite columns are STRICT integers; callers may compute fractional times. */
@@ -40,30 +41,53 @@ function checkNewMessage(m: NewMessage, index: number): void {
   }
 }
 
-/** Inserts the batch; a dedupe key already in the flow (even earlier in this transaction) yields the first id. */
-export function enqueueMessages(st: Statements, batch: NewMessage[], now: number): EnqueueResult[] {
+/**
+ * Inserts the batch; a dedupe key already in the flow (even earlier in this
+ * transaction) yields the first id, or, with another body, throws
+ * JNC_IDEMPOTENCY_KEY_REUSED (the caller's savepoint undoes the batch).
+ */
+export function enqueueMessages(st: Statements, batch: NewMessage[], now: number, opts: EnqueueOptions = {}): EnqueueResult[] {
   return batch.map((m, index) => {
     checkNewMessage(m, index);
+    // First: a body that cannot be JSON (a cycle) is refused as input before it is digested.
+    const body = toJsonText(m.body, `message ${index}: body`);
+    // A message without a dedupe key has its own new id as its key: nothing can reuse it, so no digest is needed.
+    const digest = m.dedupeKey === undefined ? null : bodyDigest(m.body);
     if (m.dedupeKey !== undefined) {
       const first = st.findByDedupeKey.get({ flow: m.flow, dedupeKey: m.dedupeKey });
-      if (first) return { id: String(first.id), duplicate: true };
+      if (first) {
+        const id = text(first, 'id');
+        if (opts.onKeyReuse !== 'keep-first' && storedDigest(st, first) !== digest) {
+          throw errors.IDEMPOTENCY_KEY_REUSED.create([JSON.stringify(m.dedupeKey), m.flow], { details: { idempotencyKey: m.dedupeKey } });
+        }
+        return { id, duplicate: true };
+      }
     }
     const id = newId();
     st.insertMessage.run({
       id,
       flow: m.flow,
-      body: toJsonText(m.body, `message ${index}: body`),
+      body,
       headers: toJsonText(m.headers ?? {}, `message ${index}: headers`),
       meta: toJsonText(m.meta ?? {}, `message ${index}: meta`),
       traceparent: m.traceparent ?? null,
       idempotencyKey: m.dedupeKey ?? id,
       dedupeKey: m.dedupeKey ?? null,
+      bodyDigest: digest,
       startStep: m.startStep ?? 0,
       now,
       runAt: ms(m.runAt ?? now),
     });
     return { id, duplicate: false };
   });
+}
+
+/** The digest kept with a dedupe key; for a row older than digests, computed from its body as stored. */
+function storedDigest(st: Statements, row: Row): string {
+  const kept = textOrNull(row, 'body_digest');
+  if (kept !== null) return kept;
+  const stored = st.selectBody.get({ id: text(row, 'id') }) as Row;
+  return bodyDigest(JSON.parse(text(stored, 'body')) as Json);
 }
 
 /**
@@ -123,6 +147,7 @@ export function settleMessage(st: Statements, ref: LeaseRef, outcome: Outcome, a
       errorCode: attempt.errorCode ?? null,
       error: attempt.error ?? null,
       response: toJsonOrNull(attempt.response),
+      idempotencyKey: attempt.idempotencyKey ?? null,
     });
   }
   return true;

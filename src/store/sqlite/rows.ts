@@ -65,6 +65,7 @@ export function toAttemptRecord(row: Row): AttemptRecord {
   const errorCode = textOrNull(row, 'error_code');
   const error = textOrNull(row, 'error');
   const response = jsonOrNull<ResponseSnapshot>(row, 'response');
+  const idempotencyKey = textOrNull(row, 'idempotency_key');
   return {
     attempt: int(row, 'attempt'),
     startedAt: int(row, 'started_at'),
@@ -73,6 +74,7 @@ export function toAttemptRecord(row: Row): AttemptRecord {
     ...(errorCode === null ? {} : { errorCode }),
     ...(error === null ? {} : { error }),
     ...(response === null ? {} : { response }),
+    ...(idempotencyKey === null ? {} : { idempotencyKey }),
   };
 }
 

@@ -30,13 +30,16 @@ export const sql = {
 
   ping: 'SELECT 1 AS ok',
 
-  findByDedupeKey: 'SELECT id FROM messages WHERE flow = :flow AND dedupe_key = :dedupeKey',
+  findByDedupeKey: 'SELECT id, body_digest FROM messages WHERE flow = :flow AND dedupe_key = :dedupeKey',
+
+  // Only for a row stored before body digests were (migration 0004): its digest is computed from its body.
+  selectBody: 'SELECT body FROM messages WHERE id = :id',
 
   insertMessage: `
     INSERT INTO messages (id, flow, state, body, headers, meta, traceparent, idempotency_key, dedupe_key,
-                          start_step, created_at, run_at, updated_at)
+                          body_digest, start_step, created_at, run_at, updated_at)
     VALUES (:id, :flow, 'queued', :body, :headers, :meta, :traceparent, :idempotencyKey, :dedupeKey,
-            :startStep, :now, :runAt, :now)`,
+            :bodyDigest, :startStep, :now, :runAt, :now)`,
 
   // Each branch walks its own index and stops at :limit, so a large backlog is never sorted whole.
   selectDue: `
@@ -77,8 +80,8 @@ export const sql = {
     WHERE ${HELD_BY_LEASE}`,
 
   insertAttempt: `
-    INSERT INTO attempts (message_id, attempt, started_at, duration_ms, outcome, error_code, error, response)
-    VALUES (:messageId, :attempt, :startedAt, :durationMs, :outcome, :errorCode, :error, :response)`,
+    INSERT INTO attempts (message_id, attempt, started_at, duration_ms, outcome, error_code, error, response, idempotency_key)
+    VALUES (:messageId, :attempt, :startedAt, :durationMs, :outcome, :errorCode, :error, :response, :idempotencyKey)`,
 
   extendLease: `
     UPDATE messages SET lease_until = :leaseUntil, updated_at = :now
@@ -87,7 +90,7 @@ export const sql = {
   selectMessage: 'SELECT * FROM messages WHERE id = :id',
 
   selectHistory: `
-    SELECT attempt, started_at, duration_ms, outcome, error_code, error, response
+    SELECT attempt, started_at, duration_ms, outcome, error_code, error, response, idempotency_key
     FROM attempts WHERE message_id = :id ORDER BY seq`,
 
   countByState: `

@@ -112,9 +112,9 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       });
     },
 
-    enqueue(batch) {
+    enqueue(batch, enqueueOpts) {
       if (batch.length === 0) return Promise.resolve([]);
-      return grouped('enqueue', (st, now) => enqueueMessages(st, batch, now));
+      return grouped('enqueue', (st, now) => enqueueMessages(st, batch, now, enqueueOpts));
     },
 
     claim(q) {

@@ -95,10 +95,10 @@ export function enqueueTests(test: ContractTest): void {
   test('a dedupe key seen before in the flow yields the first id with duplicate: true', async ({ setup }) => {
     const { store } = await setup();
     const [first] = await store.enqueue([message({ dedupeKey: 'k', body: { v: 1 } })]);
-    const [second] = await store.enqueue([message({ dedupeKey: 'k', body: { v: 2 } })]);
+    const [second] = await store.enqueue([message({ dedupeKey: 'k', body: { v: 1 }, headers: { resent: 'yes' } })]);
     assert.deepEqual(first, { id: first?.id, duplicate: false });
     assert.deepEqual(second, { id: first?.id, duplicate: true });
-    assert.deepEqual((await store.getMessage(first?.id ?? ''))?.body, { v: 1 }, 'the first message is kept as it was');
+    assert.deepEqual((await store.getMessage(first?.id ?? ''))?.headers, {}, 'the first message is kept as it was');
     assert.equal((await store.stats()).queued, 1);
   });
 
