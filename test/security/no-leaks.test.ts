@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { inboundAuthenticators } from '../../src/auth/inbound/registry.ts';
-import { connectorOptions } from '../../src/connectors/options.ts';
+import { connectorOptionsSchema } from '../../src/connectors/registry.ts';
 import { junction } from '../helpers/cli.ts';
 import { startTestEngine, tempDir } from '../helpers/engine.ts';
 import { serve } from '../helpers/servers.ts';
@@ -49,7 +49,7 @@ const WHOLE_ONLY = [BASIC, CLIENT_BASIC];
 // the test runs: inbound API keys, webhook signatures (github: easy to sign here), OAuth 2.0.
 const HAS_API_KEYS = inboundAuthenticators.has('apiKeys');
 const HAS_SIGNATURE = inboundAuthenticators.has('signature');
-const HAS_OAUTH2 = connectorOptions.safeParse({
+const HAS_OAUTH2 = connectorOptionsSchema().safeParse({
   type: 'rest',
   baseUrl: 'http://127.0.0.1:1',
   auth: { oauth2: { tokenUrl: 'http://127.0.0.1:1/token', clientId: 'c', clientSecret: 's' } },

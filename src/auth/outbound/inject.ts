@@ -3,7 +3,7 @@
  * The shared shape of the outbound credentials: a policy that sets one header
  * on every request.
  */
-import type { OutboundRequest, Policy } from '../../connectors/connector.ts';
+import type { OutboundRequest, Policy } from '../../core/call.ts';
 
 /**
  * A policy that sets `name` (lower-cased) to `value()` on every request, replacing
