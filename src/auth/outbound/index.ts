@@ -9,27 +9,13 @@
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Classification, OutboundResponse, Policy } from '../../core/call.ts';
+import type { Credentials } from './inject.ts';
 import type { KeyValue, TokenRecord } from '../../store/store.ts';
 import { apiKeyAuth } from './api-key.ts';
 import { basicAuth } from './basic.ts';
 import { bearerAuth } from './bearer.ts';
 import { oauth2Auth } from './oauth2.ts';
 import type { AuthOptions } from './options.ts';
-
-/** A kind of credentials: the policy that puts them on each call, and how to renew them. */
-export interface Credentials {
-  /** Injects the credentials. */
-  inject: Policy;
-  /**
-   * Renews the credentials that `res` was sent with, after the system refused
-   * them (one renewal, shared by every call refused with them). Resolves true
-   * when sending again may succeed; absent for credentials that cannot be
-   * renewed. Rejects with JNC_OAUTH_REFUSED, JNC_OAUTH_UNAVAILABLE or JNC_SHUTDOWN.
-   */
-  refresh?(res: OutboundResponse, signal: AbortSignal): Promise<boolean>;
-  /** Stops work in flight (a token request). */
-  close?(): void;
-}
 
 /** The `auth` slot of a connector's pipeline. */
 export interface OutboundAuth {

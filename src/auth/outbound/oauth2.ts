@@ -19,7 +19,7 @@ import { REDACTED } from '../../config/secret.ts';
 import type { OutboundResponse } from '../../core/call.ts';
 import type { KeyValue, TokenRecord } from '../../store/store.ts';
 import { withHeader } from './inject.ts';
-import type { Credentials } from './index.ts';
+import type { Credentials } from './inject.ts';
 import type { OAuth2Options } from './options.ts';
 import { createTokenEndpoint, type TokenEndpoint } from './oauth2-endpoint.ts';
 import { memoryTokens, TokenSource } from './oauth2-tokens.ts';
