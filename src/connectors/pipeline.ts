@@ -24,6 +24,7 @@ import { outboundAuth } from '../auth/outbound/index.ts';
 import type { Call, Classification, OutboundResponse, Policy } from '../core/call.ts';
 import { createClassifier, type ClassificationTable } from '../policies/classify.ts';
 import { timeoutPolicy } from '../policies/timeout.ts';
+import { tracePolicy } from '../policies/trace.ts';
 import type { Connector, ConnectorDefinition, ConnectorDeps, ConnectorTypeOptions } from './connector.ts';
 
 /** The policy slots, outermost first. Add a slot here to add a policy everywhere. */
@@ -51,6 +52,7 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
   const byStatus = createClassifier(statusTable(options.classify));
   const classify = (res: OutboundResponse): Classification => (parts.classify ? parts.classify(res, byStatus) : byStatus(res.status));
   const layers: Partial<Record<PolicySlot, PolicyLayer>> = {
+    trace: { policy: tracePolicy(name, classify) },
     timeout: { policy: timeoutPolicy(name, options.timeoutMs) },
   };
   const auth = outboundAuth(options.auth, { connector: name, timeoutMs: options.timeoutMs, tokens: deps.tokens, clock: deps.clock, classify });
