@@ -6,12 +6,12 @@
 import { ZodError } from 'zod';
 import type { JunctionConfigInput } from './config/schema.ts';
 import type { Connector } from './connectors/connector.ts';
-import { restConnectorOptions } from './connectors/options.ts';
-import { createRestConnector } from './connectors/rest.ts';
+import { connectorOptionsSchema, createConnector as createConfiguredConnector } from './connectors/registry.ts';
 import { errors } from './core/errors.ts';
 
 export type { JunctionConfig, JunctionConfigInput } from './config/schema.ts';
-export type { Connector, OutboundRequest, OutboundResponse, Classification, RetryPolicy } from './connectors/connector.ts';
+export type { Connector, ConnectorState } from './connectors/connector.ts';
+export type { OutboundRequest, OutboundResponse, Classification, RetryPolicy } from './core/call.ts';
 export type { Message, Json, Outcome } from './core/message.ts';
 export type { Step, StepContext, StepResult } from './steps/step.ts';
 export { DROP } from './steps/step.ts';
@@ -33,7 +33,7 @@ export function defineConfig(config: JunctionConfigInput): JunctionConfigInput {
  */
 export function createConnector(name: string, options: unknown): Connector {
   try {
-    return createRestConnector(name, restConnectorOptions.parse(options));
+    return createConfiguredConnector(name, connectorOptionsSchema().parse(options));
   } catch (e) {
     if (e instanceof ZodError) {
       const issue = e.issues[0];

@@ -10,7 +10,8 @@ import { MEDIA_KINDS } from '../core/media.ts';
 import { recordsOptions } from '../triggers/records.ts';
 import { inboundRateLimitOptions } from '../triggers/rate-limit.ts';
 import { inboundAuthOptions } from '../auth/inbound/registry.ts';
-import { connectorOptions, retryOptions } from '../connectors/options.ts';
+import { retryOptions } from '../connectors/options.ts';
+import { connectorOptionsSchema } from '../connectors/registry.ts';
 import { builtinSteps } from '../steps/builtin.ts';
 import { redactOption } from '../observability/mask.ts';
 import { secret } from './secret-field.ts';
@@ -120,7 +121,7 @@ export const configSchema = z
       .prefault({})
       .describe('JSON logs (pino), with secrets redacted.'),
     connectors: z
-      .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), connectorOptions)
+      .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), connectorOptionsSchema())
       .default({})
       .describe('External systems, each under a name of your choice; steps refer to them by that name.'),
     flows: z

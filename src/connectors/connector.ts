@@ -1,47 +1,21 @@
 /**
  * @module connectors/connector
- * A connector is a named external system. Every call goes through one pipeline of
- * policies (`connectors/pipeline.ts`); a call never throws for an HTTP status, it
- * returns the response and `classify` says what it means.
+ * A connector is a named external system. Every call goes through one chain of
+ * policies (`connectors/pipeline.ts`), the same for every connector type; a call
+ * never throws for an HTTP status, it returns the response and `classify` says
+ * what it means.
+ *
+ * A connector type is one {@link defineConnector}: its name, its options schema,
+ * and the two things that differ between protocols, the transport (how a
+ * request goes on the wire) and the classification of an answer.
  */
+import type { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
+import type { Call, CallContext, Classification, OutboundRequest, OutboundResponse, RetryPolicy } from '../core/call.ts';
 import type { KeyValue, TokenRecord } from '../store/store.ts';
+import type { HttpConnectorOptions } from './options.ts';
 
-export interface OutboundRequest {
-  method: string;
-  /** Relative to the connector's base URL; may carry a query string. */
-  path: string;
-  headers?: Record<string, string>;
-  body?: string | Uint8Array;
-  /** Sent as the `Idempotency-Key` header. */
-  idempotencyKey?: string;
-}
-
-export interface OutboundResponse {
-  status: number;
-  /** Lower-case names; repeated headers joined with ", ". */
-  headers: Record<string, string>;
-  body: Buffer;
-  durationMs: number;
-}
-
-export interface CallContext {
-  /** Aborts the call (shutdown); the call then rejects with JNC_SHUTDOWN. */
-  signal: AbortSignal;
-}
-
-export type Call = (req: OutboundRequest, ctx: CallContext) => Promise<OutboundResponse>;
-/** A policy wraps the next call (undici-style interceptor). */
-export type Policy = (next: Call) => Call;
-
-/** What a response means for the message: see DESIGN.md "Default classification". */
-export type Classification = 'ok' | 'retry' | 'refresh' | 'permanent';
-
-export interface RetryPolicy {
-  maxAttempts: number;
-  baseMs: number;
-  maxMs: number;
-}
+export type { Call, CallContext, Classification, OutboundRequest, OutboundResponse, Policy, RetryPolicy } from '../core/call.ts';
 
 /** What a connector may use beyond its options; every member is optional. */
 export interface ConnectorDeps {
@@ -51,23 +25,64 @@ export interface ConnectorDeps {
   clock?: Clock | undefined;
 }
 
+/** A connector's live state, for the admin API: each policy that keeps state reports it under its slot. */
+export interface ConnectorState {
+  type: string;
+  policies: Record<string, unknown>;
+}
+
 export interface Connector {
   readonly name: string;
+  /** The connector type, e.g. `rest`. */
+  readonly type: string;
   readonly retry: RetryPolicy;
   /**
-   * Sends the request through the policies. Resolves with any HTTP response;
-   * rejects only with a JunctionError: JNC_CONN_TIMEOUT, JNC_CONN_NETWORK or JNC_SHUTDOWN.
+   * Sends the request through the policies. Resolves with any HTTP response
+   * (after one renewal of refreshable credentials and one resend, when the
+   * first answer was classified `refresh`); rejects only with a JunctionError:
+   * JNC_CONN_TIMEOUT, JNC_CONN_NETWORK, JNC_SHUTDOWN or JNC_OAUTH_*.
    */
   call(req: OutboundRequest, ctx: CallContext): Promise<OutboundResponse>;
+  /** What the answer means: the type's own rules, then the status table with the connector's overrides. */
   classify(res: OutboundResponse): Classification;
-  /**
-   * After `classify` said `refresh` for `res`: renews the credentials that `res`
-   * was sent with (one renewal, shared by every call refused with them). Resolves
-   * true when sending again may succeed; false, or absent, when there is nothing
-   * to renew (static credentials). Rejects with JNC_OAUTH_REFUSED,
-   * JNC_OAUTH_UNAVAILABLE or JNC_SHUTDOWN.
-   */
-  refreshCredentials?(res: OutboundResponse, ctx: CallContext): Promise<boolean>;
-  /** Closes pooled connections. */
+  /** Live state of the policies (circuit, tokens, …), for the admin API. */
+  state(): ConnectorState;
+  /** Closes pooled connections and stops work in flight (a token request). */
   close(): Promise<void>;
+}
+
+/** The terminal call of a connector: its wire format over its pool. */
+export interface Transport {
+  call: Call;
+  /** Waits for calls in flight, then closes every socket. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What a connector type contributes; the pipeline around it is built the same for every type. */
+export interface ConnectorParts {
+  transport: Transport;
+  /**
+   * The type's own reading of an answer (e.g. GraphQL errors in a 200); absent:
+   * the status alone decides. `byStatus` is the status table with the
+   * connector's `classify` overrides applied.
+   */
+  classify?(res: OutboundResponse, byStatus: (status: number) => Classification): Classification;
+}
+
+/** Options of every connector type: the shared HTTP ones and its `type`. */
+export type ConnectorTypeOptions = HttpConnectorOptions & { type: string };
+
+export interface ConnectorDefinition<O extends z.ZodType<ConnectorTypeOptions> = z.ZodType<ConnectorTypeOptions>> {
+  /** The `type:` value in junction.yaml. */
+  readonly name: string;
+  readonly summary: string;
+  /** zod → parsing, defaults, JSON Schema and docs of `connectors.<name>`. */
+  readonly options: O;
+  /** Called once per connector at start-up, with parsed options (defaults applied). */
+  create(name: string, options: z.output<O>, deps: ConnectorDeps): ConnectorParts;
+}
+
+/** Binds a connector type's name, options schema, factory and docs. Register it in `connectors/registry.ts`. */
+export function defineConnector<O extends z.ZodType<ConnectorTypeOptions>>(def: ConnectorDefinition<O>): ConnectorDefinition<O> {
+  return def;
 }

@@ -1,28 +1,92 @@
 /**
  * @module connectors/pipeline
- * The order of the policies around a call, written once. Every connector type
- * builds its call here, so that a policy sits at the same place for all of them.
+ * The order of the policies around a call, written once (DESIGN.md, "The
+ * connector pipeline"). Every connector type is assembled here, so a policy sits
+ * at the same place for all of them; a type only brings its transport and its
+ * reading of an answer.
  *
  * From the outside in:
  *
- * 1. `timeout`: the whole-call deadline, so it also bounds the time spent in
- *    every policy inside it (waiting for a rate-limit token, refreshing a token).
- * 2. `auth`: injects the credentials. Renewing them after a 401 is not a policy:
- *    the step that classified the answer asks `Connector.refreshCredentials` and
- *    sends once more (steps/request.ts), each send with its own deadline.
- * 3. the terminal call: the transport (undici pool).
+ * 1. `trace`: one span and one timing per call, cache hits included.
+ * 2. `cache`: a fresh GET answer is served without touching the target.
+ * 3. `circuit`: an open circuit fails fast; nothing below runs.
+ * 4. `rateLimit`: no token, no call: paused until the next one.
+ * 5. `concurrency`: waiting for a slot is not part of the deadline.
+ * 6. `timeout`: the deadline covers the exchange, a token fetch and one resend
+ *    after a 401 included.
+ * 7. `auth`: injects the credentials; an answer classified `refresh` (401)
+ *    renews them once and sends again, inside the deadline.
+ * 8. the terminal call: the type's transport (undici pool).
  *
- * Later policies take their slot in {@link POLICY_ORDER} between `timeout` and
- * `auth` (circuit breaker, rate limit, cache, tracing); nothing else changes.
+ * A slot with no policy configured is skipped and costs nothing.
  */
-import type { Call, Policy } from './connector.ts';
+import { outboundAuth } from '../auth/outbound/index.ts';
+import type { Call, Classification, OutboundResponse, Policy } from '../core/call.ts';
+import { createClassifier, type ClassificationTable } from '../policies/classify.ts';
+import { timeoutPolicy } from '../policies/timeout.ts';
+import { tracePolicy } from '../policies/trace.ts';
+import type { Connector, ConnectorDefinition, ConnectorDeps, ConnectorTypeOptions } from './connector.ts';
 
 /** The policy slots, outermost first. Add a slot here to add a policy everywhere. */
-export const POLICY_ORDER = ['timeout', 'auth'] as const;
+export const POLICY_ORDER = ['trace', 'cache', 'circuit', 'rateLimit', 'concurrency', 'timeout', 'auth'] as const;
 export type PolicySlot = (typeof POLICY_ORDER)[number];
 
 /** The policies of one connector by slot; an absent slot is skipped. */
 export type PolicySet = Partial<Record<PolicySlot, Policy>>;
+
+/** A policy as a connector holds it: the wrapper, and what it reports and releases. */
+export interface PolicyLayer {
+  policy: Policy;
+  /** Live state for the admin API (a circuit's state, a bucket's tokens). */
+  state?(): unknown;
+  /** Stops work the policy started (a token request, a timer). */
+  close?(): void;
+}
+
+/**
+ * Builds a connector of type `def` from parsed options: the type's transport
+ * and classification inside the one chain of policies.
+ */
+export function assembleConnector<O extends ConnectorTypeOptions>(def: ConnectorDefinition, name: string, options: O, deps: ConnectorDeps = {}): Connector {
+  const parts = def.create(name, options, deps);
+  const byStatus = createClassifier(statusTable(options.classify));
+  const classify = (res: OutboundResponse): Classification => (parts.classify ? parts.classify(res, byStatus) : byStatus(res.status));
+  const layers: Partial<Record<PolicySlot, PolicyLayer>> = {
+    trace: { policy: tracePolicy(name, classify) },
+    timeout: { policy: timeoutPolicy(name, options.timeoutMs) },
+  };
+  const auth = outboundAuth(options.auth, { connector: name, timeoutMs: options.timeoutMs, tokens: deps.tokens, clock: deps.clock, classify });
+  if (auth) layers.auth = auth;
+  const set: PolicySet = {};
+  for (const [slot, layer] of Object.entries(layers) as [PolicySlot, PolicyLayer][]) set[slot] = layer.policy;
+  const call = buildPipeline(set, parts.transport.call);
+  return {
+    name,
+    type: def.name,
+    retry: options.retry,
+    call,
+    classify,
+    state() {
+      const policies: Record<string, unknown> = {};
+      for (const slot of POLICY_ORDER) {
+        const state = layers[slot]?.state?.();
+        if (state !== undefined) policies[slot] = state;
+      }
+      return { type: def.name, policies };
+    },
+    close() {
+      for (const layer of Object.values(layers)) layer.close?.();
+      return parts.transport.close();
+    },
+  };
+}
+
+/** `classify` overrides as the classifier's table: `"409"` becomes the status 409, `"4xx"` stays a class. */
+function statusTable(overrides: Readonly<Record<string, Classification>> | undefined): ClassificationTable {
+  const table: Record<string | number, Classification> = {};
+  for (const [key, cls] of Object.entries(overrides ?? {})) table[/^\d+$/.test(key) ? Number(key) : key] = cls;
+  return table as ClassificationTable;
+}
 
 /** Composes the policies present in `set` in {@link POLICY_ORDER} around `terminal`. */
 export function buildPipeline(set: PolicySet, terminal: Call): Call {

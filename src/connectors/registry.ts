@@ -1,24 +1,38 @@
 /**
  * @module connectors/registry
- * Builds the connectors of a configuration by `type`. A new protocol adds one
- * entry to {@link connectorFactories}; the type system then checks that every
- * type of `ConnectorOptions` has a factory.
+ * The connector types, and building connectors from config. A new protocol is
+ * its `defineConnector` file plus one `register` line below; the config schema,
+ * `junction schema`, `docs/config.md` and the engine read this registry.
  */
-import type { Connector, ConnectorDeps } from './connector.ts';
-import type { ConnectorOptions } from './options.ts';
-import { createRestConnector } from './rest.ts';
+import { z } from 'zod';
+import { Registry } from '../core/registry.ts';
+import type { Connector, ConnectorDefinition, ConnectorDeps, ConnectorTypeOptions } from './connector.ts';
+import { assembleConnector } from './pipeline.ts';
+import { restConnector } from './rest.ts';
 
-type ConnectorType = ConnectorOptions['type'];
-type OptionsOf<T extends ConnectorType> = Extract<ConnectorOptions, { type: T }>;
+export const connectorTypes = new Registry<ConnectorDefinition>('connector type');
+connectorTypes.register(restConnector as ConnectorDefinition);
 
-/** One factory per connector type; options arrive parsed, defaults applied. */
-export const connectorFactories: { readonly [T in ConnectorType]: (name: string, options: OptionsOf<T>, deps: ConnectorDeps) => Connector } = {
-  rest: createRestConnector,
-};
+/** Parsed options of any registered connector type: the shared ones typed, the type's own as unknown. */
+export type ConnectorOptions = ConnectorTypeOptions & { readonly [key: string]: unknown };
 
+let built: { version: number; schema: z.ZodType<ConnectorOptions> } | undefined;
+
+/** The options of `connectors.<name>`: a union on `type` over every registered type, rebuilt when one is added. */
+export function connectorOptionsSchema(): z.ZodType<ConnectorOptions> {
+  if (built?.version !== connectorTypes.version) {
+    const [first, ...rest] = connectorTypes.values().map((t) => t.options as unknown as Parameters<typeof z.discriminatedUnion>[1][number]);
+    const schema = z.discriminatedUnion('type', [first!, ...rest]).describe('An external system; `type` picks the protocol.');
+    built = { version: connectorTypes.version, schema: schema as unknown as z.ZodType<ConnectorOptions> };
+  }
+  return built.schema;
+}
+
+/** A connector from parsed options (defaults applied), of the type its `type` names. */
 export function createConnector(name: string, options: ConnectorOptions, deps: ConnectorDeps = {}): Connector {
-  const factory = connectorFactories[options.type] as (name: string, options: ConnectorOptions, deps: ConnectorDeps) => Connector;
-  return factory(name, options, deps);
+  const def = connectorTypes.get(options.type);
+  if (def === undefined) throw new Error(`unknown connector type "${options.type}"; registered: ${connectorTypes.names().join(', ')}`);
+  return assembleConnector(def, name, options, deps);
 }
 
 /**

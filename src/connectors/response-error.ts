@@ -6,7 +6,7 @@
 import { errors, type JunctionError } from '../core/errors.ts';
 import { RESPONSE_EXCERPT_BYTES, type ResponseSnapshot } from '../core/message.ts';
 import { parseRetryAfter } from '../policies/backoff.ts';
-import type { Classification, OutboundResponse } from './connector.ts';
+import type { Classification, OutboundResponse } from '../core/call.ts';
 
 /** Headers worth keeping with a failed attempt; others may carry secrets or noise. */
 const KEPT_HEADERS = new Set(['content-type', 'retry-after', 'date', 'x-request-id', 'request-id', 'www-authenticate', 'location']);
@@ -28,7 +28,7 @@ export function errorForResponse(connector: string, res: OutboundResponse, cls: 
         retryAfterMs: parseRetryAfter(res.headers['retry-after'], now),
       });
     case 'refresh':
-      // The caller renews refreshable credentials once before it gets here (steps/request): now a 401 is final.
+      // The auth policy renewed refreshable credentials and sent once more before this: now a 401 is final.
       return errors.AUTH_REFUSED.create([connector, res.status], { status: res.status, response });
     case 'permanent':
       return errors.HTTP_REJECTED.create([connector, res.status], { status: res.status, response });

@@ -6,24 +6,16 @@
  * rejects (see {@link transportError}).
  */
 import { Pool } from 'undici';
-import { VERSION } from '../core/version.ts';
-import type { Call, OutboundResponse } from './connector.ts';
-import type { RestConnectorOptions } from './options.ts';
+import { USER_AGENT, type OutboundResponse } from '../core/call.ts';
+import type { Transport } from './connector.ts';
+import type { HttpConnectorOptions } from './options.ts';
 import { transportError, type TransportLimits } from './transport-error.ts';
 
-export const USER_AGENT = `junction/${VERSION}`;
-
 /** What the transport needs from a connector's options; shared by every HTTP connector type. */
-export type TransportOptions = Pick<
-  RestConnectorOptions,
-  'baseUrl' | 'headers' | 'timeoutMs' | 'connectTimeoutMs' | 'headersTimeoutMs' | 'bodyTimeoutMs' | 'maxResponseBytes' | 'pool'
+export type TransportOptions = { baseUrl: string } & Pick<
+  HttpConnectorOptions,
+  'headers' | 'timeoutMs' | 'connectTimeoutMs' | 'headersTimeoutMs' | 'bodyTimeoutMs' | 'maxResponseBytes' | 'pool'
 >;
-
-export interface Transport {
-  call: Call;
-  /** Waits for calls in flight, then closes every socket. Idempotent. */
-  close(): Promise<void>;
-}
 
 export function createTransport(connector: string, options: TransportOptions): Transport {
   const base = new URL(options.baseUrl);
@@ -48,7 +40,7 @@ export function createTransport(connector: string, options: TransportOptions): T
   const staticHeaders = lowerCaseKeys(options.headers);
   let closing: Promise<void> | undefined;
 
-  const call: Call = async (req, ctx) => {
+  const call: Transport['call'] = async (req, ctx) => {
     const started = performance.now();
     if (ctx.signal.aborted) throw transportError(connector, ctx.signal.reason, ctx.signal, limits);
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...staticHeaders, ...lowerCaseKeys(req.headers) };

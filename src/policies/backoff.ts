@@ -3,7 +3,7 @@
  * When to try again. Pure functions: the runtime writes the result to the store
  * as the message's `runAt`, so a retry survives a restart.
  */
-import type { RetryPolicy } from '../connectors/connector.ts';
+import type { RetryPolicy } from '../core/call.ts';
 
 /**
  * Full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): a uniform

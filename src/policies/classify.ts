@@ -4,7 +4,7 @@
  * A table rather than a chain of ifs, so that a connector can override single
  * statuses or whole classes without re-stating the rest.
  */
-import type { Classification } from '../connectors/connector.ts';
+import type { Classification } from '../core/call.ts';
 
 /** A status class such as `4xx`, or one status such as `404`. */
 export type StatusKey = `${1 | 2 | 3 | 4 | 5}xx` | number;

@@ -7,7 +7,7 @@
  */
 import { untilAborted } from '../core/abort.ts';
 import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
-import type { CallContext, Policy } from '../connectors/connector.ts';
+import type { CallContext, Policy } from '../core/call.ts';
 
 /** setTimeout's largest delay; a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { errors, isJunctionError } from '../core/errors.ts';
 import { requireJsonBody } from '../core/media.ts';
 import type { Json, Message } from '../core/message.ts';
-import { createCache } from '../policies/cache.ts';
+import { createCache } from '../policies/memo.ts';
 import { bodyOf, compileRequest, readAnswer, requestOptions, sendRequest, type RenderedRequest } from './request.ts';
 import { defineStep } from './step.ts';
 

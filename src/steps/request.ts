@@ -161,20 +161,15 @@ export function bodyOf(method: Method, msg: Message): Pick<OutboundRequest, 'bod
  * (JNC_HTTP_RETRYABLE, JNC_HTTP_REJECTED, JNC_AUTH_REFUSED), or with the
  * connector's own error (timeout, network, shutdown, JNC_OAUTH_*).
  *
- * An answer classified `refresh` (401) renews the connector's credentials and
- * sends once more; a second such answer is JNC_AUTH_REFUSED, permanent. Sending
- * again is safe: the system refused the first request without acting on it.
+ * The connector's auth policy has already renewed refreshable credentials and
+ * sent once more after a 401; an answer still classified `refresh` is
+ * JNC_AUTH_REFUSED, permanent.
  */
 export async function sendRequest(connector: Connector, req: OutboundRequest, msg: Message, ctx: StepContext): Promise<OutboundResponse> {
   const headers = { ...req.headers };
   if (msg.traceparent) headers.traceparent = msg.traceparent;
-  const send = (): Promise<OutboundResponse> => connector.call({ ...req, headers }, { signal: ctx.signal });
-  let res = await send();
-  let cls = connector.classify(res);
-  if (cls === 'refresh' && (await connector.refreshCredentials?.(res, { signal: ctx.signal })) === true) {
-    res = await send();
-    cls = connector.classify(res);
-  }
+  const res = await connector.call({ ...req, headers }, { signal: ctx.signal });
+  const cls = connector.classify(res);
   if (cls !== 'ok') throw errorForResponse(connector.name, res, cls, ctx.clock.now());
   return res;
 }

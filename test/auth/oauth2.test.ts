@@ -13,7 +13,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it, type TestContext } from 'node:test';
 import { tokenKey } from '../../src/auth/outbound/oauth2.ts';
 import type { Connector } from '../../src/connectors/connector.ts';
-import { restConnectorOptions } from '../../src/connectors/options.ts';
+import { restConnectorOptions } from '../../src/connectors/rest.ts';
 import type { Json, Message } from '../../src/core/message.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { sendRequest } from '../../src/steps/request.ts';

@@ -32,7 +32,7 @@ test('buildPipeline orders the slots by POLICY_ORDER, whatever the order given',
   const call = buildPipeline({ auth: tracing(log, 'auth'), timeout: tracing(log, 'timeout') }, () => Promise.resolve(ok));
   await call(req, ctx);
   assert.deepEqual(log, ['>timeout', '>auth', '<auth', '<timeout']);
-  assert.deepEqual(POLICY_ORDER, ['timeout', 'auth']);
+  assert.deepEqual(POLICY_ORDER, ['trace', 'cache', 'circuit', 'rateLimit', 'concurrency', 'timeout', 'auth'], 'the order DESIGN.md settles');
 });
 
 test('a policy that calls next() twice for one call is refused with a clear error', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connectorOptions } from '../../src/connectors/options.ts';
-import { closeConnectors, createConnectors } from '../../src/connectors/registry.ts';
+import { closeConnectors, connectorOptionsSchema, createConnectors } from '../../src/connectors/registry.ts';
+
+const connectorOptions = connectorOptionsSchema();
 import { startTestSink } from '../helpers/sink.ts';
 
 test('createConnectors builds every connector by type, and closeConnectors closes them', async (t) => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import type { Connector } from '../../src/connectors/connector.ts';
 import { errorForResponse } from '../../src/connectors/response-error.ts';
-import { USER_AGENT } from '../../src/connectors/transport.ts';
+import { USER_AGENT } from '../../src/core/call.ts';
 import type { JunctionError } from '../../src/core/errors.ts';
 import { testRestConnector } from '../helpers/connector.ts';
 import { junctionRejection } from '../helpers/rejection.ts';

@@ -5,12 +5,12 @@
  */
 import type { TestContext } from 'node:test';
 import type { Connector, ConnectorDeps } from '../../src/connectors/connector.ts';
-import { restConnectorOptions } from '../../src/connectors/options.ts';
-import { createRestConnector } from '../../src/connectors/rest.ts';
+import { createConnector } from '../../src/connectors/registry.ts';
+import { restConnectorOptions } from '../../src/connectors/rest.ts';
 
 /** `input` is what the config would say under the connector (before defaults), without `type: rest`. */
 export function testRestConnector(t: TestContext, name: string, input: Record<string, unknown>, deps: ConnectorDeps = {}): Connector {
-  const c = createRestConnector(name, restConnectorOptions.parse({ type: 'rest', ...input }), deps);
+  const c = createConnector(name, restConnectorOptions.parse({ type: 'rest', ...input }), deps);
   t.after(() => c.close());
   return c;
 }

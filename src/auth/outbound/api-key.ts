@@ -3,7 +3,7 @@
  * An API key sent in a header of the connector's choosing (`X-Api-Key` by default).
  */
 import type { Secret } from '../../config/secret.ts';
-import type { Policy } from '../../connectors/connector.ts';
+import type { Policy } from '../../core/call.ts';
 import { headerPolicy } from './inject.ts';
 
 export function apiKeyAuth(opts: { header: string; value: Secret }): Policy {

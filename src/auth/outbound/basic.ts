@@ -3,7 +3,7 @@
  * HTTP basic credentials (RFC 7617), UTF-8 encoded.
  */
 import type { Secret } from '../../config/secret.ts';
-import type { Policy } from '../../connectors/connector.ts';
+import type { Policy } from '../../core/call.ts';
 import { headerPolicy } from './inject.ts';
 
 export function basicAuth(opts: { username: string; password: Secret }): Policy {

@@ -3,7 +3,7 @@
  * A static bearer token (RFC 6750), sent as `Authorization: Bearer …`.
  */
 import type { Secret } from '../../config/secret.ts';
-import type { Policy } from '../../connectors/connector.ts';
+import type { Policy } from '../../core/call.ts';
 import { headerPolicy } from './inject.ts';
 
 export function bearerAuth(token: Secret): Policy {

@@ -1,9 +1,24 @@
 /**
  * @module auth/outbound/inject
- * The shared shape of the outbound credentials: a policy that sets one header
- * on every request.
+ * The shared shape of the outbound credentials: what every kind provides, and a
+ * policy that sets one header on every request.
  */
-import type { OutboundRequest, Policy } from '../../connectors/connector.ts';
+import type { OutboundRequest, OutboundResponse, Policy } from '../../core/call.ts';
+
+/** A kind of credentials: the policy that puts them on each call, and how to renew them. */
+export interface Credentials {
+  /** Injects the credentials. */
+  inject: Policy;
+  /**
+   * Renews the credentials that `res` was sent with, after the system refused
+   * them (one renewal, shared by every call refused with them). Resolves true
+   * when sending again may succeed; absent for credentials that cannot be
+   * renewed. Rejects with JNC_OAUTH_REFUSED, JNC_OAUTH_UNAVAILABLE or JNC_SHUTDOWN.
+   */
+  refresh?(res: OutboundResponse, signal: AbortSignal): Promise<boolean>;
+  /** Stops work in flight (a token request). */
+  close?(): void;
+}
 
 /**
  * A policy that sets `name` (lower-cased) to `value()` on every request, replacing

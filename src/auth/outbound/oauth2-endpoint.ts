@@ -15,8 +15,8 @@
  */
 import * as oauth from 'oauth4webapi';
 import { errors, isJunctionError, type JunctionError } from '../../core/errors.ts';
-import { USER_AGENT } from '../../connectors/transport.ts';
-import type { OAuth2Options } from '../../connectors/options.ts';
+import { USER_AGENT } from '../../core/call.ts';
+import type { OAuth2Options } from './options.ts';
 import { defaultClassify } from '../../policies/classify.ts';
 import { parseRetryAfter } from '../../policies/backoff.ts';
 

@@ -6,8 +6,8 @@
  * renewed shortly before it expires (auth/outbound/oauth2-tokens).
  *
  * When the system refuses a token anyway (401: revoked, or the server's clock
- * disagrees), `refresh` renews the token that call was sent with, and the
- * caller sends once more (steps/request).
+ * disagrees), `refresh` renews the token that call was sent with, and the auth
+ * policy sends once more (auth/outbound/index).
  *
  * Tokens are secrets: they are never logged, and a refused call's answer has
  * the token cut out before it can reach a dead letter (a server may echo it).
@@ -16,11 +16,11 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import { REDACTED } from '../../config/secret.ts';
-import type { OutboundResponse } from '../../connectors/connector.ts';
-import type { OAuth2Options } from '../../connectors/options.ts';
+import type { OutboundResponse } from '../../core/call.ts';
 import type { KeyValue, TokenRecord } from '../../store/store.ts';
 import { withHeader } from './inject.ts';
-import type { OutboundAuth } from './index.ts';
+import type { Credentials } from './inject.ts';
+import type { OAuth2Options } from './options.ts';
 import { createTokenEndpoint, type TokenEndpoint } from './oauth2-endpoint.ts';
 import { memoryTokens, TokenSource } from './oauth2-tokens.ts';
 
@@ -35,7 +35,7 @@ export interface OAuth2Deps {
   endpoint?: TokenEndpoint;
 }
 
-export function oauth2Auth(opts: OAuth2Options, deps: OAuth2Deps): OutboundAuth {
+export function oauth2Auth(opts: OAuth2Options, deps: OAuth2Deps): Credentials {
   const clock = deps.clock ?? systemClock;
   const refreshSecret = opts.grant === 'refresh_token' ? opts.refreshToken : undefined;
   const source = new TokenSource({
@@ -51,7 +51,7 @@ export function oauth2Auth(opts: OAuth2Options, deps: OAuth2Deps): OutboundAuth 
   const sentWith = new WeakMap<OutboundResponse, string>();
 
   return {
-    policy: (next) => async (req, ctx) => {
+    inject: (next) => async (req, ctx) => {
       const token = await source.accessToken(ctx.signal);
       const res = await next(withHeader(req, 'authorization', `Bearer ${token}`), ctx);
       const out = res.status < 300 ? res : withoutToken(res, token);

@@ -6,7 +6,7 @@
  * (a user may have put a key there); a URL loses its user info and query.
  */
 import type { FlowConfig } from '../../config/schema.ts';
-import type { ConnectorOptions } from '../../connectors/options.ts';
+import type { ConnectorOptions } from '../../connectors/registry.ts';
 import type { QueueStats } from '../../store/store.ts';
 
 export interface FlowView {

@@ -10,7 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Secret } from '../../config/secret.ts';
 import type { FlowConfig } from '../../config/schema.ts';
-import type { ConnectorOptions } from '../../connectors/options.ts';
+import type { ConnectorOptions } from '../../connectors/registry.ts';
 import { errors } from '../../core/errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { forDisplay, summaryForDisplay } from '../../observability/mask.ts';

@@ -1,5 +1,5 @@
 /**
- * @module policies/cache
+ * @module policies/memo
  * A bounded in-memory cache of answers: each entry lives `ttlMs`, at most
  * `maxEntries` are kept (the least recently used goes first), and a key has at
  * most one load in flight: callers that ask for a key while it loads share that

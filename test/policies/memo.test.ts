@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createCache } from '../../src/policies/cache.ts';
+import { createCache } from '../../src/policies/memo.ts';
 import { ManualClock } from '../helpers/clock.ts';
 
 /** A load that counts its calls and answers `${key}#${n}`. */
