@@ -15,7 +15,6 @@ import type { Call, CallContext, Classification, OutboundRequest, OutboundRespon
 import type { KeyValue, TokenRecord } from '../store/store.ts';
 import type { HttpConnectorOptions } from './options.ts';
 
-export type { Call, CallContext, Classification, OutboundRequest, OutboundResponse, Policy, RetryPolicy } from '../core/call.ts';
 
 /** What a connector may use beyond its options; every member is optional. */
 export interface ConnectorDeps {

@@ -4,7 +4,7 @@
  * with a bounded snapshot of the response for the attempt history and dead letter.
  */
 import { errors, type JunctionError } from '../core/errors.ts';
-import { RESPONSE_EXCERPT_BYTES, type ResponseSnapshot } from '../core/message.ts';
+import { RESPONSE_EXCERPT_BYTES, type ResponseSnapshot } from '../core/call.ts';
 import { parseRetryAfter } from '../policies/backoff.ts';
 import type { Classification, OutboundResponse } from '../core/call.ts';
 

@@ -46,3 +46,13 @@ export interface RetryPolicy {
   baseMs: number;
   maxMs: number;
 }
+
+/** A bounded copy of a response, kept with attempts and dead letters. */
+export interface ResponseSnapshot {
+  status: number;
+  headers: Record<string, string>;
+  /** At most {@link RESPONSE_EXCERPT_BYTES} of the body, as text. */
+  bodyExcerpt: string;
+}
+
+export const RESPONSE_EXCERPT_BYTES = 2048;

@@ -5,7 +5,7 @@
  * never reused, and `docs/errors.md` lists each one (a test checks the two agree).
  */
 import { format } from 'node:util';
-import type { ResponseSnapshot } from './message.ts';
+import type { ResponseSnapshot } from './call.ts';
 
 const BRAND = Symbol.for('junction.error');
 

@@ -2,6 +2,7 @@
  * @module core/message
  * The unit of work and the three outcomes of trying to process it.
  */
+import type { ResponseSnapshot } from './call.ts';
 import type { JunctionError } from './errors.ts';
 
 /** A JSON value, as stored and as handed to steps. */
@@ -41,15 +42,6 @@ export interface NewMessage {
   startStep?: number;
 }
 
-/** A bounded copy of a response, kept with attempts and dead letters. */
-export interface ResponseSnapshot {
-  status: number;
-  headers: Record<string, string>;
-  /** At most {@link RESPONSE_EXCERPT_BYTES} of the body, as text. */
-  bodyExcerpt: string;
-}
-
-export const RESPONSE_EXCERPT_BYTES = 2048;
 
 /** The decision after one attempt. Pure data: only `runtime/` writes it to the store. */
 export type Outcome =

@@ -8,7 +8,8 @@
  * key derived from the parent's, so a parent run again after a crash makes no
  * new parts, and each part is retried or dead-lettered on its own.
  */
-import type { Connector, RetryPolicy } from '../connectors/connector.ts';
+import type { RetryPolicy } from '../core/call.ts';
+import type { Connector } from '../connectors/connector.ts';
 import type { FlowConfig } from '../config/schema.ts';
 import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
 import { configError, type LoadedConfig } from '../config/load.ts';

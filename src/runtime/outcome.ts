@@ -5,7 +5,7 @@
  */
 import { coerceError, errors, type JunctionError } from '../core/errors.ts';
 import type { Outcome } from '../core/message.ts';
-import type { RetryPolicy } from '../connectors/connector.ts';
+import type { RetryPolicy } from '../core/call.ts';
 import { backoffMs } from '../policies/backoff.ts';
 
 export interface DecideInput {

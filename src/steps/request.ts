@@ -15,7 +15,8 @@ import { errors } from '../core/errors.ts';
 import { compileTemplate, keyTemplate, template, type Template } from '../core/expression.ts';
 import { CONTENT_TYPES, mediaKind, wireBody } from '../core/media.ts';
 import type { Json, Message } from '../core/message.ts';
-import type { Connector, OutboundRequest, OutboundResponse } from '../connectors/connector.ts';
+import type { OutboundRequest, OutboundResponse } from '../core/call.ts';
+import type { Connector } from '../connectors/connector.ts';
 import { errorForResponse, snapshotResponse } from '../connectors/response-error.ts';
 import type { StepContext, StepDeps } from './step.ts';
 

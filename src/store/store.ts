@@ -4,7 +4,8 @@
  * PostgreSQL implementation can replace the embedded SQLite one without changing them.
  * `test/store/contract.ts` states the same contract as executable tests.
  */
-import type { AttemptRecord, Json, Message, NewMessage, Outcome, ResponseSnapshot } from '../core/message.ts';
+import type { ResponseSnapshot } from '../core/call.ts';
+import type { AttemptRecord, Json, Message, NewMessage, Outcome } from '../core/message.ts';
 
 export type MessageState = 'queued' | 'running' | 'done' | 'dead';
 

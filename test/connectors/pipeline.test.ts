@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Call, OutboundResponse, Policy } from '../../src/connectors/connector.ts';
+import type { Call, OutboundResponse, Policy } from '../../src/core/call.ts';
 import { buildPipeline, compose, POLICY_ORDER } from '../../src/connectors/pipeline.ts';
 
 const ok: OutboundResponse = { status: 200, headers: {}, body: Buffer.alloc(0), durationMs: 1 };

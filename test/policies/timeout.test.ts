@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { Call, CallContext, OutboundResponse } from '../../src/connectors/connector.ts';
+import type { Call, CallContext, OutboundResponse } from '../../src/core/call.ts';
 import { errors, isJunctionError } from '../../src/core/errors.ts';
 import { timeoutPolicy } from '../../src/policies/timeout.ts';
 

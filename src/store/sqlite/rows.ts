@@ -3,7 +3,8 @@
  * Turns rows (snake_case columns, JSON as text) into the store's types and back.
  */
 import type { SQLOutputValue } from 'node:sqlite';
-import type { AttemptRecord, Json, ResponseSnapshot } from '../../core/message.ts';
+import type { ResponseSnapshot } from '../../core/call.ts';
+import type { AttemptRecord, Json } from '../../core/message.ts';
 import type { Claimed, DeadLetter, DeadLetterSummary, MessageRecord, MessageState } from '../store.ts';
 
 export type Row = Record<string, SQLOutputValue>;

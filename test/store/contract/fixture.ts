@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { errors } from '../../../src/core/errors.ts';
 import type { JunctionError } from '../../../src/core/errors.ts';
-import type { AttemptRecord, NewMessage, Outcome, ResponseSnapshot } from '../../../src/core/message.ts';
+import type { ResponseSnapshot } from '../../../src/core/call.ts';
+import type { AttemptRecord, NewMessage, Outcome } from '../../../src/core/message.ts';
 import type { Claimed, Store } from '../../../src/store/store.ts';
 import type { ManualClock } from '../../helpers/clock.ts';
 
