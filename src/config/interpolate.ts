@@ -8,12 +8,15 @@
  */
 import { resolve } from 'node:path';
 import type { KeyPath, PathIssue } from './issue.ts';
+import type { WholeReference } from './coerce-references.ts';
 import { readSecretFile, type FileValue } from './secret-file.ts';
 
 export interface InterpolateOptions {
   env: NodeJS.ProcessEnv;
   /** `${file:…}` paths are relative to this directory (the config file's). */
   baseDir: string;
+  /** True for a field that holds a secret: a missing variable there gets no literal fallback hint. */
+  isSecret?: (path: KeyPath) => boolean;
 }
 
 export interface Interpolated {
@@ -23,6 +26,8 @@ export interface Interpolated {
   resolved: { path: KeyPath; value: string }[];
   /** Strings that were one whole `${file:…}` reference: a secret field holding one follows its file. */
   files: FileValue[];
+  /** Strings that were one whole reference, and what each named: a number or boolean field may convert them. */
+  wholes: WholeReference[];
 }
 
 // `$${` first, so that an escaped reference is never resolved; the bare `${` catches an unclosed one.
@@ -34,6 +39,7 @@ export function interpolate(value: unknown, opts: InterpolateOptions): Interpola
   const issues: PathIssue[] = [];
   const resolved: Interpolated['resolved'] = [];
   const files: FileValue[] = [];
+  const wholes: WholeReference[] = [];
 
   const resolveString = (s: string, path: KeyPath): string => {
     if (!s.includes('${')) return s;
@@ -41,14 +47,17 @@ export function interpolate(value: unknown, opts: InterpolateOptions): Interpola
     let file: string | undefined;
     const out = s.replace(REFERENCE, (match, body: string | undefined) => {
       if (match === '$${') return '${';
-      const result = body === undefined ? { error: `unclosed "\${"; ${HINT}` } : reference(body, opts);
+      const result = body === undefined ? { error: `unclosed "\${"; ${HINT}` } : reference(body, opts, path);
       if ('error' in result) {
         failed = true;
         issues.push({ path, message: result.error });
         return match;
       }
       resolved.push({ path, value: result.value });
-      if (match === s) file = result.file;
+      if (match === s) {
+        file = result.file;
+        wholes.push({ path, origin: result.origin });
+      }
       return result.value;
     });
     if (failed) return s;
@@ -63,10 +72,10 @@ export function interpolate(value: unknown, opts: InterpolateOptions): Interpola
     return v;
   };
 
-  return { value: walk(value, []), issues, resolved, files };
+  return { value: walk(value, []), issues, resolved, files, wholes };
 }
 
-function reference(body: string, opts: InterpolateOptions): { value: string; file?: string } | { error: string } {
+function reference(body: string, opts: InterpolateOptions, path: KeyPath): { value: string; origin: string; file?: string } | { error: string } {
   const colon = body.indexOf(':');
   const kind = colon < 0 ? '' : body.slice(0, colon);
   const arg = body.slice(colon + 1).trim();
@@ -76,13 +85,16 @@ function reference(body: string, opts: InterpolateOptions): { value: string; fil
     const name = sep < 0 ? arg : arg.slice(0, sep);
     if (!ENV_NAME.test(name)) return { error: `"\${${body}}" does not name an environment variable (letters, digits and _)` };
     const v = opts.env[name] ?? (sep < 0 ? undefined : arg.slice(sep + 2));
-    return v === undefined ? { error: `environment variable ${name} is not set (give a fallback with \${env:${name}:-value})` } : { value: v };
+    if (v !== undefined) return { value: v, origin: `environment variable ${name}` };
+    // A literal fallback for a secret would put the secret in the file: say where it can come from instead.
+    const hint = opts.isSecret?.(path) ? `set it, or use \${file:path} to read the secret from a file` : `give a fallback with \${env:${name}:-value}`;
+    return { error: `environment variable ${name} is not set (${hint})` };
   }
   if (kind === 'file') {
     if (arg === '') return { error: `"\${file:}" needs a path, relative to the config file` };
     const file = resolve(opts.baseDir, arg);
     try {
-      return { value: readSecretFile(file), file };
+      return { value: readSecretFile(file), origin: `file ${arg}`, file };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'unreadable');

@@ -11,6 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { errors } from '../core/errors.ts';
 import type { JunctionError } from '../core/errors.ts';
 import { checkReferences } from './check.ts';
+import { coerceReferences } from './coerce-references.ts';
 import { deepFreeze } from './freeze.ts';
 import { interpolate } from './interpolate.ts';
 import type { Interpolated } from './interpolate.ts';
@@ -20,6 +21,7 @@ import { configSchema } from './schema.ts';
 import type { JunctionConfig } from './schema.ts';
 import { REDACTED } from './secret.ts';
 import { withSecretFiles } from './secret-file.ts';
+import { isSecretField } from './schema-path.ts';
 import { parseYaml } from './yaml-source.ts';
 import type { Position } from './yaml-source.ts';
 import { fromZodIssues } from './zod-issues.ts';
@@ -88,12 +90,26 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     return { ok: false, issues: place([{ line: 1, column: 1, path: [], message: 'the file is empty; a config needs at least a flows: mapping' }]) };
   }
 
-  const interpolated = interpolate(source.value, { env, baseDir: dirname(abs) });
-  const parsed = withSecretFiles(interpolated.files, () => configSchema.safeParse(interpolated.value));
+  const interpolated = interpolate(source.value, { env, baseDir: dirname(abs), isSecret: (path) => isSecretField(configSchema, path, source.value) });
+  const shape = (v: unknown) => withSecretFiles(interpolated.files, () => configSchema.safeParse(v));
+  let value = interpolated.value;
+  let parsed = shape(value);
+  let coercion: PathIssue[] = [];
+  if (!parsed.success && interpolated.wholes.length > 0) {
+    // `port: ${env:PORT}`: env values are text; a whole reference where a number or boolean belongs is converted.
+    const coerced = coerceReferences(value, parsed.error.issues, interpolated.wholes);
+    coercion = coerced.issues;
+    if (coerced.value !== value) {
+      value = coerced.value;
+      parsed = shape(value);
+    }
+  }
+  const replaced = new Set(coercion.map((i) => formatPath(i.path)));
   const found: PathIssue[] = [
     ...interpolated.issues,
-    ...(parsed.success ? [] : fromZodIssues(parsed.error.issues, configSchema, interpolated.value)),
-    ...checkReferences(interpolated.value),
+    ...coercion,
+    ...(parsed.success ? [] : fromZodIssues(parsed.error.issues, configSchema, value).filter((i) => !replaced.has(formatPath(i.path)))),
+    ...checkReferences(value),
   ];
   if (parsed.success && found.length === 0 && source.problems.length === 0) {
     return { ok: true, config: deepFreeze(parsed.data), locate: (path) => source.locate(path) };

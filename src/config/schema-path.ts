@@ -5,7 +5,7 @@
  * checked is walked alongside, to pick the right member of a union (a
  * connector's `type`) and the right step type (`- map: …`).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { builtinSteps } from '../steps/builtin.ts';
 import type { KeyPath } from './issue.ts';
 import { stepEntry } from './schema.ts';
@@ -81,4 +81,18 @@ export function allowedKeys(schema: Schema | undefined, value: unknown): string[
   if (schema === stepEntry) return [...builtinSteps.keys()];
   const d = def(unwrap(schema, value));
   return d.type === 'object' && d.shape ? Object.keys(d.shape) : undefined;
+}
+
+/**
+ * True when the field at `path` holds a secret (`config/secret-field`): its
+ * schema, or a wrapper around it, carries `secret: true` in zod's registry.
+ */
+export function isSecretField(root: Schema, path: KeyPath, value: unknown): boolean {
+  let s = schemaAt(root, path, value);
+  for (let depth = 0; s !== undefined && depth < 20; depth++) {
+    if ((z.globalRegistry.get(s) as { secret?: unknown } | undefined)?.secret === true) return true;
+    const d = def(s);
+    s = WRAPPERS.has(d.type) ? d.innerType : d.type === 'pipe' ? d.in : undefined;
+  }
+  return false;
 }
