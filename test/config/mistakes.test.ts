@@ -98,7 +98,7 @@ const cases: Case[] = [
     name: 'missing environment variable',
     text: yaml('connectors:', '  crm:', '    type: rest', '    baseUrl: http://127.0.0.1:4010', '    auth: { bearer: "${env:CRM_TOKEN}" }', ...okFlow),
     env: {},
-    expect: [['5:21 connectors.crm.auth.bearer', 'environment variable CRM_TOKEN is not set (give a fallback with ${env:CRM_TOKEN:-value})']],
+    expect: [['5:21 connectors.crm.auth.bearer', 'environment variable CRM_TOKEN is not set (set it, or use ${file:path} to read the secret from a file)']],
   },
   {
     name: 'missing ${file:} file',
@@ -210,7 +210,7 @@ const cases: Case[] = [
     expect: [
       ['1:1 sever', 'unknown key "sever"'],
       ['6:5 connectors.crm.timeoutMS', 'unknown key "timeoutMS" (did you mean "timeoutMs"?)'],
-      ['7:21 connectors.crm.auth.bearer', 'environment variable MISSING_TOKEN is not set (give a fallback with ${env:MISSING_TOKEN:-value})'],
+      ['7:21 connectors.crm.auth.bearer', 'environment variable MISSING_TOKEN is not set (set it, or use ${file:path} to read the secret from a file)'],
       ['12:23 flows.a.steps[0].map.total', 'invalid JSONata expression'],
       ['13:31 flows.a.steps[1].deliver.connector', 'unknown connector "erp"; defined connectors: crm'],
       ['15:30 flows.b.trigger.http.path', 'POST /a is already the trigger of flow "a"'],
