@@ -28,4 +28,3 @@ cpSync(at('src/store/migrations'), at('dist/store/migrations'), { recursive: tru
 
 mkdirSync(at('schema'));
 writeFileSync(at('schema/junction.schema.json'), `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
-console.log('built dist/ and schema/junction.schema.json');

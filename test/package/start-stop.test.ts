@@ -6,45 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/engine.ts';
 import { until } from '../helpers/example.ts';
+import { descendants, killAll, running } from '../helpers/process-tree.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Every live descendant of `pid`, from /proc (Linux). */
-function descendants(pid: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The command name, in parentheses, may hold spaces: the fields after its closing one are fixed.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const found: number[] = [];
-  const visit = (p: number): void => {
-    for (const [child, parent] of parentOf) if (parent === p) found.push(child), visit(child);
-  };
-  visit(pid);
-  return found;
-}
-
-/** A zombie has ended; only its parent has not collected it yet. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   describe(`${signal} to the npm start process`, () => {
@@ -62,7 +31,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const exited = new Promise<number | string>((resolve) => npm.on('exit', (code, sig) => resolve(code ?? sig ?? -1)));
       let tree: number[] = [];
       t.after(() => {
-        for (const pid of [npm.pid!, ...tree]) if (running(pid)) process.kill(pid, 'SIGKILL');
+        killAll([npm.pid!, ...tree]);
       });
 
       const [junctionUrl, crmUrl] = await until(async () => {
