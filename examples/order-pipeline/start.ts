@@ -1,10 +1,10 @@
 /**
  * @module examples/order-pipeline/start
- * The demo systems on 127.0.0.1:4020 and Junction on 127.0.0.1:8080 with the
+ * `npm run example:order-pipeline`: the demo systems on 127.0.0.1:4020 and Junction on 127.0.0.1:8080 with the
  * order pipeline. Ctrl-C drains and stops both.
  */
 import { fileURLToPath } from 'node:url';
-import { loadConfig, startEngine } from 'junction';
+import { loadConfig, startEngine } from 'junction-engine';
 import { startDemoSystems } from './systems.ts';
 
 const configFile = fileURLToPath(new URL('./junction.yaml', import.meta.url));
@@ -25,9 +25,13 @@ console.log(`
   Press Ctrl-C to stop.
 `);
 
+// `npm start` runs this with `exec`, so npm's own forwarded signal reaches this process (no
+// shell in between that would die and leave it running). A Ctrl-C in a terminal thus arrives
+// twice, from the terminal and from npm: a repeat is not a request to hurry. The drain is
+// bounded by worker.drainMs anyway.
 let stopping = false;
 async function stop(): Promise<void> {
-  if (stopping) process.exit(1);
+  if (stopping) return;
   stopping = true;
   await engine.stop();
   await systems.close();

@@ -31,9 +31,13 @@ console.log(`
   Press Ctrl-C to stop.
 `);
 
+// `npm start` runs this with `exec`, so npm's own forwarded signal reaches this process (no
+// shell in between that would die and leave it running). A Ctrl-C in a terminal thus arrives
+// twice, from the terminal and from npm: a repeat is not a request to hurry. The drain is
+// bounded by worker.drainMs anyway.
 let stopping = false;
 async function stop(): Promise<void> {
-  if (stopping) process.exit(1);
+  if (stopping) return;
   stopping = true;
   await engine.stop();
   await crm.close();

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isJunctionError } from '../core/errors.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerDlq } from './commands/dlq.ts';
+import { registerInit } from './commands/init.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSchema } from './commands/schema.ts';
 import { VERSION } from '../core/version.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerSchema(program);
   registerDlq(program);
+  registerInit(program);
   return program;
 }
 

@@ -95,6 +95,7 @@ export const errors = {
   CODE_NOT_FOUND: defineError('JNC_CODE_NOT_FOUND', 'Code module %s not found: no file at %s', { family: 'config' }),
   CODE_IMPORT_FAILED: defineError('JNC_CODE_IMPORT_FAILED', 'Code module %s failed to load: %s', { family: 'config' }),
   CODE_NOT_FUNCTION: defineError('JNC_CODE_NOT_FUNCTION', 'The default export of %s is not a function (it is %s); export default (message, ctx) => { … }', { family: 'config' }),
+  INIT_EXISTS: defineError('JNC_INIT_EXISTS', 'Not overwriting %s in %s; run again with --force to replace them', { family: 'config' }),
 
   // input: refused at the edge with a 4xx and a problem body; nothing stored
   INPUT_MALFORMED: defineError('JNC_INPUT_MALFORMED', 'Body is not valid JSON: %s', { family: 'input', status: 400 }),

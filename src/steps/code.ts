@@ -48,7 +48,7 @@ export type CodeResult<B = Json> = Message<B> | Message<B>[] | typeof DROP | und
  * returns, `O` its `options`.
  *
  * ```ts
- * import { permanent, type CodeStep } from 'junction';
+ * import { permanent, type CodeStep } from 'junction-engine';
  * const score: CodeStep<{ email?: string }, { email: string; score: number }> = (message) => {
  *   if (!message.body.email) throw permanent('lead has no email');
  *   return { ...message, body: { email: message.body.email, score: 10 } };
@@ -101,7 +101,7 @@ export const codeOptions = z
   .describe(
     "Run your own TypeScript function on each message: a module path (relative to the config file's directory), or " +
       '{ module, options } where options is any JSON object handed to the function as ctx.options. ' +
-      "The module's default export is the function (type CodeStep from 'junction').",
+      "The module's default export is the function (type CodeStep from 'junction-engine').",
   );
 
 type UserFunction = (message: Message, ctx: CodeContext<unknown>) => unknown;

@@ -5,7 +5,7 @@
  * (no usable email, a size that is not a number) is marked permanent: it becomes
  * a dead letter at once instead of being retried.
  */
-import { permanent, type CodeStep } from 'junction';
+import { permanent, type CodeStep } from 'junction-engine';
 
 /** What the web form posts. Unchecked: every field is looked at before use. */
 export interface Lead {
