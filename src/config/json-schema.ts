@@ -29,8 +29,13 @@ export function configJsonSchema(): JsonSchema {
   }) as JsonSchema;
 }
 
-/** `secret` is zod metadata; strict validators (ajv) reject an unknown keyword, so use the standard one. */
+/**
+ * `secret` and `replacedBy` are zod metadata; strict validators (ajv) reject an
+ * unknown keyword, so a secret becomes the standard `writeOnly`, and the
+ * replacement of a `deprecated` key is said in its description already.
+ */
 function markSecret(json: JsonSchema): void {
+  delete json.replacedBy;
   if (json.secret !== true) return;
   delete json.secret;
   json.writeOnly = true;

@@ -12,6 +12,7 @@ import { errors } from '../core/errors.ts';
 import type { JunctionError } from '../core/errors.ts';
 import { checkReferences } from './check.ts';
 import { coerceReferences } from './coerce-references.ts';
+import { findDeprecated } from './deprecations.ts';
 import { deepFreeze } from './freeze.ts';
 import { interpolate } from './interpolate.ts';
 import type { Interpolated } from './interpolate.ts';
@@ -34,6 +35,8 @@ export interface LoadedConfig {
   /** Its directory: relative paths in the config (`sqlite:`, `${file:}`, schemas) start here. */
   readonly baseDir: string;
   readonly config: JunctionConfig;
+  /** What loads but should be written otherwise (a deprecated key), at its line: `check` prints these, `run` logs them. */
+  readonly warnings: readonly ConfigIssue[];
   /**
    * Places a mistake found after loading (a step's schema file that is missing,
    * say) at its line, as an issue like those the loader reports.
@@ -46,7 +49,9 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export type ParseResult = { ok: true; config: JunctionConfig; locate: (path: KeyPath) => Position } | { ok: false; issues: ConfigIssue[] };
+export type ParseResult =
+  | { ok: true; config: JunctionConfig; locate: (path: KeyPath) => Position; warnings: ConfigIssue[] }
+  | { ok: false; issues: ConfigIssue[] };
 
 /**
  * Reads and checks a config file.
@@ -71,6 +76,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     file: abs,
     baseDir: dirname(abs),
     config: result.config,
+    warnings: result.warnings,
     issueAt: (path: KeyPath, message: string): ConfigIssue => ({ file: abs, ...locate(path), path: formatPath(path), message }),
   });
 }
@@ -112,7 +118,8 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     ...checkReferences(value),
   ];
   if (parsed.success && found.length === 0 && source.problems.length === 0) {
-    return { ok: true, config: deepFreeze(parsed.data), locate: (path) => source.locate(path) };
+    const warnings = place(findDeprecated(configSchema, value).map((i) => ({ ...i, ...source.locate(i.path, i.at) })));
+    return { ok: true, config: deepFreeze(parsed.data), locate: (path) => source.locate(path), warnings };
   }
   const placed = found.map((i) => ({ ...i, ...source.locate(i.path, i.at) }));
   return { ok: false, issues: place([...source.problems, ...placed], interpolated.resolved) };

@@ -88,11 +88,20 @@ export function allowedKeys(schema: Schema | undefined, value: unknown): string[
  * schema, or a wrapper around it, carries `secret: true` in zod's registry.
  */
 export function isSecretField(root: Schema, path: KeyPath, value: unknown): boolean {
-  let s = schemaAt(root, path, value);
+  return unwrapMeta<{ secret?: boolean }>(schemaAt(root, path, value), (m) => m.secret === true) !== undefined;
+}
+
+/**
+ * The registry metadata (`.meta({…})`) of `schema` or of a schema it wraps
+ * (optional, default, a transform's input) that `wanted` accepts, or undefined.
+ */
+export function unwrapMeta<M extends object>(schema: Schema | undefined, wanted: (meta: M) => boolean): M | undefined {
+  let s = schema;
   for (let depth = 0; s !== undefined && depth < 20; depth++) {
-    if ((z.globalRegistry.get(s) as { secret?: unknown } | undefined)?.secret === true) return true;
+    const meta = z.globalRegistry.get(s) as M | undefined;
+    if (meta !== undefined && wanted(meta)) return meta;
     const d = def(s);
     s = WRAPPERS.has(d.type) ? d.innerType : d.type === 'pipe' ? d.in : undefined;
   }
-  return false;
+  return undefined;
 }

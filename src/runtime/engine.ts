@@ -65,6 +65,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const scrub = secretScrub(config);
   const logger = opts.logger ?? createLogger({ level: config.log.level, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
   // Secrets are cut from outcomes by the worker (scrub), before they reach the store or a waiting caller.
+  for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, column: w.column, path: w.path }, `config: ${w.message}`);
   const store = openStore(config.store, { baseDir: loaded.baseDir, clock });
   await store.migrate();
 

@@ -163,7 +163,7 @@ describe('JWT: what gets in', () => {
   it('refuses a token past its exp beyond the skew as expired, and admits one within it', async (t) => {
     const key = await signingKey();
     const keys = await startKeyServer(t, [key]);
-    const auth = await authenticator({ jwksUrl: keys.url, clockSkewSec: 30 });
+    const auth = await authenticator({ jwksUrl: keys.url, clockSkewMs: 30_000 });
     await refused(auth, await sign(key, { iat: NOW_SEC - 600, exp: NOW_SEC - 31 }), 401, /the token has expired/);
     assert.equal((await auth(request(await sign(key, { iat: NOW_SEC - 600, exp: NOW_SEC - 20 })))).via, 'jwt');
   });
@@ -171,7 +171,7 @@ describe('JWT: what gets in', () => {
   it('refuses a token whose nbf is ahead beyond the skew, and admits one within it', async (t) => {
     const key = await signingKey();
     const keys = await startKeyServer(t, [key]);
-    const auth = await authenticator({ jwksUrl: keys.url, clockSkewSec: 30 });
+    const auth = await authenticator({ jwksUrl: keys.url, clockSkewMs: 30_000 });
     await refused(auth, await sign(key, { nbf: NOW_SEC + 31 }), 401, /the token is not valid yet/);
     assert.equal((await auth(request(await sign(key, { nbf: NOW_SEC + 20 })))).via, 'jwt');
   });
@@ -382,7 +382,7 @@ describe('JWT: config', () => {
   it('fills in the defaults', () => {
     const o = jwtOptions.parse({ jwksUrl: 'https://id.example.com/jwks', issuer: ISSUER, audience: AUDIENCE });
     assert.deepEqual(o.algorithms, ['RS256', 'ES256', 'EdDSA']);
-    assert.equal(o.clockSkewSec, 30);
+    assert.equal(o.clockSkewMs, 30_000);
     assert.equal(o.cacheMaxAgeMs, 600_000);
     assert.equal(o.cooldownMs, 30_000);
     assert.equal(o.timeoutMs, 5000);

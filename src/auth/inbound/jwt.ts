@@ -4,7 +4,7 @@
  * signed by an issuer whose public keys are published as a JSON Web Key Set
  * (`jwksUrl`). A token is let in when jose verifies its signature with one of
  * those keys, under an algorithm on the allow-list, and its `iss`, `aud`,
- * `exp` and `nbf` hold (within `clockSkewSec`); then it must carry every
+ * `exp` and `nbf` hold (within `clockSkewMs`); then it must carry every
  * claim in `requiredClaims`. The caller is named by the token's `sub`, else
  * its `client_id` or `azp` (a token a client got for itself).
  *
@@ -54,12 +54,19 @@ export const jwtOptions = z
       .min(1)
       .default(['RS256', 'ES256', 'EdDSA'])
       .describe('Signature algorithms accepted (an allow-list; a token under any other is refused before its keys are looked up). Public-key algorithms only.'),
+    clockSkewMs: z
+      .int()
+      .min(0)
+      .max(300_000)
+      .optional()
+      .describe('How far our clock and the issuer\'s may disagree when exp and nbf are checked, in milliseconds (default 30000).'),
     clockSkewSec: z
       .int()
       .min(0)
       .max(300)
-      .default(30)
-      .describe('Seconds by which our clock and the issuer\'s may disagree when exp and nbf are checked.'),
+      .optional()
+      .meta({ deprecated: true, replacedBy: 'clockSkewMs' })
+      .describe('Deprecated: use clockSkewMs (the same skew in seconds; `junction check` warns).'),
     requiredClaims: requiredClaimsOptions.optional(),
     cacheMaxAgeMs: z
       .int()
@@ -73,6 +80,9 @@ export const jwtOptions = z
       .describe('Least time between two fetches of the key set: one made because a token names a key not held (a rotation), or one after a fetch that failed. Caps what a flood of made-up key ids costs the key server.'),
     timeoutMs: z.int().min(1).default(5000).describe('How long a fetch of the key set may take.'),
   })
+  .refine((o) => o.clockSkewMs === undefined || o.clockSkewSec === undefined, { message: 'give clockSkewMs only: clockSkewSec is its deprecated form', path: ['clockSkewSec'] })
+  // Every other duration is in milliseconds; the deprecated seconds are read into them once, here.
+  .transform(({ clockSkewSec, clockSkewMs, ...rest }) => ({ ...rest, clockSkewMs: clockSkewMs ?? (clockSkewSec === undefined ? 30_000 : clockSkewSec * 1000) }))
   .describe('JWT access tokens sent as Authorization: Bearer, verified against the issuer\'s published keys (JWKS); the caller is the token\'s sub (else client_id or azp).');
 
 const MISSING = 'send a JWT access token as Authorization: Bearer <token>';
@@ -96,7 +106,7 @@ export const jwt = defineAuthenticator({
           issuer: options.issuer,
           audience: options.audience,
           algorithms: options.algorithms,
-          clockTolerance: options.clockSkewSec,
+          clockTolerance: options.clockSkewMs / 1000,
           // A token without an expiry would stay good forever once leaked.
           requiredClaims: ['exp'],
           currentDate: new Date(deps.clock.now()),

@@ -4,6 +4,7 @@
  * its file, line, column and key path.
  */
 import type { Command } from 'commander';
+import { formatIssue } from '../../config/issue.ts';
 import { loadConfig } from '../../config/load.ts';
 import { closeConnectors, createConnectors } from '../../connectors/registry.ts';
 import { compileFlows } from '../../runtime/flow.ts';
@@ -24,6 +25,8 @@ export function registerCheck(program: Command): void {
       } finally {
         await closeConnectors(pools);
       }
+      // Warnings do not fail the check: the config works as it is, but should be written otherwise.
+      for (const w of loaded.warnings) process.stderr.write(`${formatIssue(w)} (warning)\n`);
       const flows = Object.keys(config.flows).length;
       const connectors = Object.keys(config.connectors).length;
       process.stdout.write(`${file}: OK (${flows} flow${flows === 1 ? '' : 's'}, ${connectors} connector${connectors === 1 ? '' : 's'})\n`);
