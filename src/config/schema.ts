@@ -126,7 +126,7 @@ export const configSchema = z
       .describe('External systems, each under a name of your choice; steps refer to them by that name.'),
     flows: z
       .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), flowOptions)
-      .describe('Flows, each under a name of your choice (used by metrics, the admin API and `junction send`).'),
+      .describe('Flows, each under a name of your choice (used by logs, the admin API and `junction dlq`).'),
   })
   .describe('Junction configuration (junction.yaml).');
 

@@ -40,7 +40,7 @@ const FLOWS = `
           signature:
             scheme: standard-webhooks
             secrets: [ "\${env:SW_SECRET}", "\${env:SW_NEXT}" ]
-            toleranceSec: 60
+            toleranceMs: 60000
             consumer: shop
     steps: [ { deliver: { connector: sink } } ]
   github:
@@ -146,7 +146,7 @@ describe('signature: Standard Webhooks', () => {
     assert.equal((await post(engine, '/hooks/standard', standardHeaders(SW_SECRET, 'msg_6', PAYLOAD, NOW_SEC - 300), PAYLOAD)).statusCode, 202);
   });
 
-  it('enforces the configured toleranceSec, not the package\'s 300 s', async (t) => {
+  it('enforces the configured toleranceMs, not the package\'s 300 s', async (t) => {
     const engine = await start(t);
     const res = await post(engine, '/hooks/rotating', standardHeaders(SW_SECRET, 'msg_7', PAYLOAD, NOW_SEC - 61), PAYLOAD);
     assertDenied(res, /61 s old, more than the 60 s allowed/);
@@ -267,7 +267,7 @@ describe('signature: config', () => {
 
   it('accepts each scheme with a secret or a list of secrets', () => {
     assert.deepEqual(issues(flow(`{ scheme: standard-webhooks, secret: "${SW_SECRET}" }`)), []);
-    assert.deepEqual(issues(flow('{ scheme: github, secrets: [ a, b ], toleranceSec: 10, consumer: gh.org }')), []);
+    assert.deepEqual(issues(flow('{ scheme: github, secrets: [ a, b ], toleranceMs: 10000, consumer: gh.org }')), []);
     assert.deepEqual(issues(flow('{ scheme: stripe, secret: "${env:S}" }'), { S: STRIPE_SECRET }), []);
   });
 

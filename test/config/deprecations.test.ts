@@ -82,3 +82,22 @@ describe('deprecated config keys', () => {
     assert.doesNotMatch(text, /replacedBy/);
   });
 });
+
+describe('signature toleranceSec', () => {
+  const flow = (tolerance: string): string =>
+    yaml('flows:', '  a:', '    trigger:', '      http:', '        path: /a', '        auth:', `          signature: { scheme: github, secret: s3cret-s3cret, ${tolerance} }`, '    steps:', '      - map: { x: y }');
+  const toleranceOf = (r: ReturnType<typeof parseConfigText>): number => {
+    assert.ok(r.ok, JSON.stringify(r));
+    return (r.config.flows.a?.trigger.http.auth as { signature: { toleranceMs: number } }).signature.toleranceMs;
+  };
+
+  it('is read as toleranceMs, with a warning; toleranceMs is the key to write', () => {
+    const old = parseConfigText(flow('toleranceSec: 60'), 'junction.yaml', {});
+    assert.equal(toleranceOf(old), 60_000);
+    assert.ok(old.ok && old.warnings.length === 1 && /toleranceSec: deprecated: use toleranceMs/.test(`${old.warnings[0]?.path}: ${old.warnings[0]?.message}`));
+    const now = parseConfigText(flow('toleranceMs: 60000'), 'junction.yaml', {});
+    assert.equal(toleranceOf(now), 60_000);
+    assert.ok(now.ok && now.warnings.length === 0);
+    assert.equal(toleranceOf(parseConfigText(flow('consumer: gh'), 'junction.yaml', {})), 300_000);
+  });
+});

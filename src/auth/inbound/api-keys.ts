@@ -3,7 +3,7 @@
  * `http.auth.apiKeys`: callers send one of the trigger's keys, in `X-Api-Key`
  * or as `Authorization: Bearer <key>`. A trigger holds several keys at once so
  * that a key is rotated with no downtime: add the new key, move the callers,
- * remove the old one. Each key names its consumer (logs, metrics, `meta.consumer`,
+ * remove the old one. Each key names its consumer (logs, `meta.consumer`,
  * rate limits); two keys may name the same consumer, as the old and new key do
  * while it is rotated.
  *
@@ -26,7 +26,7 @@ const keyEntry = z.union([
     key: secret.describe('The key; use ${env:NAME} or ${file:path}.'),
     consumer: consumerName
       .optional()
-      .describe('Names the caller in logs, metrics, rate limits and meta.consumer; defaults to key-N (N its place in the list, from 1).'),
+      .describe('Names the caller in logs, rate limits and meta.consumer; defaults to key-N (N its place in the list, from 1).'),
   }),
 ], { error: 'expected a key (a string: ${env:NAME} or ${file:path}) or { key, consumer }' });
 

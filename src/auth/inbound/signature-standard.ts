@@ -8,7 +8,7 @@
  *
  * The `standardwebhooks` package decodes the secret and computes the
  * signature. Its `verify()` is not used: it fixes the tolerance at 300 s
- * against `Date.now()` (the configured `toleranceSec` and the engine's clock
+ * against `Date.now()` (the configured `toleranceMs` and the engine's clock
  * must win), and it parses the body as JSON, which an XML or text trigger's
  * body is not. The package's `sign()` reads a body as UTF-8 text; so does the
  * trigger, so what is verified is what is stored.

@@ -40,14 +40,20 @@ export const signatureOptions = z
       .min(1, 'list at least one secret')
       .optional()
       .describe('Several signing secrets, any one of which verifies: list the old and the new secret together to rotate one without downtime. Give this or secret.'),
+    toleranceMs: z
+      .int()
+      .min(1000)
+      .optional()
+      .describe('How far a signed timestamp may be from now (either way), in milliseconds (default 300000), before the request is refused as stale. GitHub sends no timestamp, so it does not apply there.'),
     toleranceSec: z
       .int()
       .min(1)
-      .default(300)
-      .describe('How far, in seconds, a signed timestamp may be from now (either way) before the request is refused as stale. GitHub sends no timestamp, so it does not apply there.'),
+      .optional()
+      .meta({ deprecated: true, replacedBy: 'toleranceMs' })
+      .describe('Deprecated: use toleranceMs (the same tolerance in seconds; `junction check` warns).'),
     consumer: consumerName
       .optional()
-      .describe('Names the sender in logs, metrics, rate limits and meta.consumer; defaults to the scheme.'),
+      .describe('Names the sender in logs, rate limits and meta.consumer; defaults to the scheme.'),
   })
   .superRefine((o, ctx) => {
     if ((o.secret === undefined) === (o.secrets === undefined)) {
@@ -60,7 +66,12 @@ export const signatureOptions = z
       const wrong = scheme.checkSecret(s.reveal());
       if (wrong !== undefined) ctx.addIssue({ code: 'custom', path: o.secrets ? ['secrets', i] : ['secret'], message: wrong });
     }
+    if (o.toleranceMs !== undefined && o.toleranceSec !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['toleranceSec'], message: 'give toleranceMs only: toleranceSec is its deprecated form' });
+    }
   })
+  // Every other duration is in milliseconds; the deprecated seconds are read into them once, here.
+  .transform(({ toleranceSec, toleranceMs, ...rest }) => ({ ...rest, toleranceMs: toleranceMs ?? (toleranceSec === undefined ? 300_000 : toleranceSec * 1000) }))
   .describe('Signed webhooks: the request is admitted when its signature matches the body, by any one of the secrets; a replayed message id is accepted once.');
 
 export const signature = defineAuthenticator({
@@ -75,7 +86,7 @@ export const signature = defineAuthenticator({
       // A records upload is streamed, never held whole; config/check refuses that pairing, this fails closed all the same.
       if (req.rawBody === undefined) throw refuse('the body was not kept, so its signature cannot be checked');
       const nowSec = Math.floor(clock.now() / 1000);
-      const messageId = scheme.verify({ headers: req.headers, body: req.rawBody, nowSec, toleranceSec: options.toleranceSec }, secrets);
+      const messageId = scheme.verify({ headers: req.headers, body: req.rawBody, nowSec, toleranceSec: options.toleranceMs / 1000 }, secrets);
       return messageId === undefined ? { consumer, via: 'signature' } : { consumer, via: 'signature', messageId };
     };
   },
