@@ -87,7 +87,10 @@ export const flowOptions = z
 export const serverOptions = z
   .strictObject({
     port: z.int().min(0).max(65535).default(8080).describe('TCP port to listen on; 0 picks a free one.'),
-    host: z.string().min(1).default('127.0.0.1').describe('Interface to listen on; 127.0.0.1 keeps the server local, 0.0.0.0 exposes it.'),
+    host: z
+      .union([z.ipv4(), z.ipv6(), z.hostname()], { error: 'expected an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name' })
+      .default('127.0.0.1')
+      .describe('Interface to listen on; 127.0.0.1 keeps the server local, 0.0.0.0 exposes it.'),
     adminToken: secret.optional().describe('Bearer token every /admin route requires; use ${env:NAME} or ${file:path}. Unset: the admin API answers 404 JNC_ADMIN_DISABLED.'),
     maxBodyBytes: z.int().min(1).default(1024 * 1024).describe('Largest request body accepted by a trigger, in bytes.'),
   })
