@@ -53,7 +53,12 @@ export type StepConfig = z.output<typeof stepEntry>;
 
 export const httpTriggerOptions = z
   .strictObject({
-    path: z.string().regex(/^\/[^\s?#]*$/, 'must start with "/" and hold no query or fragment').describe('URL path that accepts messages. A trailing slash makes no difference: /hooks/orders/ reaches the trigger of /hooks/orders, and the other way round. The query string is not part of it (the message keeps it as meta.query).'),
+    path: z
+      .string()
+      .regex(/^\/[^\s?#]*$/, 'must start with "/" and hold no query or fragment')
+      // `:name` and `*` would be route parameters and wildcards to the router: a trigger path is literal.
+      .regex(/^[\w./~%-]*$/, 'may hold letters, digits and - . _ ~ % / only (no : or *: a trigger path is literal)')
+      .describe('URL path that accepts messages, literally (no parameters or wildcards). A trailing slash makes no difference: /hooks/orders/ reaches the trigger of /hooks/orders, and the other way round. The query string is not part of it (the message keeps it as meta.query).'),
     method: z.enum(['POST', 'PUT']).default('POST').describe('HTTP method the path accepts.'),
     idempotencyKey: expression
       .optional()

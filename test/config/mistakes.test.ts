@@ -45,6 +45,11 @@ const cases: Case[] = [
     expect: [['8:11 flows.a.steps[0].deliver.idempotencyKy', 'unknown key "idempotencyKy" (did you mean "idempotencyKey"?)']],
   },
   {
+    name: 'a trigger path with a route parameter or wildcard (found by the config property test: fastify refused it at start-up)',
+    text: yaml('flows:', '  a:', '    trigger: { http: { path: "/hooks/:id/*" } }', '    steps:', '      - map: { x: y }'),
+    expect: [['3:30 flows.a.trigger.http.path', 'no : or *: a trigger path is literal']],
+  },
+  {
     name: 'wrong type',
     text: yaml('server:', '  port: abc', ...okFlow),
     expect: [['2:9 server.port', 'expected a number, got a string']],
