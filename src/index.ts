@@ -6,7 +6,8 @@
 import { ZodError } from 'zod';
 import type { JunctionConfigInput } from './config/schema.ts';
 import type { Connector } from './connectors/connector.ts';
-import { connectorOptionsSchema, createConnector as createConfiguredConnector } from './connectors/registry.ts';
+import { connectorEntry } from './config/schema.ts';
+import { createConnector as createConfiguredConnector } from './connectors/registry.ts';
 import { errors } from './core/errors.ts';
 
 export type { JunctionConfig, JunctionConfigInput } from './config/schema.ts';
@@ -17,9 +18,9 @@ export type { Step, StepContext, StepResult } from './steps/step.ts';
 export { DROP } from './steps/step.ts';
 export { permanent, retryLater, type CodeStep, type CodeContext, type CodeResult } from './steps/code.ts';
 export { errors, isJunctionError, JunctionError } from './core/errors.ts';
-export { Secret } from './config/secret.ts';
+export { Secret } from './core/secret.ts';
 export { loadConfig } from './config/load.ts';
-export { startEngine, type Engine, type EngineOptions } from './runtime/engine.ts';
+export { startEngine, type Engine, type EngineOptions } from './engine/engine.ts';
 
 /** Types a configuration written in TypeScript; returns it unchanged. */
 export function defineConfig(config: JunctionConfigInput): JunctionConfigInput {
@@ -33,7 +34,7 @@ export function defineConfig(config: JunctionConfigInput): JunctionConfigInput {
  */
 export function createConnector(name: string, options: unknown): Connector {
   try {
-    return createConfiguredConnector(name, connectorOptionsSchema().parse(options));
+    return createConfiguredConnector(name, connectorEntry.parse(options));
   } catch (e) {
     if (e instanceof ZodError) {
       const issue = e.issues[0];

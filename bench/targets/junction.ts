@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config/load.ts';
-import { startEngine } from '../../src/runtime/engine.ts';
+import { startEngine } from '../../src/engine/engine.ts';
 import { announce, exitWithParent } from '../lib/child.ts';
 import { instrument } from '../lib/instrument.ts';
 

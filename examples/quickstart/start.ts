@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.ts';
-import { startEngine } from '../../src/runtime/engine.ts';
+import { startEngine } from '../../src/engine/engine.ts';
 import { startDemoCrm } from './crm.ts';
 
 // The demo CRM and junction.yaml agree on these fallbacks; the tests move them with the environment.

@@ -4,7 +4,7 @@
  * in it is frozen. A {@link Secret} is frozen as it is; its value sits in a
  * private field, which freezing leaves readable.
  */
-import { isSecret } from './secret.ts';
+import { isSecret } from '../core/secret.ts';
 
 export function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
   if (typeof value !== 'object' || value === null || seen.has(value)) return value;

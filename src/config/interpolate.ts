@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import type { KeyPath, PathIssue } from './issue.ts';
 import type { WholeReference } from './coerce-references.ts';
-import { readSecretFile, type FileValue } from './secret-file.ts';
+import { readSecretFile, type FileValue } from '../core/secret-file.ts';
 
 export interface InterpolateOptions {
   env: NodeJS.ProcessEnv;

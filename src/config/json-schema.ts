@@ -2,27 +2,28 @@
  * @module config/json-schema
  * The published JSON Schema of `junction.yaml` (`junction schema`), made from
  * the same zod schema that parses it. Two things zod cannot render by itself
- * are filled in: a step (parsed by hand, so it renders as a bare object) becomes
- * a `oneOf` of every step type with its options, so editors complete them, and
- * a secret field is marked with the standard `writeOnly` annotation.
+ * are filled in: a value whose shape a registry picks (a step, a trigger, a
+ * connector; parsed by hand, so it renders as a bare object) becomes a `oneOf`
+ * of every registered type with its options, so editors complete them, and a
+ * secret field is marked with the standard `writeOnly` annotation.
  */
 import { z } from 'zod';
-import { builtinSteps } from '../steps/builtin.ts';
-import { configSchema, stepEntry } from './schema.ts';
+import { entryInfo, type EntryInfo } from './registry-entry.ts';
+import { configSchema } from './schema.ts';
 
 type JsonSchema = Record<string, unknown>;
 
 export function configJsonSchema(): JsonSchema {
-  const steps = stepSchemas();
   return z.toJSONSchema(configSchema, {
     io: 'input',
     unrepresentable: 'any',
     override(ctx) {
       const json = ctx.jsonSchema as JsonSchema;
-      if (ctx.zodSchema === stepEntry) {
+      const entry = entryInfo(ctx.zodSchema);
+      if (entry) {
         const description = json.description;
         for (const key of Object.keys(json)) delete json[key];
-        Object.assign(json, { description, oneOf: steps });
+        Object.assign(json, { description, oneOf: entrySchemas(entry) });
       }
       markSecret(json);
     },
@@ -41,15 +42,21 @@ function markSecret(json: JsonSchema): void {
   json.writeOnly = true;
 }
 
-/** `{ map: <map options> }`, `{ deliver: <deliver options> }`, …: one key, its type. */
-function stepSchemas(): JsonSchema[] {
-  return [...builtinSteps.values()].map((def) => {
+/**
+ * One schema per registered type, read now (so a type registered after start-up
+ * is in it): keyed, `{ map: <map options> }`; typed, the type's own options,
+ * whose `type` key names it.
+ */
+function entrySchemas(entry: EntryInfo): JsonSchema[] {
+  return entry.source.names().map((name) => {
+    const def = entry.source.get(name)!;
     const options = z.toJSONSchema(def.options, {
       io: 'input',
       unrepresentable: 'any',
       override: (ctx) => markSecret(ctx.jsonSchema as JsonSchema),
     }) as JsonSchema;
     delete options.$schema;
+    if (entry.style === 'typed') return { ...options, description: def.summary };
     return {
       type: 'object',
       description: def.summary,

@@ -20,8 +20,8 @@ import { displayPath, formatIssue, formatPath, sortIssues } from './issue.ts';
 import type { ConfigIssue, KeyPath, PathIssue } from './issue.ts';
 import { configSchema } from './schema.ts';
 import type { JunctionConfig } from './schema.ts';
-import { REDACTED } from './secret.ts';
-import { withSecretFiles } from './secret-file.ts';
+import { REDACTED } from '../core/secret.ts';
+import { withSecretFiles } from '../core/secret-file.ts';
 import { isSecretField } from './schema-path.ts';
 import { parseYaml } from './yaml-source.ts';
 import type { Position } from './yaml-source.ts';
@@ -110,7 +110,8 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
       parsed = shape(value);
     }
   }
-  const replaced = new Set(coercion.map((i) => formatPath(i.path)));
+  // A reference that could not be resolved is reported once, as such; the text left in its place would only fail the shape check too.
+  const replaced = new Set([...coercion, ...interpolated.issues].map((i) => formatPath(i.path)));
   const found: PathIssue[] = [
     ...interpolated.issues,
     ...coercion,

@@ -97,7 +97,7 @@ export function renderConfigReference(): string {
 function single(schema: JsonSchema): JsonSchema {
   for (const k of ['oneOf', 'anyOf'] as const) {
     const options = schema[k];
-    if (Array.isArray(options) && options.length === 1 && isSchema(options[0])) return { ...options[0], description: options[0].description ?? schema.description };
+    if (Array.isArray(options) && options.length === 1 && isSchema(options[0])) return { ...options[0], description: schema.description ?? options[0].description };
   }
   return schema;
 }
@@ -106,7 +106,7 @@ function typeOf(s: JsonSchema): string {
   const secret = s.writeOnly === true ? ', secret' : '';
   if (s.const !== undefined) return JSON.stringify(s.const);
   if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
-  if (Array.isArray(s.oneOf)) return 'one of the steps below';
+  if (Array.isArray(s.oneOf)) return 'one of the types below';
   if (Array.isArray(s.anyOf)) return [...new Set(s.anyOf.filter(isSchema).map((m) => typeOf(single(m))))].join(' or ');
   switch (s.type) {
     case 'integer':

@@ -2,13 +2,12 @@
  * @module config/schema-path
  * Finds the zod schema that governs a key path of the config, so that an
  * "unknown key" issue can list the keys that are allowed there. The value being
- * checked is walked alongside, to pick the right member of a union (a
- * connector's `type`) and the right step type (`- map: …`).
+ * checked is walked alongside, to pick the right member of a union, and the
+ * right registered type of an entry (a step `- map: …`, a connector's `type`).
  */
 import { z } from 'zod';
-import { builtinSteps } from '../steps/builtin.ts';
 import type { KeyPath } from './issue.ts';
-import { stepEntry } from './schema.ts';
+import { entryInfo } from './registry-entry.ts';
 
 type Schema = z.core.$ZodType;
 
@@ -55,15 +54,24 @@ function pickOption(d: Def, value: unknown): Schema | undefined {
   return options.find((o) => o._zod.propValues?.[d.discriminator!]?.has(tag as never));
 }
 
+/** The options schema of the type a typed entry's value names (`type: rest`), if registered. */
+function typedOptions(schema: Schema, value: unknown): Schema | undefined {
+  const type = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).type : undefined;
+  return typeof type === 'string' ? entryInfo(schema)?.source.get(type)?.options : undefined;
+}
+
 /** The schema at `path`, or undefined where the path leaves the schema (or a union cannot be decided). */
 export function schemaAt(root: Schema, path: KeyPath, value: unknown): Schema | undefined {
   let schema: Schema | undefined = root;
   let v = value;
   for (const seg of path) {
     if (!schema) return undefined;
-    if (schema === stepEntry) {
-      schema = builtinSteps.get(String(seg))?.options;
+    const entry = entryInfo(schema);
+    if (entry?.style === 'keyed') {
+      schema = entry.source.get(String(seg))?.options;
     } else {
+      if (entry?.style === 'typed') schema = typedOptions(schema, v);
+      if (!schema) return undefined;
       const d = def(unwrap(schema, v));
       if (d.type === 'object') schema = d.shape?.[String(seg)];
       else if (d.type === 'record') schema = d.valueType;
@@ -78,13 +86,16 @@ export function schemaAt(root: Schema, path: KeyPath, value: unknown): Schema | 
 /** The keys an object schema accepts, or undefined when `schema` is no fixed-shape object. */
 export function allowedKeys(schema: Schema | undefined, value: unknown): string[] | undefined {
   if (!schema) return undefined;
-  if (schema === stepEntry) return [...builtinSteps.keys()];
-  const d = def(unwrap(schema, value));
+  const entry = entryInfo(schema);
+  if (entry?.style === 'keyed') return entry.source.names();
+  const options = entry?.style === 'typed' ? typedOptions(schema, value) : schema;
+  if (!options) return undefined;
+  const d = def(unwrap(options, value));
   return d.type === 'object' && d.shape ? Object.keys(d.shape) : undefined;
 }
 
 /**
- * True when the field at `path` holds a secret (`config/secret-field`): its
+ * True when the field at `path` holds a secret (`core/secret-field`): its
  * schema, or a wrapper around it, carries `secret: true` in zod's registry.
  */
 export function isSecretField(root: Schema, path: KeyPath, value: unknown): boolean {

@@ -5,84 +5,31 @@
  * Component schemas live beside their components and are assembled here.
  */
 import { z } from 'zod';
-import { expression } from '../core/expression.ts';
-import { MEDIA_KINDS } from '../core/media.ts';
-import { recordsOptions } from '../triggers/records.ts';
-import { inboundRateLimitOptions } from '../triggers/rate-limit.ts';
-import { inboundAuthOptions } from '../auth/inbound/registry.ts';
 import { retryOptions } from '../connectors/options.ts';
-import { connectorOptionsSchema } from '../connectors/registry.ts';
-import { builtinSteps } from '../steps/builtin.ts';
+import { connectorTypes, type ConnectorOptions } from '../connectors/registry.ts';
+import { stepTypes } from '../steps/registry.ts';
+import { triggerTypes } from '../triggers/registry.ts';
+import { keyedEntry, typedEntry } from './registry-entry.ts';
 import { redactOption } from '../observability/mask.ts';
-import { secret } from './secret-field.ts';
+import { secret } from '../core/secret-field.ts';
 
-const stepNames = [...builtinSteps.keys()];
-
-/**
- * A step is written `- map: {…}`: one key, the step type, holding its options.
- * Parsed by hand so that an unknown type says which types exist and an option
- * error keeps its exact path (a plain union would blur both).
- */
-export const stepEntry = z
-  .record(z.string(), z.unknown())
-  .transform((raw, ctx) => {
-    const keys = Object.keys(raw);
-    if (keys.length !== 1) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `a step has exactly one key, its type (one of ${stepNames.join(', ')}); found ${keys.length === 0 ? 'none' : keys.join(', ')}`,
-      });
-      return z.NEVER;
-    }
-    const type = keys[0]!;
-    const def = builtinSteps.get(type);
-    if (!def) {
-      ctx.addIssue({ code: 'custom', path: [type], message: `unknown step type "${type}"; expected one of ${stepNames.join(', ')}` });
-      return z.NEVER;
-    }
-    const parsed = def.options.safeParse(raw[type]);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [type, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
-      return z.NEVER;
-    }
-    return { type, options: parsed.data as unknown };
-  })
-  .describe(`One step: a single key naming its type (${stepNames.join(', ')}) and holding its options.`);
+/** A step is written `- map: {…}`: one key, the step type, holding its options. */
+export const stepEntry = keyedEntry(stepTypes, 'step', 'One step: a single key naming its type (validate, map, deliver, …) and holding its options.');
 
 export type StepConfig = z.output<typeof stepEntry>;
 
-export const httpTriggerOptions = z
-  .strictObject({
-    path: z
-      .string()
-      .regex(/^\/[^\s?#]*$/, 'must start with "/" and hold no query or fragment')
-      // `:name` and `*` would be route parameters and wildcards to the router: a trigger path is literal.
-      .regex(/^[\w./~%-]*$/, 'may hold letters, digits and - . _ ~ % / only (no : or *: a trigger path is literal)')
-      .describe('URL path that accepts messages, literally (no parameters or wildcards). A trailing slash makes no difference: /hooks/orders/ reaches the trigger of /hooks/orders, and the other way round. The query string is not part of it (the message keeps it as meta.query).'),
-    method: z.enum(['POST', 'PUT']).default('POST').describe('HTTP method the path accepts.'),
-    idempotencyKey: expression
-      .optional()
-      .describe('JSONata over the body ($headers bound) that yields the dedupe key; defaults to the Idempotency-Key header.'),
-    maxBodyBytes: z.int().min(1).optional().describe('Largest body accepted; defaults to server.maxBodyBytes.'),
-    accept: z
-      .array(z.enum(MEDIA_KINDS))
-      .min(1)
-      .default(['json'])
-      .describe('Body kinds accepted: json (application/json, +json), xml (application/xml, text/xml, +xml), csv (text/csv), text (text/plain). Non-JSON bodies are kept as text.'),
-    records: recordsOptions.optional(),
-    auth: inboundAuthOptions.optional(),
-    rateLimit: inboundRateLimitOptions.optional(),
-  })
-  .describe('Accept messages over HTTP: 202 with the message id once it is durable.');
+/** `trigger: { http: {…} }`: one key, the trigger type, holding its options. */
+export const triggerEntry = keyedEntry(triggerTypes, 'trigger', 'What starts the flow: a single key naming the trigger type (http, …) and holding its options.');
 
-export const triggerOptions = z
-  .strictObject({ http: httpTriggerOptions })
-  .describe('What starts the flow.');
+export type TriggerConfig = z.output<typeof triggerEntry>;
+
+/** `{ type: rest, … }`: the options of the connector type that `type` names. */
+export const connectorEntry = typedEntry<ConnectorOptions>(connectorTypes, 'connector', 'An external system; `type` picks the protocol (rest, …) and its options.');
 
 export const flowOptions = z
   .strictObject({
     description: z.string().optional().describe('A note for the people who read this config.'),
-    trigger: triggerOptions,
+    trigger: triggerEntry,
     steps: z.array(stepEntry).min(1, 'a flow needs at least one step').describe('Run in order for every message.'),
     retry: retryOptions.prefault({}).describe('Retry policy for failures not tied to a connector; deliver steps use their connector\'s.'),
     redact: redactOption.optional(),
@@ -129,7 +76,7 @@ export const configSchema = z
       .prefault({})
       .describe('JSON logs (pino), with secrets redacted.'),
     connectors: z
-      .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), connectorOptionsSchema())
+      .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), connectorEntry)
       .default({})
       .describe('External systems, each under a name of your choice; steps refer to them by that name.'),
     flows: z
@@ -141,4 +88,3 @@ export const configSchema = z
 export type JunctionConfig = z.output<typeof configSchema>;
 export type JunctionConfigInput = z.input<typeof configSchema>;
 export type FlowConfig = z.output<typeof flowOptions>;
-export type HttpTriggerConfig = z.output<typeof httpTriggerOptions>;

@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import type { KeyPath, PathIssue } from './issue.ts';
 import { allowedKeys, schemaAt } from './schema-path.ts';
-import { stepEntry } from './schema.ts';
+import { entryInfo } from './registry-entry.ts';
 import { closest } from './suggest.ts';
 
 type Issue = z.core.$ZodIssue;
@@ -51,8 +51,8 @@ function convert(issue: Issue, root: z.core.$ZodType, value: unknown): PathIssue
     case 'invalid_format':
       return [{ path, message: issue.format === 'url' && isDefault ? 'expected a URL such as http://127.0.0.1:4010' : issue.message }];
     case 'custom': {
-      // An unknown step type is a wrong key, not a wrong value.
-      const inStep = path.length > 0 && schemaAt(root, path.slice(0, -1), value) === stepEntry && typeof path.at(-1) === 'string';
+      // An unknown step or trigger type is a wrong key, not a wrong value.
+      const inStep = path.length > 0 && entryInfo(schemaAt(root, path.slice(0, -1), value))?.style === 'keyed' && typeof path.at(-1) === 'string';
       return [{ path, at: inStep ? 'key' : 'value', message: issue.message }];
     }
     default:

@@ -4,7 +4,6 @@
  * its `defineConnector` file plus one `register` line below; the config schema,
  * `junction schema`, `docs/config.md` and the engine read this registry.
  */
-import { z } from 'zod';
 import { Registry } from '../core/registry.ts';
 import type { Connector, ConnectorDefinition, ConnectorDeps, ConnectorTypeOptions } from './connector.ts';
 import { assembleConnector } from './pipeline.ts';
@@ -15,18 +14,6 @@ connectorTypes.register(restConnector as ConnectorDefinition);
 
 /** Parsed options of any registered connector type: the shared ones typed, the type's own as unknown. */
 export type ConnectorOptions = ConnectorTypeOptions & { readonly [key: string]: unknown };
-
-let built: { version: number; schema: z.ZodType<ConnectorOptions> } | undefined;
-
-/** The options of `connectors.<name>`: a union on `type` over every registered type, rebuilt when one is added. */
-export function connectorOptionsSchema(): z.ZodType<ConnectorOptions> {
-  if (built?.version !== connectorTypes.version) {
-    const [first, ...rest] = connectorTypes.values().map((t) => t.options as unknown as Parameters<typeof z.discriminatedUnion>[1][number]);
-    const schema = z.discriminatedUnion('type', [first!, ...rest]).describe('An external system; `type` picks the protocol.');
-    built = { version: connectorTypes.version, schema: schema as unknown as z.ZodType<ConnectorOptions> };
-  }
-  return built.schema;
-}
 
 /** A connector from parsed options (defaults applied), of the type its `type` names. */
 export function createConnector(name: string, options: ConnectorOptions, deps: ConnectorDeps = {}): Connector {

@@ -9,7 +9,7 @@
  *   that echoes the key it got in a 401 body or a `WWW-Authenticate` header, a
  *   JSON parse error quoting that body, a log line.
  */
-import { isSecret, REDACTED } from '../config/secret.ts';
+import { isSecret, REDACTED } from '../core/secret.ts';
 
 export { REDACTED };
 

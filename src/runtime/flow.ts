@@ -10,12 +10,9 @@
  */
 import type { RetryPolicy } from '../core/call.ts';
 import type { Connector } from '../connectors/connector.ts';
-import type { FlowConfig } from '../config/schema.ts';
-import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
-import { configError, type LoadedConfig } from '../config/load.ts';
-import { formatPath, type ConfigIssue, type KeyPath } from '../config/issue.ts';
+import { errors, isJunctionError } from '../core/errors.ts';
 import type { Message, NewMessage } from '../core/message.ts';
-import { builtinSteps } from '../steps/builtin.ts';
+import { stepTypes } from '../steps/registry.ts';
 import { BATCH_JOINED, BATCH_LEAD, DROP, type Step, type StepContext, type StepResult } from '../steps/step.ts';
 
 interface CompiledStep {
@@ -40,9 +37,19 @@ export type FlowResult =
   /** A batch member whose batch went through (another member carried it). */
   | { kind: 'batched'; step: string };
 
+/** What the runtime needs of a flow's config: its steps, and the retry policy of steps that call no connector. */
+export interface FlowSpec {
+  readonly steps: readonly { readonly type: string; readonly options: unknown }[];
+  readonly retry: RetryPolicy;
+}
+
+/** A key path into the config, for start-up failures: `['flows', 'a', 'steps', 1, 'map']`. */
+export type FlowKeyPath = readonly (string | number)[];
+
 export interface CompiledFlow {
   readonly name: string;
-  readonly config: FlowConfig;
+  /** The retry policy of failures not tied to a connector. */
+  readonly retry: RetryPolicy;
   /** True when some step checks messages at ingress. */
   readonly checksAtIngress: boolean;
   /** Set when the flow has a respond step: how long the HTTP caller waits for it. */
@@ -80,31 +87,15 @@ export interface FlowDeps {
 }
 
 /**
- * Compiles every flow. A step that cannot start (a schema file missing, a module
- * that does not load) is a mistake in the config: all of them are reported
- * together, each at its line, like the loader's own.
+ * Builds the flow's steps from their registered types. A step that cannot start
+ * rejects with JNC_CONFIG_INVALID whose `details.failures` name each failing
+ * step by key path, for the caller to place at its line.
  */
-export async function compileFlows(loaded: LoadedConfig, connectors: ReadonlyMap<string, Connector>): Promise<Map<string, CompiledFlow>> {
-  const flows = new Map<string, CompiledFlow>();
-  const issues: ConfigIssue[] = [];
-  for (const [name, flow] of Object.entries(loaded.config.flows)) {
-    try {
-      flows.set(name, await compileFlow(name, flow, { connectors, baseDir: loaded.baseDir }));
-    } catch (e) {
-      const failures = (e as JunctionError).details?.failures as { keyPath: KeyPath; reason: string; code?: string }[] | undefined;
-      if (!failures) throw e;
-      for (const f of failures) issues.push(loaded.issueAt(f.keyPath, f.code ? `${f.code}: ${f.reason}` : f.reason));
-    }
-  }
-  if (issues.length > 0) throw configError(loaded.file, issues);
-  return flows;
-}
-
-export async function compileFlow(name: string, config: FlowConfig, deps: FlowDeps): Promise<CompiledFlow> {
+export async function compileFlow(name: string, config: FlowSpec, deps: FlowDeps): Promise<CompiledFlow> {
   const steps: CompiledStep[] = [];
-  const failures: { keyPath: KeyPath; reason: string; code: string | undefined }[] = [];
+  const failures: { keyPath: FlowKeyPath; reason: string; code: string | undefined }[] = [];
   for (const [index, s] of config.steps.entries()) {
-    const def = builtinSteps.get(s.type);
+    const def = stepTypes.get(s.type);
     let used: Connector | undefined;
     try {
       if (!def) throw new Error(`unknown step type ${s.type}`);
@@ -127,7 +118,8 @@ export async function compileFlow(name: string, config: FlowConfig, deps: FlowDe
     }
   }
   if (failures.length > 0) {
-    const summary = failures.map((f) => `${formatPath(f.keyPath)}: ${f.reason}`).join('; ');
+    const where = (path: FlowKeyPath): string => path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('');
+    const summary = failures.map((f) => `${where(f.keyPath)}: ${f.reason}`).join('; ');
     throw errors.CONFIG_INVALID.create([summary], { details: { failures } });
   }
   const ingress = steps.filter((s) => s.atIngress);
@@ -173,7 +165,7 @@ export async function compileFlow(name: string, config: FlowConfig, deps: FlowDe
   const respond = config.steps.find((s) => s.type === 'respond')?.options as { timeoutMs: number } | undefined;
   return {
     name,
-    config,
+    retry: config.retry,
     checksAtIngress: ingress.length > 0,
     respondTimeoutMs: respond?.timeoutMs,
     async checkIngress(msg, ctx) {

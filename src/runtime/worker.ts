@@ -147,7 +147,7 @@ export class Worker {
     let error: unknown = null;
     const flow = flows.get(msg.flow);
     // An unknown flow is a permanent failure, so the defaults are never consulted for it.
-    let retry = flow?.config.retry ?? retryDefaults;
+    let retry = flow?.retry ?? retryDefaults;
     // A child logger costs more than the message's own work (pino prepares redaction
     // per child): steps get one only when they log, the worker passes its fields per line.
     const fields = { messageId: msg.id, flow: msg.flow, attempt: msg.attempt };

@@ -6,15 +6,17 @@
  * the W3C trace context. An XML body must be well-formed to be let in.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { HttpTriggerConfig } from '../config/schema.ts';
 import { coerceError, errors, JunctionError } from '../core/errors.ts';
 import { compileExpression, type Expression } from '../core/expression.ts';
 import { checkKey, keyFromExpression } from './dedupe-key.ts';
 import type { Json, NewMessage } from '../core/message.ts';
-import type { Readable } from 'node:stream';
-import { ingestRecords, type RecordsResult } from './records.ts';
-import type { Ingest } from './trigger.ts';
-import { ANONYMOUS, type Authenticator, type Caller, type InboundRequest } from '../auth/inbound/inbound.ts';
+import { ingestRecords } from './records.ts';
+import { defineTrigger } from './trigger.ts';
+import type { IngressCheck } from './ingest.ts';
+import type { HttpRoute } from './http-route.ts';
+import { httpTriggerOptions, type HttpTriggerConfig } from './http-options.ts';
+import { createInboundAuth } from '../auth/inbound/registry.ts';
+import { ANONYMOUS, type Authenticator, type Caller } from '../auth/inbound/inbound.ts';
 import { createInboundRateLimiter } from './rate-limit.ts';
 import { isSensitiveQueryName, SENSITIVE_HEADERS } from '../observability/redact.ts';
 import { mediaKind } from '../core/media.ts';
@@ -23,49 +25,13 @@ import { xmlSyntaxError } from '../steps/convert/xml.ts';
 /** Credentials (the one list the logs redact too) and hop-by-hop headers are not kept with the message, nor in dead letters. */
 const DROPPED_HEADERS = new Set([...SENSITIVE_HEADERS, 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'host']);
 
-export interface HttpRequestLike {
-  headers: IncomingHttpHeaders;
-  body: unknown;
-  url: string;
-}
-
-/** A request let in: who sent it, and headers its answer carries whatever it turns out to be (RateLimit). */
-export interface Admission {
-  caller: Caller;
-  headers: Record<string, string>;
-}
-
-/** Runs the flow's ingress steps on a message before it is stored; rejects to refuse it. */
-export type IngressCheck = (msg: NewMessage) => Promise<void>;
-
-export interface HttpTrigger {
-  readonly flow: string;
-  readonly config: HttpTriggerConfig;
-  /**
-   * Names the caller, or throws 401/403; then counts the request against the
-   * caller's `rateLimit`, or throws 429. Called before the request becomes a
-   * message; a trigger without `auth` admits anyone, without `rateLimit` any number.
-   */
-  admit(req: InboundRequest): Promise<Admission>;
-  /** Set when the flow answers synchronously (respond step): how long to wait. */
-  readonly respondTimeoutMs: number | undefined;
-  /**
-   * Throws an input error (4xx) when the request cannot become a message: XML
-   * that is not well-formed (400), an unusable key, or a body the flow's ingress
-   * steps refuse (422).
-   */
-  toMessage(req: HttpRequestLike, caller: Caller, now: number): Promise<NewMessage>;
-  /** For a trigger with `records`: streams the upload into one message per record. */
-  ingestRecords(req: { headers: IncomingHttpHeaders; url: string; body: Readable }, caller: Caller, now: number, ingest: Ingest): Promise<RecordsResult>;
-}
-
 export interface HttpTriggerOptions {
   check?: IngressCheck | undefined;
   respondTimeoutMs?: number | undefined;
   authenticate?: Authenticator | undefined;
 }
 
-export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts: HttpTriggerOptions = {}): HttpTrigger {
+export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts: HttpTriggerOptions = {}): HttpRoute {
   const { check, authenticate } = opts;
   const keyExpr: Expression | undefined = config.idempotencyKey === undefined ? undefined : compileExpression(config.idempotencyKey);
   const limiter = config.rateLimit && createInboundRateLimiter(flow, config.rateLimit);
@@ -174,3 +140,30 @@ function keptHeaders(raw: IncomingHttpHeaders): Record<string, string> {
   }
   return out;
 }
+
+/** Credential kinds configured (`apiKeys`, `jwt`…), never their values. */
+function authKinds(auth: HttpTriggerConfig['auth']): string[] {
+  return auth === undefined ? [] : Object.entries(auth).filter(([, v]) => v !== undefined).map(([k]) => k);
+}
+
+/**
+ * `trigger: { http: {…} }`: the flow's route on the engine's HTTP server. The
+ * server serves it (`server/plugins/triggers`), so starting and stopping are
+ * the server's; this adds the route before the server starts.
+ */
+export const httpTrigger = defineTrigger({
+  name: 'http',
+  summary: 'Accept messages over HTTP: 202 with the message id once it is durable.',
+  options: httpTriggerOptions,
+  async create(options, deps) {
+    const authenticate = options.auth ? await createInboundAuth(options.auth, { clock: deps.clock, logger: deps.logger }) : undefined;
+    deps.routes.add(createHttpTrigger(deps.flow, options, { check: deps.check, respondTimeoutMs: deps.respondTimeoutMs, authenticate }));
+    return {
+      flow: deps.flow,
+      type: 'http',
+      start: async () => {},
+      stop: async () => {},
+      describe: () => ({ method: options.method, path: options.path, auth: authKinds(options.auth), accept: [...options.accept] }),
+    };
+  },
+});

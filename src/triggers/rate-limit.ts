@@ -18,7 +18,7 @@
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Caller } from '../auth/inbound/inbound.ts';
-import { duration, formatDuration } from '../config/duration.ts';
+import { duration, formatDuration } from '../core/duration.ts';
 import { errors } from '../core/errors.ts';
 
 /** The policy's name in the RateLimit fields and in a 429's `violated-policies`. */

@@ -18,7 +18,7 @@ import type { Expression } from '../core/expression.ts';
 import { newId } from '../core/ids.ts';
 import type { Json, NewMessage } from '../core/message.ts';
 import { checkKey, keyFromExpression } from './dedupe-key.ts';
-import type { Ingest } from './trigger.ts';
+import type { Ingest } from './ingest.ts';
 
 export const recordsOptions = z
   .strictObject({

@@ -17,7 +17,7 @@ import { parseConfigText, type LoadedConfig } from '../../src/config/load.ts';
 import { formatPath } from '../../src/config/issue.ts';
 import { isJunctionError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { startEngine } from '../../src/runtime/engine.ts';
+import { startEngine } from '../../src/engine/engine.ts';
 import { tempDir } from '../helpers/engine.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -34,7 +34,7 @@ const jwtFlow = (skew: string): string =>
 type JwtOptions = { clockSkewMs: number };
 const jwtOf = (r: ReturnType<typeof parseConfigText>): JwtOptions => {
   assert.ok(r.ok, JSON.stringify(r));
-  return (r.config.flows.a?.trigger.http.auth as { jwt: JwtOptions }).jwt;
+  return (r.config.flows.a?.trigger.options as { auth: { jwt: JwtOptions } }).auth.jwt;
 };
 
 describe('deprecated config keys', () => {
@@ -88,7 +88,7 @@ describe('signature toleranceSec', () => {
     yaml('flows:', '  a:', '    trigger:', '      http:', '        path: /a', '        auth:', `          signature: { scheme: github, secret: s3cret-s3cret, ${tolerance} }`, '    steps:', '      - map: { x: y }');
   const toleranceOf = (r: ReturnType<typeof parseConfigText>): number => {
     assert.ok(r.ok, JSON.stringify(r));
-    return (r.config.flows.a?.trigger.http.auth as { signature: { toleranceMs: number } }).signature.toleranceMs;
+    return (r.config.flows.a?.trigger.options as { auth: { signature: { toleranceMs: number } } }).auth.signature.toleranceMs;
   };
 
   it('is read as toleranceMs, with a warning; toleranceMs is the key to write', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { configJsonSchema } from '../../src/config/json-schema.ts';
-import { builtinSteps } from '../../src/steps/builtin.ts';
+import { stepTypes } from '../../src/steps/registry.ts';
 
 type Json = Record<string, unknown>;
 
@@ -33,7 +33,7 @@ describe('configJsonSchema', () => {
     assert.ok(Array.isArray(options));
     assert.deepEqual(
       options.map((o) => o.required),
-      [...builtinSteps.keys()].map((name) => [name]),
+      stepTypes.names().map((name) => [name]),
     );
     for (const o of options) {
       assert.equal(o.additionalProperties, false);

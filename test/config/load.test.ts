@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfigText } from '../../src/config/load.ts';
 import type { ConfigIssue } from '../../src/config/load.ts';
 import { formatIssue, formatPath } from '../../src/config/issue.ts';
-import { isSecret } from '../../src/config/secret.ts';
+import { isSecret } from '../../src/core/secret.ts';
 import { junctionRejection } from '../helpers/rejection.ts';
 
 const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/config');
@@ -36,7 +36,8 @@ describe('loadConfig on a valid file', () => {
     assert.equal(crm.timeoutMs, 5000);
     assert.deepEqual(crm.retry, { maxAttempts: 8, baseMs: 200, maxMs: 60_000 });
     const flow = config.flows['orders-to-crm']!;
-    assert.equal(flow.trigger.http.method, 'POST');
+    assert.equal(flow.trigger.type, 'http');
+    assert.equal((flow.trigger.options as { method: string }).method, 'POST');
     assert.deepEqual(flow.steps.map((s) => s.type), ['map', 'deliver']);
     assert.deepEqual(flow.steps[1]!.options, { connector: 'crm', request: { method: 'POST', path: '/orders' }, idempotencyKey: '{{ orderId }}' });
   });

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
-import { builtinSteps } from '../../src/steps/builtin.ts';
+import { stepTypes as stepRegistry } from '../../src/steps/registry.ts';
 
-const stepTypes = [...builtinSteps.keys()].join(', ');
+const stepTypes = stepRegistry.names().join(', ');
 
 /** Joins lines so that a case's line numbers can be read off its source. */
 const yaml = (...lines: string[]): string => `${lines.join('\n')}\n`;

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createConnector } from '../../src/index.ts';
-import { connectorOptionsSchema } from '../../src/connectors/registry.ts';
+import { connectorEntry } from '../../src/config/schema.ts';
 import { startOidc } from '../helpers/oidc.ts';
 import { startTestSink } from '../helpers/sink.ts';
 
@@ -94,7 +94,7 @@ describe('classification overrides per connector', () => {
   });
 
   it('refuses a key that is not a status or a class, and a value that is not a classification', () => {
-    const bad = connectorOptionsSchema().safeParse({ type: 'rest', baseUrl: 'http://127.0.0.1:1', classify: { '4x9': 'ok', '409': 'fine' } });
+    const bad = connectorEntry.safeParse({ type: 'rest', baseUrl: 'http://127.0.0.1:1', classify: { '4x9': 'ok', '409': 'fine' } });
     assert.equal(bad.success, false);
     const paths = bad.error?.issues.map((i) => i.path.join('.')) ?? [];
     assert.ok(paths.includes('classify.4x9'), paths.join(', '));

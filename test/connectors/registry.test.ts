@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { closeConnectors, connectorOptionsSchema, createConnectors } from '../../src/connectors/registry.ts';
-
-const connectorOptions = connectorOptionsSchema();
+import { connectorEntry as connectorOptions } from '../../src/config/schema.ts';
+import { closeConnectors, createConnectors } from '../../src/connectors/registry.ts';
 import { startTestSink } from '../helpers/sink.ts';
 
 test('createConnectors builds every connector by type, and closeConnectors closes them', async (t) => {

@@ -10,7 +10,7 @@ import type { TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Outcome } from '../../src/core/message.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { startEngine, type Engine, type EngineOptions } from '../../src/runtime/engine.ts';
+import { startEngine, type Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import type { Claimed } from '../../src/store/store.ts';
 
 export interface TestEngine extends Engine {

@@ -14,7 +14,7 @@
  * ```
  */
 import type { TestContext } from 'node:test';
-import type { EngineOptions } from '../../src/runtime/engine.ts';
+import type { EngineOptions } from '../../src/engine/engine.ts';
 import { startTestEngine, type TestEngine } from './engine.ts';
 
 /**

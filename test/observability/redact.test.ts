@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { Secret } from '../../src/config/secret.ts';
+import { Secret } from '../../src/core/secret.ts';
 import { causeChain, errors } from '../../src/core/errors.ts';
 import type { Outcome } from '../../src/core/message.ts';
 import { createLogger } from '../../src/observability/logger.ts';

@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { inboundAuthenticators } from '../../src/auth/inbound/registry.ts';
-import { connectorOptionsSchema } from '../../src/connectors/registry.ts';
+import { connectorEntry } from '../../src/config/schema.ts';
 import { junction } from '../helpers/cli.ts';
 import { startTestEngine, tempDir } from '../helpers/engine.ts';
 import { serve } from '../helpers/servers.ts';
@@ -193,7 +193,7 @@ describe('secrets never leak', () => {
   it('control: inbound API keys, webhook signatures and OAuth 2.0 are all there to be tested', () => {
     assert.ok(inboundAuthenticators.has('apiKeys'), 'inbound API keys are registered');
     assert.ok(inboundAuthenticators.has('signature'), 'webhook signatures are registered');
-    const oauth2 = connectorOptionsSchema().safeParse({
+    const oauth2 = connectorEntry.safeParse({
       type: 'rest',
       baseUrl: 'http://127.0.0.1:1',
       auth: { oauth2: { tokenUrl: 'http://127.0.0.1:1/token', clientId: 'c', clientSecret: 's' } },

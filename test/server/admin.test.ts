@@ -119,7 +119,7 @@ describe('admin API: flows and connectors', () => {
     assert.deepEqual(flows[0], {
       name: 'orders',
       description: 'Orders to the sink',
-      trigger: { http: { method: 'POST', path: '/hooks/orders', auth: [], accept: ['json'] } },
+      trigger: { type: 'http', method: 'POST', path: '/hooks/orders', auth: [], accept: ['json'] },
       steps: [{ type: 'map' }, { type: 'deliver', connector: 'sink' }],
       redact: [],
       messages: { queued: 0, running: 0, done: 0, dead: 1 },
@@ -144,6 +144,8 @@ describe('admin API: flows and connectors', () => {
           timeoutMs: 5000,
           retry: { maxAttempts: 1, baseMs: 200, maxMs: 60000 },
           pool: { connections: 16, keepAliveMs: 30000 },
+          // Live, from Connector.state(): no policy with state is configured here.
+          state: { type: 'rest', policies: {} },
         },
       ],
     });

@@ -15,8 +15,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
-import type { Secret } from '../../config/secret.ts';
-import { secret } from '../../config/secret-field.ts';
+import type { Secret } from '../../core/secret.ts';
+import { secret } from '../../core/secret-field.ts';
 import { errors } from '../../core/errors.ts';
 import { bearerCredential, consumerName, credentialDigest, defineAuthenticator } from './inbound.ts';
 

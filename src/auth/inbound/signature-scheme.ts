@@ -7,7 +7,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Secret } from '../../config/secret.ts';
+import type { Secret } from '../../core/secret.ts';
 import { errors, type JunctionError } from '../../core/errors.ts';
 
 export interface SignedRequest {

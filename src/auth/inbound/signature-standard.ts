@@ -14,7 +14,7 @@
  * trigger, so what is verified is what is stored.
  */
 import { Webhook } from 'standardwebhooks';
-import type { Secret } from '../../config/secret.ts';
+import type { Secret } from '../../core/secret.ts';
 import { errors } from '../../core/errors.ts';
 import { anyMatch, checkTimestamp, refuse, requireHeader, type SignatureScheme } from './signature-scheme.ts';
 

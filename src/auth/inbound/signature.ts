@@ -12,7 +12,7 @@
  * once (202, `duplicate: true`) and nothing new is stored.
  */
 import { z } from 'zod';
-import { secret } from '../../config/secret-field.ts';
+import { secret } from '../../core/secret-field.ts';
 import { consumerName, defineAuthenticator } from './inbound.ts';
 import { github } from './signature-github.ts';
 import { refuse, type SignatureScheme } from './signature-scheme.ts';

@@ -2,7 +2,7 @@
  * @module auth/outbound/api-key
  * An API key sent in a header of the connector's choosing (`X-Api-Key` by default).
  */
-import type { Secret } from '../../config/secret.ts';
+import type { Secret } from '../../core/secret.ts';
 import type { Policy } from '../../core/call.ts';
 import { headerPolicy } from './inject.ts';
 

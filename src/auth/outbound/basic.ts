@@ -2,7 +2,7 @@
  * @module auth/outbound/basic
  * HTTP basic credentials (RFC 7617), UTF-8 encoded.
  */
-import type { Secret } from '../../config/secret.ts';
+import type { Secret } from '../../core/secret.ts';
 import type { Policy } from '../../core/call.ts';
 import { headerPolicy } from './inject.ts';
 

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
-import { REDACTED } from '../../config/secret.ts';
+import { REDACTED } from '../../core/secret.ts';
 import type { OutboundResponse } from '../../core/call.ts';
 import type { KeyValue, TokenRecord } from '../../store/store.ts';
 import { withHeader } from './inject.ts';

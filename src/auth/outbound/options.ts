@@ -4,7 +4,7 @@
  * connector type takes the same ones; the schema lives with the code that uses it.
  */
 import { z } from 'zod';
-import { secret } from '../../config/secret-field.ts';
+import { secret } from '../../core/secret-field.ts';
 
 /** Loopback hosts, where a token URL may be plain http (a local or test authorization server). */
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;

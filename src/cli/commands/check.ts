@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { formatIssue } from '../../config/issue.ts';
 import { loadConfig } from '../../config/load.ts';
 import { closeConnectors, createConnectors } from '../../connectors/registry.ts';
-import { compileFlows } from '../../runtime/flow.ts';
+import { compileFlows } from '../../engine/flows.ts';
 import { configOption } from './options.ts';
 
 export function registerCheck(program: Command): void {

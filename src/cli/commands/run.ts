@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
-import { startEngine } from '../../runtime/engine.ts';
+import { startEngine } from '../../engine/engine.ts';
 import { configOption } from './options.ts';
 
 export function registerRun(program: Command): void {

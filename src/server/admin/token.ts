@@ -8,7 +8,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { bearerCredential, credentialDigest } from '../../auth/inbound/inbound.ts';
-import type { Secret } from '../../config/secret.ts';
+import type { Secret } from '../../core/secret.ts';
 import { errors, type JunctionError } from '../../core/errors.ts';
 
 /** Why a request was refused, and the `WWW-Authenticate` challenge to send with a 401 (RFC 6750). */

@@ -5,14 +5,23 @@
  * (`bearer`, `apiKey`…), never by value, and static header values are left out
  * (a user may have put a key there); a URL loses its user info and query.
  */
-import type { FlowConfig } from '../../config/schema.ts';
+import type { ConnectorState } from '../../connectors/connector.ts';
 import type { ConnectorOptions } from '../../connectors/registry.ts';
 import type { QueueStats } from '../../store/store.ts';
+
+/** A flow as the engine hands it to the admin API: its trigger as the trigger describes itself (whatever its type). */
+export interface FlowSummary {
+  description?: string;
+  /** `type` (http, …) and what the trigger says of itself (safe to show). */
+  trigger: { type: string } & Record<string, unknown>;
+  steps: readonly { type: string; options: unknown }[];
+  redact: readonly string[];
+}
 
 export interface FlowView {
   name: string;
   description?: string;
-  trigger: { http: { method: string; path: string; auth: string[]; accept: string[] } };
+  trigger: { type: string } & Record<string, unknown>;
   steps: { type: string; connector?: string }[];
   /** Fields masked when its messages and dead letters are shown. */
   redact: string[];
@@ -22,17 +31,16 @@ export interface FlowView {
   dropped: number;
 }
 
-export function flowView(name: string, flow: FlowConfig, messages: QueueStats, dropped: number): FlowView {
-  const { http } = flow.trigger;
+export function flowView(name: string, flow: FlowSummary, messages: QueueStats, dropped: number): FlowView {
   return {
     name,
     ...(flow.description === undefined ? {} : { description: flow.description }),
-    trigger: { http: { method: http.method, path: http.path, auth: kinds(http.auth), accept: [...http.accept] } },
+    trigger: { ...flow.trigger },
     steps: flow.steps.map(({ type, options }) => {
       const connector = (options as { connector?: unknown } | undefined)?.connector;
       return typeof connector === 'string' ? { type, connector } : { type };
     }),
-    redact: [...(flow.redact ?? [])],
+    redact: [...flow.redact],
     messages,
     dropped,
   };
@@ -50,10 +58,12 @@ export interface ConnectorView {
   timeoutMs?: number;
   retry?: { maxAttempts: number; baseMs: number; maxMs: number };
   pool?: { connections: number; keepAliveMs: number };
+  /** Live state of its policies in this process (circuit, rate limit…), from `Connector.state()`. */
+  state?: ConnectorState;
 }
 
 /** Read by name, not by type: connector types to come (graphql, soap, webhook) have some of these and not others. */
-export function connectorView(name: string, c: ConnectorOptions): ConnectorView {
+export function connectorView(name: string, c: ConnectorOptions, state?: ConnectorState): ConnectorView {
   const o = c as unknown as Readonly<Record<string, unknown>>;
   const headers = o.headers as Readonly<Record<string, string>> | undefined;
   return {
@@ -65,6 +75,7 @@ export function connectorView(name: string, c: ConnectorOptions): ConnectorView 
     ...(typeof o.timeoutMs === 'number' ? { timeoutMs: o.timeoutMs } : {}),
     ...('retry' in c ? { retry: { ...c.retry } } : {}),
     ...('pool' in c ? { pool: { ...c.pool } } : {}),
+    ...(state === undefined ? {} : { state }),
   };
 }
 

@@ -8,8 +8,7 @@
  * kind only, credential headers hidden, the flow's `redact` fields masked.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Secret } from '../../config/secret.ts';
-import type { FlowConfig } from '../../config/schema.ts';
+import type { Secret } from '../../core/secret.ts';
 import type { ConnectorOptions } from '../../connectors/registry.ts';
 import { errors } from '../../core/errors.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -18,15 +17,18 @@ import { redactUrl } from '../../observability/redact.ts';
 import type { Store } from '../../store/store.ts';
 import { parseSelector } from '../admin/selector.ts';
 import { adminTokenCheck } from '../admin/token.ts';
-import { connectorView, flowView } from '../admin/views.ts';
+import { connectorView, flowView, type FlowSummary } from '../admin/views.ts';
+import type { ConnectorState } from '../../connectors/connector.ts';
 import { sendProblem } from '../problem.ts';
 
 export interface AdminOptions {
   /** `server.adminToken`; undefined disables the admin API. */
   token: Secret | undefined;
   store: Store;
-  flows: Readonly<Record<string, FlowConfig>>;
+  flows: Readonly<Record<string, FlowSummary>>;
   connectors: Readonly<Record<string, ConnectorOptions>>;
+  /** The live state of a connector's policies, for its view. */
+  connectorState: (name: string) => ConnectorState | undefined;
   /** Messages a filter dropped in this process, for one flow. */
   dropped: (flow: string) => number;
   /** Wakes the worker, so that replayed messages start now rather than at its next poll. */
@@ -78,7 +80,7 @@ async function adminRoutes(admin: FastifyInstance, opts: AdminOptions): Promise<
   }));
 
   admin.get('/connectors', async () => ({
-    connectors: Object.entries(opts.connectors).map(([name, c]) => connectorView(name, c)),
+    connectors: Object.entries(opts.connectors).map(([name, c]) => connectorView(name, c, opts.connectorState(name))),
   }));
 
   admin.get<{ Params: { id: string } }>('/messages/:id', { schema: { params: idParams } }, async (req) => {

@@ -9,13 +9,13 @@ import type { InboundRequest } from '../../auth/inbound/inbound.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errors } from '../../core/errors.ts';
 import { CONTENT_TYPES, mediaKind } from '../../core/media.ts';
-import type { Admission, HttpTrigger } from '../../triggers/http.ts';
-import type { Ingest } from '../../triggers/trigger.ts';
+import type { Admission, HttpRoute } from '../../triggers/http-route.ts';
+import type { Ingest } from '../../triggers/ingest.ts';
 import { sendProblem, shuttingDown, unsupportedType } from '../problem.ts';
 import type { ResponseHub, Settled } from '../../runtime/responses.ts';
 
 export interface TriggerRoutesOptions {
-  triggers: HttpTrigger[];
+  triggers: HttpRoute[];
   /** Answers of flows with a respond step. */
   responses: ResponseHub;
   ingest: Ingest;
@@ -111,7 +111,7 @@ function registerOtherMethods(app: FastifyInstance, path: string, method: string
  * An upload split into records: the body is handed over as a stream (in a scope
  * of its own, so no other route's CSV body is streamed) and never buffered whole.
  */
-function registerRecordsRoute(app: FastifyInstance, trigger: HttpTrigger, opts: TriggerRoutesOptions): void {
+function registerRecordsRoute(app: FastifyInstance, trigger: HttpRoute, opts: TriggerRoutesOptions): void {
   const { path, method } = trigger.config;
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

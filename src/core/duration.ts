@@ -1,5 +1,5 @@
 /**
- * @module config/duration
+ * @module core/duration
  * A span of time in the config: a number of milliseconds, or a number with a
  * unit (`500ms`, `1s`, `1.5m`, `1h`, `1d`). It parses to milliseconds, so code
  * always sees `…Ms`; a mistake says what would have been accepted.

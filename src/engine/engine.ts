@@ -1,8 +1,9 @@
 /**
- * @module runtime/engine
- * Wires one running Junction: store, connectors, compiled flows, the worker and
- * the HTTP server. `junction run`, the examples and the end-to-end tests all
- * start it the same way.
+ * @module engine/engine
+ * The composition root: a loaded config in, one running Junction out (store,
+ * connectors, compiled flows, triggers, the worker and the HTTP server). It
+ * sits above every other layer and is the only place that knows them all;
+ * `junction run`, the examples and the end-to-end tests start it the same way.
  */
 import type { FastifyInstance } from 'fastify';
 import type { LoadedConfig } from '../config/load.ts';
@@ -15,12 +16,15 @@ import { secretScrub } from '../observability/redact.ts';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/open.ts';
 import type { Claimed, Store } from '../store/store.ts';
-import { createHttpTrigger, type IngressCheck } from '../triggers/http.ts';
-import { createInboundAuth } from '../auth/inbound/registry.ts';
-import type { Ingest } from '../triggers/trigger.ts';
-import { compileFlows, type CompiledFlow } from './flow.ts';
-import { ResponseHub } from './responses.ts';
-import { Worker } from './worker.ts';
+import type { HttpRoute } from '../triggers/http-route.ts';
+import type { Ingest, IngressCheck } from '../triggers/ingest.ts';
+import { triggerTypes } from '../triggers/registry.ts';
+import type { Trigger } from '../triggers/trigger.ts';
+import type { CompiledFlow } from '../runtime/flow.ts';
+import { ResponseHub } from '../runtime/responses.ts';
+import { Worker } from '../runtime/worker.ts';
+import type { FlowSummary } from '../server/admin/views.ts';
+import { compileFlows } from './flows.ts';
 
 /** The trigger's side of `validate: { at: ingress }`: the flow's ingress steps on the message before it is stored. */
 function ingressCheck(flow: CompiledFlow, clock: Clock, logger: Logger): IngressCheck | undefined {
@@ -98,22 +102,32 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     worker.notify();
     return results;
   };
+  // Each flow's trigger, by the type its config names; an HTTP one adds its route to the server built next.
+  const routes: HttpRoute[] = [];
+  const triggers: Trigger[] = [];
+  for (const flow of flows.values()) {
+    const { type, options } = config.flows[flow.name]!.trigger;
+    const def = triggerTypes.get(type)!;
+    triggers.push(
+      await def.create(options, {
+        flow: flow.name,
+        clock,
+        logger,
+        store,
+        baseDir: loaded.baseDir,
+        check: ingressCheck(flow, clock, logger),
+        respondTimeoutMs: flow.respondTimeoutMs,
+        routes: { add: (route) => routes.push(route) },
+      }),
+    );
+  }
   const app = buildApp({
     logger,
     clock,
     store,
     ingest,
     responses,
-    triggers: await Promise.all(
-      [...flows.values()].map(async (flow) => {
-        const { http } = flow.config.trigger;
-        return createHttpTrigger(flow.name, http, {
-          check: ingressCheck(flow, clock, logger),
-          respondTimeoutMs: flow.respondTimeoutMs,
-          authenticate: http.auth ? await createInboundAuth(http.auth, { clock, logger }) : undefined,
-        });
-      }),
-    ),
+    triggers: routes,
     maxBodyBytes: config.server.maxBodyBytes,
     accepting: () => accepting,
     // A sender that comes back after this finds the drain over: this node restarted, or another one answers.
@@ -121,8 +135,9 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     workersRunning: () => opts.workers === false || worker.running,
     admin: {
       token: config.server.adminToken,
-      flows: config.flows,
+      flows: flowSummaries(config.flows, triggers),
       connectors: config.connectors,
+      connectorState: (name) => connectors.get(name)?.state(),
       dropped: (flow) => worker.dropped.get(flow) ?? 0,
       wake: () => worker.notify(),
     },
@@ -139,6 +154,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     await store.close();
     throw errors.LISTEN_FAILED.create([`${config.server.host}:${port}`, (e as Error).message], { cause: e });
   }
+  const triggersRunning = new AbortController();
+  for (const trigger of triggers) await trigger.start(ingest, triggersRunning.signal);
   if (opts.workers !== false) worker.start();
   logger.info({ url: address, flows: [...flows.keys()] }, 'junction is running');
 
@@ -151,6 +168,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     stop() {
       stopping ??= (async () => {
         accepting = false;
+        triggersRunning.abort();
+        await Promise.all(triggers.map((t) => t.stop()));
         // The port stays open while the worker drains, so that senders are told to come back
         // (503 with Retry-After) instead of finding it closed, and flows still answer their callers.
         await worker.stop();
@@ -164,4 +183,19 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       return stopping;
     },
   };
+}
+
+/** What the admin API shows of each flow: its trigger as the trigger describes itself, never the raw config. */
+function flowSummaries(flows: LoadedConfig['config']['flows'], triggers: readonly Trigger[]): Record<string, FlowSummary> {
+  const out: Record<string, FlowSummary> = {};
+  for (const [name, flow] of Object.entries(flows)) {
+    const trigger = triggers.find((t) => t.flow === name);
+    out[name] = {
+      ...(flow.description === undefined ? {} : { description: flow.description }),
+      trigger: { type: flow.trigger.type, ...trigger?.describe() },
+      steps: flow.steps,
+      redact: flow.redact ?? [],
+    };
+  }
+  return out;
 }

@@ -1,9 +1,9 @@
 /**
- * @module config/secret-field
+ * @module core/secret-field
  * The zod type of a config field that holds a secret: a string in the file
  * (usually `${env:NAME}` or `${file:path}`, resolved before validation), a
  * {@link Secret} once parsed; one read from a whole `${file:path}` follows its
- * file (config/secret-file).
+ * file (core/secret-file).
  */
 import { z } from 'zod';
 import { secretFor } from './secret-file.ts';

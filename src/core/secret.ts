@@ -1,9 +1,9 @@
 /**
- * @module config/secret
+ * @module core/secret
  * A value pulled in with `${env:…}` or `${file:…}` into a field declared secret.
  * It prints as `[redacted]` in JSON, logs and `util.inspect`, so that it cannot leak
  * by accident; code that needs the value calls `reveal()`, each time it needs it,
- * so that a secret that follows its file (config/secret-file) is always current.
+ * so that a secret that follows its file (core/secret-file) is always current.
  */
 import { inspect } from 'node:util';
 

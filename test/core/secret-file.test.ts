@@ -1,5 +1,5 @@
 /**
- * @module test/config/secret-file
+ * @module test/core/secret-file
  * A secret read from `${file:…}` follows its file: rotated on disk, it is in
  * effect at the next check, with no restart; a file caught mid-rotation keeps
  * the last value.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { parseConfigText } from '../../src/config/load.ts';
-import { SecretFile } from '../../src/config/secret-file.ts';
+import { SecretFile } from '../../src/core/secret-file.ts';
 import { closeConnectors, createConnectors } from '../../src/connectors/registry.ts';
 import { tempDir, until } from '../helpers/engine.ts';
 import { startTestSink } from '../helpers/sink.ts';

@@ -1,5 +1,5 @@
 /**
- * @module config/secret-file
+ * @module core/secret-file
  * A secret written `${file:path}` follows its file: when the file is rewritten
  * (a rotated API key, a renewed token, a Kubernetes secret volume swapped), the
  * next {@link Secret.reveal} returns the new value, with no restart.

@@ -1,10 +1,10 @@
 /**
- * @module test/config/duration
+ * @module test/core/duration
  * Durations in the config: milliseconds, or a number with a unit.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatDuration, parseDuration } from '../../src/config/duration.ts';
+import { formatDuration, parseDuration } from '../../src/core/duration.ts';
 
 describe('duration', () => {
   it('reads a number as milliseconds and a number with a unit as that many units', () => {
