@@ -192,7 +192,10 @@ function flowSummaries(flows: LoadedConfig['config']['flows'], triggers: readonl
     const trigger = triggers.find((t) => t.flow === name);
     out[name] = {
       ...(flow.description === undefined ? {} : { description: flow.description }),
-      trigger: { type: flow.trigger.type, ...trigger?.describe() },
+      // Read on every request: a trigger's state changes (started, its last poll).
+      get trigger() {
+        return { type: flow.trigger.type, ...trigger?.describe() };
+      },
       steps: flow.steps,
       redact: flow.redact ?? [],
     };
