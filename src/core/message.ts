@@ -46,7 +46,7 @@ export interface NewMessage {
 /** The decision after one attempt. Pure data: only `runtime/` writes it to the store. */
 export type Outcome =
   | { kind: 'ack' }
-  /** spendAttempt false: the attempt is given back (shutdown, circuit open). */
+  /** spendAttempt false: the attempt is given back (shutdown, circuit open); `at` is then when the pause ends. */
   | { kind: 'retry'; at: number; error: JunctionError; spendAttempt: boolean; lastResponse?: ResponseSnapshot | undefined }
   | { kind: 'dead'; error: JunctionError; lastResponse?: ResponseSnapshot | undefined };
 

@@ -23,8 +23,10 @@ export function decideOutcome({ error, attempt, retry, now, random = Math.random
   const e = coerceError(error);
   switch (e.family) {
     case 'paused':
-      // Shutdown or an open circuit says nothing about the message: give the attempt back.
-      return { kind: 'retry', at: now, error: e, spendAttempt: false, lastResponse: e.response };
+      // Shutdown, an open circuit or an empty rate-limit bucket says nothing about the message: the attempt is
+      // given back. The error says when to try again (the circuit's reopening, the next token); the message waits
+      // until then instead of being claimed and paused again in a tight loop.
+      return { kind: 'retry', at: now + Math.max(0, e.retryAfterMs ?? 0), error: e, spendAttempt: false, lastResponse: e.response };
     case 'transient':
     case 'store': {
       if (attempt >= retry.maxAttempts) return { kind: 'dead', error: exhausted(attempt, e), lastResponse: e.response };

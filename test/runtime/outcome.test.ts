@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errors } from '../../src/core/errors.ts';
+import { defineError, errors } from '../../src/core/errors.ts';
 import { decideOutcome } from '../../src/runtime/outcome.ts';
 
 const retry = { maxAttempts: 3, baseMs: 100, maxMs: 5000 };
@@ -44,6 +44,14 @@ describe('decideOutcome', () => {
     assert.equal(o.kind, 'retry');
     assert.equal(o.kind === 'retry' && o.spendAttempt, false);
     assert.equal(o.kind === 'retry' && o.at, now);
+  });
+
+  it('keeps the time a pause ends: a paused error with retryAfterMs waits that long, and spends no attempt', () => {
+    const circuitOpen = defineError('JNC_TEST_CIRCUIT_OPEN', 'Connector %s: circuit open', { family: 'paused' });
+    const o = decideOutcome({ error: circuitOpen.create(['crm'], { retryAfterMs: 30_000 }), attempt: 3, retry, now });
+    assert.equal(o.kind, 'retry');
+    assert.equal(o.kind === 'retry' && o.spendAttempt, false);
+    assert.equal(o.kind === 'retry' && o.at, now + 30_000, 'not capped by retry.maxMs: a pause is not a backoff');
   });
 
   it('treats a foreign error as transient', () => {
