@@ -10,12 +10,12 @@ import type { LoadedConfig } from '../config/load.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { errors } from '../core/errors.ts';
 import { closeConnectors, createConnectors } from '../connectors/registry.ts';
-import type { Outcome } from '../core/message.ts';
+import { listening, publish, subscribe } from '../observability/channels.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { secretScrub } from '../observability/redact.ts';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/open.ts';
-import type { Claimed, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { HttpRoute } from '../triggers/http-route.ts';
 import type { Ingest, IngressCheck } from '../triggers/ingest.ts';
 import { triggerTypes } from '../triggers/registry.ts';
@@ -45,7 +45,6 @@ export interface EngineOptions {
   port?: number;
   /** False: only the HTTP side runs (messages are accepted and wait). */
   workers?: boolean;
-  onSettled?: (msg: Claimed, outcome: Outcome) => void;
 }
 
 export interface Engine {
@@ -93,13 +92,20 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     clock,
     logger,
     options: config.worker,
-    ...(opts.onSettled ? { onSettled: opts.onSettled } : {}),
+  });
+  // Drops are done messages, not failures: the admin API counts them from this engine's settled events.
+  const dropped = new Map<string, number>();
+  const unsubscribe = subscribe('message:settled', (e) => {
+    if (e.worker === worker.id && e.dropped !== undefined) dropped.set(e.flow, (dropped.get(e.flow) ?? 0) + 1);
   });
 
   let accepting = true;
   const ingest: Ingest = async (batch) => {
     const results = await store.enqueue(batch);
     worker.notify();
+    if (listening('message:enqueued')) {
+      for (const [i, r] of results.entries()) publish('message:enqueued', { worker: worker.id, flow: batch[i]!.flow, id: r.id, duplicate: r.duplicate });
+    }
     return results;
   };
   // Each flow's trigger, by the type its config names; an HTTP one adds its route to the server built next.
@@ -138,7 +144,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       flows: flowSummaries(config.flows, triggers),
       connectors: config.connectors,
       connectorState: (name) => connectors.get(name)?.state(),
-      dropped: (flow) => worker.dropped.get(flow) ?? 0,
+      dropped: (flow) => dropped.get(flow) ?? 0,
       wake: () => worker.notify(),
     },
   });
@@ -152,6 +158,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     await app.close();
     await closeConnectors(connectors);
     await store.close();
+    unsubscribe();
     throw errors.LISTEN_FAILED.create([`${config.server.host}:${port}`, (e as Error).message], { cause: e });
   }
   const triggersRunning = new AbortController();
@@ -178,6 +185,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         await app.close();
         await closeConnectors(connectors);
         await store.close();
+        unsubscribe();
         logger.info('junction stopped');
       })();
       return stopping;

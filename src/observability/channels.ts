@@ -12,20 +12,24 @@ import type { Classification } from '../core/call.ts';
 
 /** What each event carries, by channel name (without the `junction:` prefix). */
 export interface JunctionEvents {
-  /** A trigger's batch is durable: one event per message, duplicates included. */
-  'message:enqueued': { flow: string; id: string; duplicate: boolean };
+  /** A trigger's batch is durable: one event per message, duplicates included. `worker`: the engine's worker. */
+  'message:enqueued': { worker: string; flow: string; id: string; duplicate: boolean };
   /** A worker took the message under a lease. */
-  'message:claimed': { flow: string; id: string; attempt: number };
+  'message:claimed': { worker: string; flow: string; id: string; attempt: number };
   /**
    * The outcome of one attempt is committed. `outcome` is `ack`, `retry` or
    * `dead`; `paused` is true for a retry that spent no attempt (circuit open,
    * rate limited, shutdown). `dropped` names the step that dropped it (a filter).
    */
   'message:settled': {
+    /** The worker that ran it (an engine's `worker.id`): several engines may share a process. */
+    worker: string;
     flow: string;
     id: string;
     attempt: number;
     outcome: 'ack' | 'retry' | 'dead';
+    /** A retry's next attempt, in ms since the epoch. */
+    at?: number | undefined;
     code?: string | undefined;
     paused?: boolean | undefined;
     dropped?: string | undefined;

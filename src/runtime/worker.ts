@@ -10,8 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.ts';
 import { coerceError, errors, isJunctionError } from '../core/errors.ts';
-import type { AttemptRecord, Outcome } from '../core/message.ts';
+import type { AttemptRecord } from '../core/message.ts';
 import { retryDefaults } from '../connectors/options.ts';
+import { listening, publish } from '../observability/channels.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Claimed, Store } from '../store/store.ts';
 import { type CompiledFlow, StepFailure } from './flow.ts';
@@ -33,8 +34,6 @@ export interface WorkerDeps {
   options: WorkerOptions;
   logger: Logger;
   clock: Clock;
-  /** Called after each outcome is committed; for metrics and tests. */
-  onSettled?: (msg: Claimed, outcome: Outcome) => void;
   /** Where `respond` steps answer, and dead flows tell a waiting caller why. */
   responses?: ResponseHub;
   /** Cuts the config's secrets out of an outcome before it leaves: to the store, or to a caller waiting on respond. */
@@ -52,8 +51,6 @@ export class Worker {
   #loop: Promise<void> | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #stopping = false;
-  /** Messages a filter dropped, per flow: done, not dead, and counted here. */
-  readonly dropped = new Map<string, number>();
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -127,6 +124,7 @@ export class Worker {
           running.lease = msg.lease;
           continue;
         }
+        publish('message:claimed', { worker: this.id, flow: msg.flow, id: msg.id, attempt: msg.attempt });
         const entry = { msg, lease: msg.lease, done: Promise.resolve() };
         entry.done = this.#process(msg, () => entry.lease).finally(() => {
           this.#inFlight.delete(msg.id);
@@ -155,6 +153,8 @@ export class Worker {
     const stepLogger = (): Logger => (child ??= logger.child(fields));
     /** The Idempotency-Key the attempt last sent, for its history: a template may render another than `msg.idempotencyKey`. */
     let sentKey: string | undefined;
+    /** The step that dropped the message (a filter), for the settled event. */
+    let dropped: string | undefined;
     if (!flow) {
       error = errors.FLOW_UNKNOWN.create([msg.flow]);
     } else {
@@ -177,7 +177,7 @@ export class Worker {
           ...(this.#deps.responses ? { respond: (response) => this.#deps.responses?.settle(msg.id, { kind: 'response', response }) } : {}),
         });
         if (result.kind === 'dropped') {
-          this.dropped.set(msg.flow, (this.dropped.get(msg.flow) ?? 0) + 1);
+          dropped = result.step;
           logger.debug({ ...fields, step: result.step }, 'dropped');
         }
       } catch (e) {
@@ -210,7 +210,19 @@ export class Worker {
         if (outcome.kind === 'dead' && flow?.respondTimeoutMs !== undefined) {
           this.#deps.responses?.settle(msg.id, { kind: 'failed', error: outcome.error });
         }
-        this.#deps.onSettled?.(msg, outcome);
+        if (listening('message:settled')) {
+          publish('message:settled', {
+            worker: this.id,
+            flow: msg.flow,
+            id: msg.id,
+            attempt: msg.attempt,
+            outcome: outcome.kind,
+            ...(outcome.kind === 'retry' ? { at: outcome.at, paused: !outcome.spendAttempt } : {}),
+            ...(outcome.kind === 'ack' ? {} : { code: outcome.error.code }),
+            ...(dropped === undefined ? {} : { dropped }),
+            durationMs: performance.now() - t0,
+          });
+        }
       }
     } catch (e) {
       // The lease will expire and the message will be claimed again: nothing is lost.

@@ -8,16 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
-import type { Outcome } from '../../src/core/message.ts';
+import { subscribe, type JunctionEvents } from '../../src/observability/channels.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { startEngine, type Engine, type EngineOptions } from '../../src/engine/engine.ts';
-import type { Claimed } from '../../src/store/store.ts';
 
 export interface TestEngine extends Engine {
   readonly dir: string;
   readonly configFile: string;
   /** Every outcome committed so far, in order. */
-  readonly settled: { msg: Claimed; outcome: Outcome }[];
+  /** This engine's `junction:message:settled` events, in order. */
+  readonly settled: JunctionEvents['message:settled'][];
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }>;
   /** Resolves when `check` holds, polling the store; rejects after timeoutMs. */
   until(check: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<void>;
@@ -48,24 +48,21 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs: 
 
 export async function startTestEngine(t: TestContext, yaml: string, opts: EngineOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<TestEngine> {
   const { dir, configFile } = writeTestConfig(t, yaml);
-  const settled: { msg: Claimed; outcome: Outcome }[] = [];
+  // Listening before the engine starts, so that nothing it settles at once is missed; kept are this engine's own.
+  const all: JunctionEvents['message:settled'][] = [];
+  const unsubscribe = subscribe('message:settled', (e) => all.push(e));
+  t.after(unsubscribe);
   const loaded = await loadConfig(configFile, opts.env ? { env: opts.env } : {});
-  const engine = await startEngine(loaded, {
-    logger: silentLogger,
-    port: 0,
-    ...opts,
-    onSettled: (msg, outcome) => {
-      settled.push({ msg, outcome });
-      opts.onSettled?.(msg, outcome);
-    },
-  });
+  const engine = await startEngine(loaded, { logger: silentLogger, port: 0, ...opts });
   t.after(() => engine.stop());
   return {
     ...engine,
     stop: () => engine.stop(),
     dir,
     configFile,
-    settled,
+    get settled() {
+      return all.filter((e) => e.worker === engine.worker.id);
+    },
     async post(path, body, headers = {}) {
       const res = await fetch(engine.url + path, {
         method: 'POST',

@@ -110,8 +110,7 @@ describe('admin API: flows and connectors', () => {
     const { engine, sink } = await setup(t);
     await deadLetters(engine, sink, 1);
     await engine.post('/hooks/other', { keep: false });
-    // Counted as dropped before its outcome (done) is committed: wait for both.
-    await engine.until(async () => engine.worker.dropped.get('other') === 1 && (await engine.store.stats('other')).done === 1);
+    await engine.until(() => engine.settled.some((e) => e.flow === 'other' && e.dropped !== undefined));
     const res = await engine.app.inject({ url: '/admin/flows', headers: auth });
     assert.equal(res.statusCode, 200);
     const { flows } = res.json() as { flows: Record<string, unknown>[] };

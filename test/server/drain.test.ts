@@ -69,8 +69,8 @@ describe('draining on stop', () => {
 
     target.release();
     await stopped;
-    const acked = engine.settled.find((s) => s.msg.id === id);
-    assert.equal(acked?.outcome.kind, 'ack', 'the message in flight finished during the drain');
+    const acked = engine.settled.find((s) => s.id === id);
+    assert.equal(acked?.outcome, 'ack', 'the message in flight finished during the drain');
     await assert.rejects(fetch(`${engine.url}/healthz`), 'the port is closed once the drain is over');
   });
 
