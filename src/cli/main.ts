@@ -1,10 +1,12 @@
 /**
  * @module cli/main
  * `junction` command line: run, check, schema, dlq.
- * Exit codes: 0 success, 1 the work failed (invalid config, unknown id), 2 usage.
+ * Exit codes: 0 success (warnings included), 1 the work failed (invalid config,
+ * unknown id), 2 usage (an unknown command or option, a value out of range).
  */
 import { Command, CommanderError } from 'commander';
 import { isJunctionError } from '../core/errors.ts';
+import { quietOnClosedPipe } from './closed-pipe.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerInit } from './commands/init.ts';
@@ -27,10 +29,13 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   try {
     await buildProgram().parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
+    // commander exits 1 on every usage error; ours say 2 (docs/cli.md). Help and --version are 0.
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (isJunctionError(e)) {
       process.stderr.write(`${e.code}: ${e.message}\n`);

@@ -24,7 +24,7 @@ import { REDACTED } from '../core/secret.ts';
 import { withSecretFiles } from '../core/secret-file.ts';
 import { isSecretField } from './schema-path.ts';
 import { parseYaml } from './yaml-source.ts';
-import type { Position } from './yaml-source.ts';
+import type { Position, YamlSource } from './yaml-source.ts';
 import { fromZodIssues } from './zod-issues.ts';
 
 export type { ConfigIssue } from './issue.ts';
@@ -60,14 +60,7 @@ export type ParseResult =
  */
 export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<LoadedConfig> {
   const abs = resolve(file);
-  let text: string;
-  try {
-    text = await readFile(abs, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-    throw errors.CONFIG_UNREADABLE.create([`${displayPath(abs)} (${why})`], { cause: e, details: { file: abs } });
-  }
+  const text = await readConfigText(abs);
   const result = parseConfigText(text, abs, opts.env ?? process.env);
   if (!result.ok) throw configError(abs, result.issues);
   const { locate } = result;
@@ -82,21 +75,28 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
 }
 
 /**
+ * The text of the config file at the absolute path `abs`.
+ * @throws JNC_CONFIG_UNREADABLE when it cannot be read.
+ */
+export async function readConfigText(abs: string): Promise<string> {
+  try {
+    return await readFile(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw errors.CONFIG_UNREADABLE.create([`${displayPath(abs)} (${why})`], { cause: e, details: { file: abs } });
+  }
+}
+
+/**
  * Checks config text as if read from `file` (which names it in issues and
  * anchors `${file:}` paths; it need not exist). Never throws for a mistake.
  */
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ParseResult {
   const abs = resolve(file);
-  const source = parseYaml(text);
-  const place = (issues: readonly (PathIssue & Position)[], resolved: Interpolated['resolved'] = []): ConfigIssue[] =>
-    sortIssues(issues.map((i) => ({ file: abs, line: i.line, column: i.column, path: formatPath(i.path), message: scrub(i, resolved) })));
-
-  if (source.value === undefined) return { ok: false, issues: place(source.problems) };
-  if (source.value === null) {
-    return { ok: false, issues: place([{ line: 1, column: 1, path: [], message: 'the file is empty; a config needs at least a flows: mapping' }]) };
-  }
-
-  const interpolated = interpolate(source.value, { env, baseDir: dirname(abs), isSecret: (path) => isSecretField(configSchema, path, source.value) });
+  const read = readSource(text, abs, env, (value) => value);
+  if (!read.ok) return read;
+  const { source, interpolated, place } = read;
   const shape = (v: unknown) => withSecretFiles(interpolated.files, () => configSchema.safeParse(v));
   let value = interpolated.value;
   let parsed = shape(value);
@@ -119,11 +119,43 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     ...checkReferences(value),
   ];
   if (parsed.success && found.length === 0 && source.problems.length === 0) {
-    const warnings = place(findDeprecated(configSchema, value).map((i) => ({ ...i, ...source.locate(i.path, i.at) })));
+    const warnings = place(findDeprecated(configSchema, value));
     return { ok: true, config: deepFreeze(parsed.data), locate: (path) => source.locate(path), warnings };
   }
-  const placed = found.map((i) => ({ ...i, ...source.locate(i.path, i.at) }));
-  return { ok: false, issues: place([...source.problems, ...placed], interpolated.resolved) };
+  return { ok: false, issues: place([...source.problems, ...found]) };
+}
+
+/** A config file read as far as its `${…}` references, with the means to place an issue in it. */
+export interface ConfigSource {
+  ok: true;
+  source: YamlSource;
+  interpolated: Interpolated;
+  /** Issues with a line and column, resolved values cut out of their messages, sorted. */
+  place(issues: readonly PathIssue[]): ConfigIssue[];
+}
+
+/**
+ * Parses the YAML and resolves the references in the part of it that `pick`
+ * keeps: a command that reads only the store resolves only what it uses
+ * (config/load-store).
+ */
+export function readSource(text: string, abs: string, env: NodeJS.ProcessEnv, pick: (value: unknown) => unknown): ConfigSource | { ok: false; issues: ConfigIssue[] } {
+  const source = parseYaml(text);
+  const toIssues = (issues: readonly (PathIssue & Position)[], resolved: Interpolated['resolved'] = []): ConfigIssue[] =>
+    sortIssues(issues.map((i) => ({ file: abs, line: i.line, column: i.column, path: formatPath(i.path), message: scrub(i, resolved) })));
+
+  if (source.value === undefined) return { ok: false, issues: toIssues(source.problems) };
+  if (source.value === null) {
+    return { ok: false, issues: toIssues([{ line: 1, column: 1, path: [], message: 'the file is empty; a config needs at least a flows: mapping' }]) };
+  }
+  const raw = source.value;
+  const interpolated = interpolate(pick(raw), { env, baseDir: dirname(abs), isSecret: (path) => isSecretField(configSchema, path, raw) });
+  const place = (issues: readonly PathIssue[]): ConfigIssue[] =>
+    toIssues(
+      issues.map((i) => ('line' in i ? (i as PathIssue & Position) : { ...i, ...source.locate(i.path, i.at) })),
+      interpolated.resolved,
+    );
+  return { ok: true, source, interpolated, place };
 }
 
 /** The JNC_CONFIG_INVALID error for `issues`: its message lists them one per line. */

@@ -63,6 +63,9 @@ export const storeUrl = z
   .default('sqlite:./data/junction.db')
   .describe('Where state lives. sqlite:PATH is relative to the config file.');
 
+/** The name of a connector or a flow, chosen by the user. */
+export const componentName = z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _');
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe('URL or path of the JSON Schema (`junction schema`), for editors; Junction ignores it.'),
@@ -76,11 +79,11 @@ export const configSchema = z
       .prefault({})
       .describe('JSON logs (pino), with secrets redacted.'),
     connectors: z
-      .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), connectorEntry)
+      .record(componentName, connectorEntry)
       .default({})
       .describe('External systems, each under a name of your choice; steps refer to them by that name.'),
     flows: z
-      .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _'), flowOptions)
+      .record(componentName, flowOptions)
       .describe('Flows, each under a name of your choice (used by logs, the admin API and `junction dlq`).'),
   })
   .describe('Junction configuration (junction.yaml).');

@@ -105,7 +105,7 @@ describe('junction dlq', () => {
     assert.match(r.stdout, /no dead letters/);
   });
 
-  it('exits 1 for an unknown id and for a replay that names no dead letters', async (t) => {
+  it('exits 1 for an unknown id and for a replay of ids that are no dead letters, 2 for a replay that names nothing', async (t) => {
     const file = join(tempDir(t), 'junction.yaml');
     writeFileSync(file, VALID);
     const env = { CLI_TEST_TOKEN: 'x' };
@@ -113,7 +113,7 @@ describe('junction dlq', () => {
     assert.equal(show.code, 1);
     assert.match(show.stderr, /JNC_DEAD_LETTER_UNKNOWN: No dead letter with id nope/);
     const none = await junction(['dlq', 'replay', '-c', file], env);
-    assert.equal(none.code, 1);
+    assert.equal(none.code, 2);
     assert.match(none.stderr, /exactly one of them/);
     const unknown = await junction(['dlq', 'replay', 'nope', '-c', file], env);
     assert.equal(unknown.code, 1);

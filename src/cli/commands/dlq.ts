@@ -2,18 +2,21 @@
  * @module cli/commands/dlq
  * `junction dlq list | show ID | replay [ID…|--flow F|--all] | purge [ID…|--flow F|--all]`.
  * Works on the store named in the configuration, whether or not `junction run`
- * is running: a replayed message is picked up by the running workers.
+ * is running: a replayed message is picked up by the running workers. Reads
+ * only the store part of the configuration (config/load-store), so a shell
+ * without the connectors' secrets can still do all of this. Times are ISO 8601.
  */
 import type { Command } from 'commander';
-import { loadConfig, type LoadedConfig } from '../../config/load.ts';
+import { loadStoreConfig, type LoadedStoreConfig } from '../../config/load-store.ts';
 import { errors } from '../../core/errors.ts';
 import { forDisplay, summaryForDisplay } from '../../observability/mask.ts';
+import { DEFAULT_PAGE, MAX_PAGE } from '../../server/plugins/admin.ts';
 import { openStore } from '../../store/open.ts';
 import type { DeadLetterSelector, Store } from '../../store/store.ts';
-import { configOption } from './options.ts';
+import { configOption, integerIn } from './options.ts';
 
-async function withStore<T>(configFile: string, fn: (store: Store, loaded: LoadedConfig) => Promise<T>): Promise<T> {
-  const loaded = await loadConfig(configFile);
+async function withStore<T>(configFile: string, fn: (store: Store, loaded: LoadedStoreConfig) => Promise<T>): Promise<T> {
+  const loaded = await loadStoreConfig(configFile);
   const store = openStore(loaded.config.store, { baseDir: loaded.baseDir });
   await store.migrate();
   try {
@@ -24,16 +27,37 @@ async function withStore<T>(configFile: string, fn: (store: Store, loaded: Loade
 }
 
 /** The flow's `redact` fields: masked in what is shown, kept in the store. */
-function redactedFields(loaded: LoadedConfig, flow: string): readonly string[] {
+function redactedFields(loaded: LoadedStoreConfig, flow: string): readonly string[] {
   return loaded.config.flows[flow]?.redact ?? [];
 }
 
-function selector(ids: string[], opts: { flow?: string; all?: boolean }): DeadLetterSelector {
+/**
+ * `--flow F` must name a configured flow, or one whose dead letters are still
+ * stored (the flow was removed since): anything else is a typo, which would
+ * otherwise read as "no dead letters".
+ */
+async function checkFlow(store: Store, loaded: LoadedStoreConfig, flow: string | undefined): Promise<void> {
+  if (flow === undefined || Object.hasOwn(loaded.config.flows, flow)) return;
+  if ((await store.deadLetters.count(flow)) > 0) return;
+  throw errors.DLQ_FLOW_UNKNOWN.create([JSON.stringify(flow), Object.keys(loaded.config.flows).join(', ')]);
+}
+
+/** Exactly one of ID…, --flow, --all; anything else is a usage error (exit 2). */
+function selector(ids: string[], opts: { flow?: string; all?: boolean }, cmd: Command): DeadLetterSelector {
   const given = [ids.length > 0, opts.flow !== undefined, opts.all === true].filter(Boolean).length;
-  if (given !== 1) throw errors.INPUT_INVALID.create(['name dead letters by ID…, or --flow F, or --all (exactly one of them)']);
+  if (given !== 1) cmd.error('error: name dead letters by ID…, or --flow F, or --all (exactly one of them)');
   if (opts.all) return { all: true };
   if (opts.flow !== undefined) return { flow: opts.flow };
   return { ids };
+}
+
+/** Epoch milliseconds in any `…At` field, however deep, as ISO 8601: one format for every time shown. */
+function isoTimes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(isoTimes);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, /At$/.test(k) && typeof v === 'number' && Number.isFinite(v) ? new Date(v).toISOString() : isoTimes(v)]),
+  );
 }
 
 export function registerDlq(program: Command): void {
@@ -44,14 +68,15 @@ export function registerDlq(program: Command): void {
     .description('list dead letters, newest first')
     .addOption(configOption())
     .option('--flow <flow>', 'only this flow')
-    .option('--limit <n>', 'at most n', (v) => Number.parseInt(v, 10), 50)
+    .option('--limit <n>', `at most n, from 1 to ${MAX_PAGE}`, integerIn(1, MAX_PAGE), DEFAULT_PAGE)
     .option('--json', 'one JSON object per line')
     .action(async (opts: { config: string; flow?: string; limit: number; json?: boolean }) => {
       await withStore(opts.config, async (store, loaded) => {
+        await checkFlow(store, loaded, opts.flow);
         const listed = await store.deadLetters.list({ limit: opts.limit, ...(opts.flow === undefined ? {} : { flow: opts.flow }) });
         const rows = await Promise.all(listed.map((r) => summaryForDisplay(r, redactedFields(loaded, r.flow), store.deadLetters)));
         if (opts.json) {
-          for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+          for (const r of rows) process.stdout.write(`${JSON.stringify(isoTimes(r))}\n`);
           return;
         }
         const total = await store.deadLetters.count(opts.flow);
@@ -74,7 +99,7 @@ export function registerDlq(program: Command): void {
       await withStore(opts.config, async (store, loaded) => {
         const dl = await store.deadLetters.get(id);
         if (!dl) throw errors.DEAD_LETTER_UNKNOWN.create([id]);
-        process.stdout.write(`${JSON.stringify(forDisplay(dl, redactedFields(loaded, dl.flow)), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(isoTimes(forDisplay(dl, redactedFields(loaded, dl.flow))), null, 2)}\n`);
       });
     });
 
@@ -105,9 +130,12 @@ function selectingCommand(parent: Command, name: string, description: string, ac
     .addOption(configOption())
     .option('--flow <flow>', 'every dead letter of this flow')
     .option('--all', 'every dead letter')
-    .action(async (ids: string[], opts: { config: string; flow?: string; all?: boolean }) => {
-      const sel = selector(ids, opts);
-      await withStore(opts.config, (store) => act(store, sel));
+    .action(async (ids: string[], opts: { config: string; flow?: string; all?: boolean }, cmd: Command) => {
+      const sel = selector(ids, opts, cmd);
+      await withStore(opts.config, async (store, loaded) => {
+        if ('flow' in sel) await checkFlow(store, loaded, sel.flow);
+        await act(store, sel);
+      });
     });
 }
 

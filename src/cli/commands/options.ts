@@ -1,9 +1,20 @@
 /**
  * @module cli/commands/options
- * Options shared by the commands that read a configuration file.
+ * Options shared by the commands: the configuration file, and whole numbers
+ * checked against their range, so that a value out of range is a usage error
+ * (exit 2) before any work starts.
  */
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 export function configOption(): Option {
   return new Option('-c, --config <file>', 'configuration file').env('JUNCTION_CONFIG').default('junction.yaml');
+}
+
+/** A commander argument parser that accepts a whole number from `min` to `max`. */
+export function integerIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\s*[-+]?\d+\s*$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
 }

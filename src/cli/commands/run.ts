@@ -6,14 +6,14 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { startEngine } from '../../engine/engine.ts';
-import { configOption } from './options.ts';
+import { configOption, integerIn } from './options.ts';
 
 export function registerRun(program: Command): void {
   program
     .command('run')
     .description('start the HTTP server and the workers')
     .addOption(configOption())
-    .option('-p, --port <port>', 'listen on this port instead of server.port', (v) => Number.parseInt(v, 10))
+    .option('-p, --port <port>', 'listen on this port instead of server.port (0: a free one)', integerIn(0, 65535))
     .action(async (opts: { config: string; port?: number }) => {
       const loaded = await loadConfig(opts.config);
       const engine = await startEngine(loaded, opts.port === undefined ? {} : { port: opts.port });

@@ -37,8 +37,9 @@ export interface AdminOptions {
 }
 
 export const ADMIN_PREFIX = '/admin';
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 500;
+/** A page of dead letters: its default and largest size (`junction dlq list --limit` takes the same range). */
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 500;
 
 const idParams = {
   type: 'object',

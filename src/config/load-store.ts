@@ -1,0 +1,56 @@
+/**
+ * @module config/load-store
+ * The part of `junction.yaml` that a command working on the store alone needs
+ * (`junction dlq …`): the `store` URL, and each flow's name and `redact`
+ * fields. Only these are resolved and checked, so an operator's shell that
+ * lacks a connector's secret can still list dead letters; `check` and `run`
+ * read the whole file with config/load.
+ */
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { redactOption } from '../observability/mask.ts';
+import { configError, readConfigText, readSource, type LoadOptions } from './load.ts';
+import { componentName, storeUrl } from './schema.ts';
+import { fromZodIssues } from './zod-issues.ts';
+
+const storeView = z.looseObject({
+  store: storeUrl,
+  flows: z.record(componentName, z.looseObject({ redact: redactOption.optional() })),
+});
+
+export type StoreConfig = z.output<typeof storeView>;
+
+export interface LoadedStoreConfig {
+  readonly file: string;
+  readonly baseDir: string;
+  readonly config: StoreConfig;
+}
+
+/**
+ * Reads the store part of a config file.
+ * @throws JNC_CONFIG_UNREADABLE when the file cannot be read;
+ *   JNC_CONFIG_INVALID, with every mistake in that part, file:line and path.
+ */
+export async function loadStoreConfig(file: string, opts: LoadOptions = {}): Promise<LoadedStoreConfig> {
+  const abs = resolve(file);
+  const read = readSource(await readConfigText(abs), abs, opts.env ?? process.env, storePart);
+  if (!read.ok) throw configError(abs, read.issues);
+  const { interpolated, place, source } = read;
+  const parsed = storeView.safeParse(interpolated.value);
+  const issues = [...interpolated.issues, ...(parsed.success ? [] : fromZodIssues(parsed.error.issues, storeView, interpolated.value))];
+  if (!parsed.success || issues.length > 0 || source.problems.length > 0) throw configError(abs, place([...source.problems, ...issues]));
+  return Object.freeze({ file: abs, baseDir: dirname(abs), config: parsed.data });
+}
+
+/** `store`, and `flows` with each flow's `redact` only; the rest is never resolved. */
+function storePart(value: unknown): unknown {
+  if (!isRecord(value)) return value;
+  const flows = isRecord(value.flows)
+    ? Object.fromEntries(Object.entries(value.flows).map(([name, flow]) => [name, isRecord(flow) && 'redact' in flow ? { redact: flow.redact } : {}]))
+    : value.flows;
+  return { ...('store' in value ? { store: value.store } : {}), ...(flows === undefined ? {} : { flows }) };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
