@@ -6,7 +6,12 @@
  * tolerates any shape, so that these are reported in the same run as the shape
  * errors elsewhere in the file.
  */
-import type { PathIssue } from './issue.ts';
+import type { z } from 'zod';
+import { connectorTypes } from '../connectors/registry.ts';
+import { stepTypes } from '../steps/registry.ts';
+import { requestUseOf } from '../steps/request.ts';
+import type { KeyPath, PathIssue } from './issue.ts';
+import { fromZodIssues } from './zod-issues.ts';
 import { closest } from './suggest.ts';
 
 /** Served by Junction itself (DESIGN.md "What the user runs"); a trigger there would never be reached. */
@@ -14,7 +19,8 @@ export const RESERVED_PATHS = ['/admin', '/healthz', '/metrics', '/readyz', '/ui
 
 export function checkReferences(config: unknown): PathIssue[] {
   if (!isRecord(config) || !isRecord(config.flows)) return [];
-  const connectors = isRecord(config.connectors) ? Object.keys(config.connectors) : [];
+  const connectorConfigs = isRecord(config.connectors) ? config.connectors : {};
+  const connectors = Object.keys(connectorConfigs);
   /** Each route, its trailing slash cut, to the flow that has it and the route as written there. */
   const routes = new Map<string, { flow: string; route: string }>();
   const issues: PathIssue[] = [];
@@ -22,6 +28,7 @@ export function checkReferences(config: unknown): PathIssue[] {
   for (const [flow, def] of Object.entries(config.flows)) {
     if (!isRecord(def)) continue;
     issues.push(...stepReferences(flow, def.steps, connectors));
+    issues.push(...stepRequests(flow, def.steps, connectorConfigs));
     const http = isRecord(def.trigger) && isRecord(def.trigger.http) ? def.trigger.http : undefined;
     if (!http || typeof http.path !== 'string') continue;
     issues.push(...signedRecords(flow, http));
@@ -56,6 +63,31 @@ function stepReferences(flow: string, steps: unknown, connectors: readonly strin
     if (!isRecord(options) || typeof options.connector !== 'string' || options.connector === '') continue;
     if (connectors.includes(options.connector)) continue;
     issues.push({ path: ['flows', flow, 'steps', i, type, 'connector'], message: unknownConnector(options.connector, connectors) });
+  }
+  return issues;
+}
+
+/**
+ * A step's `request` is shaped by the type of the connector it names (rest:
+ * method, path, headers, query): checked here, where that type is known, and
+ * reported at its lines like a shape mistake.
+ */
+function stepRequests(flow: string, steps: unknown, connectors: Record<string, unknown>): PathIssue[] {
+  if (!Array.isArray(steps)) return [];
+  const issues: PathIssue[] = [];
+  for (const [i, step] of steps.entries()) {
+    if (!isRecord(step) || Object.keys(step).length !== 1) continue;
+    const [type, options] = Object.entries(step)[0]!;
+    const use = requestUseOf((stepTypes.get(type)?.options as { shape?: Record<string, z.core.$ZodType> } | undefined)?.shape?.request);
+    if (use === undefined || !isRecord(options) || typeof options.connector !== 'string') continue;
+    const connector = connectors[options.connector];
+    const kind = isRecord(connector) && typeof connector.type === 'string' ? connectorTypes.get(connector.type)?.request : undefined;
+    if (kind === undefined) continue; // an unknown connector or type is reported on its own
+    const schema = kind.options(use);
+    const parsed = schema.safeParse(options.request ?? {});
+    if (parsed.success) continue;
+    const at: KeyPath = ['flows', flow, 'steps', i, type, 'request'];
+    for (const issue of fromZodIssues(parsed.error.issues, schema, options.request ?? {})) issues.push({ ...issue, path: [...at, ...issue.path] });
   }
   return issues;
 }

@@ -8,6 +8,8 @@
  * secret field is marked with the standard `writeOnly` annotation.
  */
 import { z } from 'zod';
+import { connectorTypes } from '../connectors/registry.ts';
+import { requestUseOf } from '../steps/request.ts';
 import { entryInfo, type EntryInfo } from './registry-entry.ts';
 import { configSchema } from './schema.ts';
 
@@ -50,12 +52,7 @@ function markSecret(json: JsonSchema): void {
 function entrySchemas(entry: EntryInfo): JsonSchema[] {
   return entry.source.names().map((name) => {
     const def = entry.source.get(name)!;
-    const options = z.toJSONSchema(def.options, {
-      io: 'input',
-      unrepresentable: 'any',
-      override: (ctx) => markSecret(ctx.jsonSchema as JsonSchema),
-    }) as JsonSchema;
-    delete options.$schema;
+    const options = toJson(def.options);
     if (entry.style === 'typed') return { ...options, description: def.summary };
     return {
       type: 'object',
@@ -65,4 +62,25 @@ function entrySchemas(entry: EntryInfo): JsonSchema[] {
       additionalProperties: false,
     };
   });
+}
+
+/** One component's options as JSON Schema, secrets marked, without a `$schema` of its own. */
+function toJson(schema: z.ZodType): JsonSchema {
+  const json = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    override: (ctx) => {
+      const use = requestUseOf(ctx.zodSchema);
+      const out = ctx.jsonSchema as JsonSchema;
+      // A step's request: the keys of whichever connector type it calls.
+      if (use) {
+        const description = out.description;
+        for (const key of Object.keys(out)) delete out[key];
+        Object.assign(out, { description, anyOf: connectorTypes.values().map((t) => toJson(t.request.options(use))) });
+      }
+      markSecret(out);
+    },
+  }) as JsonSchema;
+  delete json.$schema;
+  return json;
 }

@@ -6,14 +6,16 @@
  * what it means.
  *
  * A connector type is one {@link defineConnector}: its name, its options schema,
- * and the two things that differ between protocols, the transport (how a
- * request goes on the wire) and the classification of an answer.
+ * and the three things that differ between protocols: the request a step
+ * describes, the transport (how a request goes on the wire) and the
+ * classification of an answer.
  */
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import type { Call, CallContext, Classification, OutboundRequest, OutboundResponse, RetryPolicy } from '../core/call.ts';
 import type { KeyValue, TokenRecord } from '../store/store.ts';
 import type { HttpConnectorOptions } from './options.ts';
+import type { RequestKind } from './request-kind.ts';
 
 
 /** What a connector may use beyond its options; every member is optional. */
@@ -77,6 +79,8 @@ export interface ConnectorDefinition<O extends z.ZodType<ConnectorTypeOptions> =
   readonly summary: string;
   /** zod → parsing, defaults, JSON Schema and docs of `connectors.<name>`. */
   readonly options: O;
+  /** The `request` of the steps that call it (deliver, call, enrich): its schema, and how a message renders into it. */
+  readonly request: RequestKind;
   /** Called once per connector at start-up, with parsed options (defaults applied). */
   create(name: string, options: z.output<O>, deps: ConnectorDeps): ConnectorParts;
 }

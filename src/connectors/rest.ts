@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { defineConnector } from './connector.ts';
 import { httpConnectorShape } from './options.ts';
+import { restRequest } from './rest-request.ts';
 import { createTransport } from './transport.ts';
 
 export const restConnectorOptions = z
@@ -22,5 +23,6 @@ export const restConnector = defineConnector({
   name: 'rest',
   summary: 'A REST (HTTP/JSON) system: method, path, query and headers per request; the status decides the outcome.',
   options: restConnectorOptions,
+  request: restRequest,
   create: (name, options) => ({ transport: createTransport(name, options) }),
 });

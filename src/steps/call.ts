@@ -6,13 +6,13 @@
  * header changes with it so later steps know the kind.
  */
 import { z } from 'zod';
-import { compileDelivery, idempotencyKeyOption, METHODS, readAnswer, requestOptions } from './request.ts';
+import { compileDelivery, idempotencyKeyOption, readAnswer, requestOption, SEND_USE } from './request.ts';
 import { defineStep } from './step.ts';
 
 export const callOptions = z
   .strictObject({
     connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
-    request: requestOptions(METHODS, 'POST').prefault({}).describe('The HTTP request sent to the connector; a GET sends no body.'),
+    request: requestOption(SEND_USE, 'The request sent to the connector; its keys are the connector type\'s (rest: method, path, headers, query); a GET sends no body.'),
     idempotencyKey: idempotencyKeyOption,
   })
   .describe('Send the body to a connector and continue with its answer as the body (JSON parsed, else text under its content type).');

@@ -6,13 +6,13 @@
  * that decides the outcome (retry or dead letter).
  */
 import { z } from 'zod';
-import { compileDelivery, idempotencyKeyOption, METHODS, requestOptions } from './request.ts';
+import { compileDelivery, idempotencyKeyOption, requestOption, SEND_USE } from './request.ts';
 import { defineStep } from './step.ts';
 
 export const deliverOptions = z
   .strictObject({
     connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
-    request: requestOptions(METHODS, 'POST').prefault({}).describe('The HTTP request sent to the connector.'),
+    request: requestOption(SEND_USE, 'The request sent to the connector; its keys are the connector type\'s (rest: method, path, headers, query).'),
     idempotencyKey: idempotencyKeyOption,
   })
   .describe('Send the body to a connector: JSON as application/json, XML/CSV/text under the message\'s content type.');

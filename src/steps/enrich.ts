@@ -12,17 +12,19 @@ import { errors, isJunctionError } from '../core/errors.ts';
 import { requireJsonBody } from '../core/media.ts';
 import type { Json, Message } from '../core/message.ts';
 import { createCache } from '../policies/memo.ts';
-import { bodyOf, compileRequest, readAnswer, requestOptions, sendRequest, type RenderedRequest } from './request.ts';
+import type { RenderedRequest, RequestUse } from '../connectors/request-kind.ts';
+import { bodyOf, compileStepRequest, readAnswer, requestOption, sendRequest } from './request.ts';
 import { defineStep } from './step.ts';
+
+/** A lookup: GET by default, or a POST that sends the body (a search). */
+const LOOKUP_USE: RequestUse = { methods: ['GET', 'POST'], defaultMethod: 'GET' };
 
 const FIELD_PATH = /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/;
 
 export const enrichOptions = z
   .strictObject({
     connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
-    request: requestOptions(['GET', 'POST'], 'GET').describe(
-      'The lookup sent to the connector. A POST sends the body (e.g. a search); a GET sends none.',
-    ),
+    request: requestOption(LOOKUP_USE, 'The lookup sent to the connector. A POST sends the body (e.g. a search); a GET sends none. Its keys are the connector type\'s (rest: method, path, headers, query).'),
     into: z
       .string()
       .regex(FIELD_PATH, 'a field name, or a dotted path such as customer.account')
@@ -43,7 +45,7 @@ export const enrichStep = defineStep({
   create(options, deps) {
     const connector = deps.connector(options.connector);
     const where = `${deps.flow}[${deps.index}].enrich`;
-    const request = compileRequest(options.request, where);
+    const request = compileStepRequest(connector, options.request, LOOKUP_USE, where);
     const into = options.into.split('.');
     const cache = options.cacheTtlMs > 0 ? createCache<Json>({ ttlMs: options.cacheTtlMs, maxEntries: options.cacheMaxEntries }) : undefined;
 
@@ -54,7 +56,7 @@ export const enrichStep = defineStep({
       const unfit = unfitReason(body, into);
       if (unfit) throw errors.STEP_INVALID.create([where, unfit]);
       const req = await request.render(msg);
-      const sent = bodyOf(req.method, msg);
+      const sent = bodyOf(req, msg);
       // With the cache, concurrent messages share the first one's call (its trace
       // context and abort signal; every message of a worker shares that signal).
       const fetch = async (): Promise<Json> => {

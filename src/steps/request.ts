@@ -12,94 +12,50 @@
  */
 import { z } from 'zod';
 import { errors } from '../core/errors.ts';
-import { compileTemplate, keyTemplate, template, type Template } from '../core/expression.ts';
+import { compileTemplate, keyTemplate } from '../core/expression.ts';
 import { CONTENT_TYPES, mediaKind, wireBody } from '../core/media.ts';
 import type { Json, Message } from '../core/message.ts';
 import type { OutboundRequest, OutboundResponse } from '../core/call.ts';
 import type { Connector } from '../connectors/connector.ts';
+import { connectorTypes } from '../connectors/registry.ts';
+import type { CompiledRequest, Method, RequestUse } from '../connectors/request-kind.ts';
 import { errorForResponse, snapshotResponse } from '../connectors/response-error.ts';
+import { renderTemplate } from '../connectors/rest-request.ts';
 import type { StepContext, StepDeps } from './step.ts';
 
-export const METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] as const;
-export type Method = (typeof METHODS)[number];
+const requestUses = new WeakMap<z.core.$ZodType, RequestUse>();
 
-/** The `request` options of a step; `defaultMethod` differs: deliver posts, enrich gets. */
-export function requestOptions<const M extends readonly [Method, ...Method[]]>(methods: M, defaultMethod: M[number]) {
-  return z.strictObject({
-    method: z.enum(methods).default(defaultMethod as never).describe('HTTP method.'),
-    path: template
-      .default('')
-      .describe('Appended to the connector base URL; may hold {{ expr }} parts, whose values are percent-encoded. A part that gives nothing, null, an empty string, an object or an array fails the message (JNC_TEMPLATE_VALUE); write a default where a value may be missing.'),
-    headers: z
-      .record(z.string(), template.describe('Header value; may hold {{ expr }} parts.'))
-      .optional()
-      .describe('Extra headers; values may hold {{ expr }} parts.'),
-    query: z
-      .record(z.string(), template.describe('Parameter value; may hold {{ expr }} parts.'))
-      .optional()
-      .describe('Query string parameters, encoded and appended to the path; values may hold {{ expr }} parts.'),
-  });
+/**
+ * The `request` option of a step that calls a connector. Its keys are the
+ * connector type's (rest: method, path, headers, query), so the shape check
+ * leaves it to the reference check, which knows the connector's type; the
+ * published JSON Schema lists every type's keys.
+ */
+export function requestOption(use: RequestUse, description: string) {
+  const schema = z.record(z.string(), z.unknown()).optional().describe(description);
+  requestUses.set(schema, use);
+  return schema;
 }
 
-/** A template for the Idempotency-Key header, shared by deliver and call. */
-export const idempotencyKeyOption = keyTemplate
-  .optional()
-  .describe('Template for the Idempotency-Key header, with at least one {{ expr }} part; defaults to the message key. A part that gives nothing, null, an empty string, an object or an array fails the message (JNC_TEMPLATE_VALUE): it never sends a key two messages share.');
-
-export interface RequestOptions {
-  method: Method;
-  path: string;
-  headers?: Record<string, string> | undefined;
-  query?: Record<string, string> | undefined;
-}
-
-/** A request rendered for one message: what the cache key of enrich is made of. */
-export interface RenderedRequest {
-  method: Method;
-  /** With the query string, if any. */
-  path: string;
-  /** Lower-case names; only the configured ones (not content-type or traceparent). */
-  headers: Record<string, string>;
-}
-
-export interface CompiledRequest {
-  /** Renders every template; one that fails on this message, or has a part that gives nothing, throws JNC_STEP_INVALID. */
-  render(msg: Message): Promise<RenderedRequest>;
-}
-
-/** @param where names the step in errors, e.g. `orders[2].deliver`. */
-export function compileRequest(options: RequestOptions, where: string): CompiledRequest {
-  // Each value stays one path segment: `a/b` or `?x=` in the data cannot change the URL.
-  const path = compileTemplate(options.path, { encode: encodeURIComponent });
-  const headers = Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), compileTemplate(v)] as const);
-  const query = Object.entries(options.query ?? {}).map(([k, v]) => [k, compileTemplate(v)] as const);
-  return {
-    async render(msg) {
-      let rendered = await renderTemplate(path, msg, where, 'request.path');
-      if (query.length > 0) {
-        const params = new URLSearchParams();
-        for (const [k, t] of query) params.append(k, await renderTemplate(t, msg, where, `request.query.${k}`));
-        rendered += (rendered.includes('?') ? '&' : '?') + params.toString();
-      }
-      const out: Record<string, string> = {};
-      for (const [k, t] of headers) out[k] = await renderTemplate(t, msg, where, `request.headers.${k}`);
-      return { method: options.method, path: rendered, headers: out };
-    },
-  };
+/** What a step's `request` option allows, when `schema` is one (for the reference check and the JSON Schema). */
+export function requestUseOf(schema: z.core.$ZodType | undefined): RequestUse | undefined {
+  return schema === undefined ? undefined : requestUses.get(schema);
 }
 
 /**
- * Renders one template of a step for a message. Whatever fails (an expression
- * that throws, a part that gives nothing) fails the same way on every retry, so
- * it is JNC_STEP_INVALID, permanent, naming the step and the option.
- * @param option the option holding the template, e.g. `request.headers.x-order`
+ * The step's `request` compiled by the connector's type, at start-up. The
+ * reference check has reported a bad one at its line already; here it stops
+ * start-up with the same words.
  */
-export async function renderTemplate(t: Template, msg: Message, where: string, option: string): Promise<string> {
-  try {
-    return await t.render(msg.body, msg);
-  } catch (e) {
-    throw errors.STEP_INVALID.create([where, `${option}: ${(e as Error).message}`], { cause: e });
+export function compileStepRequest(connector: Connector, raw: unknown, use: RequestUse, where: string): CompiledRequest {
+  const kind = connectorTypes.get(connector.type)?.request;
+  if (kind === undefined) throw errors.CONFIG_INVALID.create([`connector ${connector.name} has no registered type ${connector.type}`]);
+  const parsed = kind.options(use).safeParse(raw ?? {});
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw errors.CONFIG_INVALID.create([`request${first?.path.length ? `.${first.path.join('.')}` : ''}: ${first?.message ?? 'invalid'}`]);
   }
+  return kind.compile(parsed.data, where);
 }
 
 /** Renders the Idempotency-Key: the template's result, or the message's own key. */
@@ -111,10 +67,19 @@ export function compileIdempotencyKey(source: string | undefined, where: string)
 }
 
 /** The options deliver and call share. */
+/** deliver and call: any method, POST by default. */
+export const SEND_USE: RequestUse = { methods: ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'], defaultMethod: 'POST' };
+
+/** A template for the Idempotency-Key header, shared by deliver and call. */
+export const idempotencyKeyOption = keyTemplate
+  .optional()
+  .describe('Template for the Idempotency-Key header, with at least one {{ expr }} part; defaults to the message key. A part that gives nothing, null, an empty string, an object or an array fails the message (JNC_TEMPLATE_VALUE): it never sends a key two messages share.');
+
 export interface DeliveryOptions {
   /** Name of a connector under `connectors`. */
   connector: string;
-  request: RequestOptions;
+  /** As written; the connector's type parses it. */
+  request?: unknown;
   idempotencyKey?: string | undefined;
 }
 
@@ -132,14 +97,15 @@ export interface Delivery {
 export function compileDelivery(step: 'deliver' | 'call', options: DeliveryOptions, deps: StepDeps): Delivery {
   const connector = deps.connector(options.connector);
   const where = `${deps.flow}[${deps.index}].${step}`;
-  const request = compileRequest(options.request, where);
+  const request = compileStepRequest(connector, options.request, SEND_USE, where);
   const key = compileIdempotencyKey(options.idempotencyKey, where);
   return {
     connector,
     async send(msg, ctx) {
       const idempotencyKey = await key(msg);
-      const { method, path, headers } = await request.render(msg);
-      const body = bodyOf(method, msg);
+      const rendered = await request.render(msg);
+      const { method, path, headers } = rendered;
+      const body = bodyOf(rendered, msg);
       ctx.sendsIdempotencyKey?.(idempotencyKey);
       return sendRequest(connector, { method, path, headers: { ...body.headers, ...headers }, body: body.body, idempotencyKey }, msg, ctx);
     },
@@ -150,8 +116,10 @@ export function compileDelivery(step: 'deliver' | 'call', options: DeliveryOptio
  * The message's body as the request body, under its content type. A GET carries
  * none: RFC 9110 gives a body on GET no meaning, and some servers refuse it.
  */
-export function bodyOf(method: Method, msg: Message): Pick<OutboundRequest, 'body' | 'headers'> {
-  if (method === 'GET') return {};
+export function bodyOf(req: { method: Method; body?: { payload: string | Uint8Array; contentType: string } | undefined }, msg: Message): Pick<OutboundRequest, 'body' | 'headers'> {
+  // A protocol that builds its own body (a GraphQL document) sends that one.
+  if (req.body !== undefined) return { body: req.body.payload, headers: { 'content-type': req.body.contentType } };
+  if (req.method === 'GET') return {};
   const { contentType, payload } = wireBody(msg);
   return { body: payload, headers: { 'content-type': contentType } };
 }

@@ -50,6 +50,14 @@ const cases: Case[] = [
     expect: [['3:30 flows.a.trigger.http.path', 'no : or *: a trigger path is literal']],
   },
   {
+    name: 'a mistake in a step\'s request, checked against its connector\'s type (rest)',
+    text: yaml('connectors: { crm: { type: rest, baseUrl: "http://127.0.0.1:1" } }', 'flows:', '  a:', '    trigger: { http: { path: /a } }', '    steps:', '      - deliver:', '          connector: crm', '          request: { methd: POST, path: "/x/{{ id " }'),
+    expect: [
+      ['8:22 flows.a.steps[0].deliver.request.methd', 'unknown key "methd" (did you mean "method"?); expected one of method, path, headers, query'],
+      ['8:41 flows.a.steps[0].deliver.request.path', '"{{" at character 4 is never closed by "}}"'],
+    ],
+  },
+  {
     name: 'wrong type',
     text: yaml('server:', '  port: abc', ...okFlow),
     expect: [['2:9 server.port', 'expected a number, got a string']],

@@ -30,7 +30,7 @@ flows:
     trigger: { burst: { count: 5, body: { kind: seed } } }
     steps:
       - map: { id: "'row-' & $string(n)", kind: kind }
-      - deliver: { connector: ledger, request: { method: POST, path: /rows }, idempotencyKey: "{{ id }}" }
+      - deliver: { connector: ledger, request: { ledger: rows }, idempotencyKey: "{{ id }}" }
 `;
 
 describe('a connector type and a trigger type registered with one line each', () => {
@@ -41,10 +41,14 @@ describe('a connector type and a trigger type registered with one line each', ()
     assert.equal(ok.config.connectors.ledger?.timeoutMs, 5000, 'the shared HTTP options and their defaults come with it');
     assert.deepEqual(ok.config.flows.seed?.trigger, { type: 'burst', options: { count: 5, body: { kind: 'seed' } } });
 
-    const bad = parseConfigText(CONFIG.replace('status: 201', 'status: 42').replace('count: 5', 'count: 0'), 'junction.yaml', {});
+    const bad = parseConfigText(CONFIG.replace('status: 201', 'status: 42').replace('count: 5', 'count: 0').replace('ledger: rows', 'method: POST'), 'junction.yaml', {});
     assert.equal(bad.ok, false);
-    const issues = bad.ok ? [] : bad.issues.map((i) => `${i.line} ${i.path}`);
-    assert.deepEqual(issues, ['3 connectors.ledger.status', '6 flows.seed.trigger.burst.count']);
+    const issues = bad.ok ? [] : bad.issues.map((i) => `${i.line} ${i.path}: ${i.message}`);
+    assert.deepEqual(issues, [
+      '3 connectors.ledger.status: must be at least 100',
+      '6 flows.seed.trigger.burst.count: must be at least 1',
+      '9 flows.seed.steps[1].deliver.request.method: unknown key "method"; expected one of ledger',
+    ]);
   });
 
   it('are in the published JSON Schema and the config reference', () => {
@@ -52,7 +56,7 @@ describe('a connector type and a trigger type registered with one line each', ()
     assert.match(schema, /"const":"memory"/);
     assert.match(schema, /"burst":\{/);
     const paths = new Set(configReferenceRows().map((r) => r.path));
-    for (const p of ['connectors.<name>.status', 'flows.<name>.trigger.burst', 'flows.<name>.trigger.burst.count', 'flows.<name>.trigger.http.path']) {
+    for (const p of ['connectors.<name>.status', 'flows.<name>.trigger.burst', 'flows.<name>.trigger.burst.count', 'flows.<name>.trigger.http.path', 'flows.<name>.steps[].deliver.request.ledger', 'flows.<name>.steps[].deliver.request.method']) {
       assert.ok(paths.has(p), `missing ${p}`);
     }
   });
@@ -64,6 +68,7 @@ describe('a connector type and a trigger type registered with one line each', ()
     const sent = received.get('ledger') ?? [];
     assert.deepEqual(sent.map((r) => r.idempotencyKey).sort(), ['row-1', 'row-2', 'row-3', 'row-4', 'row-5']);
     assert.deepEqual(JSON.parse(String(sent[0]?.body)), { id: 'row-1', kind: 'seed' });
+    assert.equal(sent[0]?.path, '/rows', 'the request was rendered by the connector type\'s own request kind');
     const auth = { authorization: 'Bearer admin-token-1234' };
     const flows = (await engine.app.inject({ url: '/admin/flows', headers: auth })).json() as { flows: { trigger: unknown }[] };
     assert.deepEqual(flows.flows[0]?.trigger, { type: 'burst', count: 5, started: true }, 'the admin API shows the trigger as it describes itself');
