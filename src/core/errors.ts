@@ -154,6 +154,7 @@ export const errors = {
   STORE_UNAVAILABLE: defineError('JNC_STORE_UNAVAILABLE', 'Store is unavailable: %s', { family: 'store' }),
   STORE_URL: defineError('JNC_STORE_URL', 'Unsupported store URL %s; use sqlite:PATH', { family: 'config' }),
   DEAD_LETTER_UNKNOWN: defineError('JNC_DEAD_LETTER_UNKNOWN', 'No dead letter with id %s', { family: 'input', status: 404 }),
+  LOCK_LOST: defineError('JNC_LOCK_LOST', 'Lock %s was lost: its lease ran out before it was renewed, so another holder may have it', { family: 'store' }),
 } as const satisfies Record<string, ErrorFactory>;
 
 /**
