@@ -52,7 +52,7 @@ async function open(clock = new ManualClock()): Promise<Store> {
 
 interface Child {
   process: ChildProcess;
-  /** Resolves with the next line the child prints. */
+  /** Resolves with the next line the child printed that was not read yet. */
   nextLine(): Promise<string>;
   /** Every line printed so far. */
   lines: string[];
@@ -66,10 +66,12 @@ function child(...args: string[]): Child {
   let stderr = '';
   proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const lines: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
+  // A line printed before anyone asked for it waits here, read in order by nextLine.
+  let read = 0;
+  let waiting: (() => void) | undefined;
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     lines.push(line);
-    waiting.shift()?.(line);
+    waiting?.();
   });
   const exited = once(proc, 'exit').then(([code]) => {
     if (code !== 0 && proc.signalCode === null) throw new Error(`child ${args.join(' ')} exited with ${code}: ${stderr}`);
@@ -79,7 +81,13 @@ function child(...args: string[]): Child {
     process: proc,
     lines,
     exited,
-    nextLine: () => Promise.race([new Promise<string>((resolve) => waiting.push(resolve)), exited.then(() => Promise.reject(new Error(`child exited: ${stderr}`)))]),
+    async nextLine() {
+      while (read === lines.length) {
+        const printed = new Promise<void>((resolve) => (waiting = resolve));
+        await Promise.race([printed, exited.then(() => Promise.reject(new Error(`child exited before printing a line: ${stderr}`)))]);
+      }
+      return lines[read++] as string;
+    },
   };
 }
 
