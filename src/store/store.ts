@@ -26,6 +26,22 @@ export interface EnqueueOptions {
    * different answer the second time.
    */
   onKeyReuse?: 'refuse' | 'keep-first';
+  /**
+   * Saved under its key in the same transaction as the batch, replacing the value
+   * there: committed with the messages or not at all (a refused batch saves
+   * nothing). A poll trigger passes where it read up to, so a crash can neither
+   * keep the checkpoint without the records (they would be lost) nor the records
+   * without it (they would be read again). An empty batch still saves it: a poll
+   * that found nothing new moves on.
+   */
+  checkpoint?: Checkpoint;
+}
+
+/** Where a trigger left off: a key (its flow, say) and a JSON value of the trigger's own. */
+export interface Checkpoint {
+  key: string;
+  /** Stored and read back as JSON, whole; e.g. `{ updatedAt: '2025-01-01T00:00:00Z', cursor: 'c-42' }`. */
+  value: Json;
 }
 
 /** A message held by one worker until `leaseUntil`. */
@@ -169,6 +185,10 @@ export interface Store {
    * naming the key and the flow, never a body) and creates none of the batch; the
    * first message is left as it was. The same body again, a replayed dead letter's
    * included (a replay keeps body and key), is a duplicate as above.
+   *
+   * `opts.checkpoint` commits in the same transaction (see {@link EnqueueOptions}).
+   * A batch or checkpoint that cannot be stored as JSON rejects with JNC_INPUT_INVALID
+   * and writes nothing.
    */
   enqueue(batch: NewMessage[], opts?: EnqueueOptions): Promise<EnqueueResult[]>;
 
@@ -206,4 +226,31 @@ export interface Store {
    * rest is future work, so protect the store as you would the config's secrets.
    */
   readonly tokens: KeyValue<TokenRecord>;
+
+  /**
+   * Trigger checkpoints by key (see {@link Checkpoint}). `set` replaces the value
+   * whole; a poll writes its checkpoint through `enqueue` instead, so that it
+   * commits with the records it read. A value that is not JSON rejects with
+   * JNC_INPUT_INVALID.
+   */
+  readonly checkpoints: KeyValue<Json>;
+
+  /**
+   * Runs `fn` while holding the lock `name`, which one holder at a time may have
+   * across every process on the store: a schedule fires on one node only.
+   * Resolves `false` at once, without calling `fn`, when the lock is held
+   * elsewhere (another process, another call on this store, or `fn` itself: the
+   * lock is not reentrant); it never waits for it. Otherwise resolves `true`
+   * after `fn` settles, the lock released; if `fn` throws, the lock is released
+   * and the call rejects with what `fn` threw.
+   *
+   * The semantics of PostgreSQL's `pg_try_advisory_lock` (as in graphile-worker),
+   * which the PostgreSQL store uses, on a session of its own for each call. A
+   * holder that dies loses the lock: PostgreSQL ends its session; SQLite keeps a
+   * lease that the holder renews while `fn` runs, and that another holder may
+   * take once it has run out. `signal` aborts (with JNC_LOCK_LOST) if the lock is
+   * found lost while `fn` still runs (the process was frozen past the lease);
+   * `fn` should stop then, since another holder may have started.
+   */
+  exclusive(name: string, fn: (signal: AbortSignal) => Promise<void>): Promise<boolean>;
 }

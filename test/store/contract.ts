@@ -7,9 +7,12 @@
 import { afterEach, describe, it } from 'node:test';
 import type { Store } from '../../src/store/store.ts';
 import { ManualClock } from '../helpers/clock.ts';
+import { checkpointTests } from './contract/checkpoints.ts';
 import { claimTests } from './contract/claim.ts';
+import { concurrentClaimTests } from './contract/concurrent-claims.ts';
 import { deadLetterTests } from './contract/dead-letters.ts';
 import { enqueueTests } from './contract/enqueue.ts';
+import { exclusiveTests } from './contract/exclusive.ts';
 import type { ContractTest, Fixture } from './contract/fixture.ts';
 import { keyReuseTests } from './contract/key-reuse.ts';
 import { leaseAndReadTests } from './contract/leases-and-reads.ts';
@@ -65,5 +68,8 @@ export function storeContract(name: string, makeStore: MakeStore, opts: Contract
     describe('dead letters', () => deadLetterTests(test));
     describe('tokens', () => tokenTests(test));
     describe('dedupe keys reused, and the key each attempt sent', () => keyReuseTests(test));
+    describe('checkpoints', () => checkpointTests(test));
+    describe('exclusive', () => exclusiveTests(test));
+    describe('concurrent claimers', () => concurrentClaimTests(test));
   });
 }

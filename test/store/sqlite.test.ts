@@ -149,6 +149,7 @@ describe('SQLite store', () => {
           [2, 'start_step'],
           [3, 'tokens'],
           [4, 'body_digest_and_sent_key'],
+          [5, 'checkpoints_and_locks'],
         ],
       );
     } finally {

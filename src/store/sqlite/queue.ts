@@ -11,23 +11,12 @@ import type { AttemptRecord, Json, NewMessage, Outcome } from '../../core/messag
 import { bodyDigest } from '../body-digest.ts';
 import type { ClaimQuery, Claimed, EnqueueOptions, EnqueueResult, LeaseRef } from '../store.ts';
 import type { Statements } from './sql.ts';
-import { text, textOrNull, toClaimed, toJsonOrNull } from './rows.ts';
+import { text, textOrNull, toClaimed, toJsonOrNull, toJsonText } from './rows.ts';
 import type { Row } from './rows.ts';
 
 /** SQLite columns are STRICT integers; callers may compute fractional times. */
 function ms(value: number): number {
   return Math.round(value);
-}
-
-function toJsonText(value: unknown, what: string): string {
-  let out: string | undefined;
-  try {
-    out = JSON.stringify(value);
-  } catch (cause) {
-    throw errors.INPUT_INVALID.create([`${what} cannot be stored as JSON`], { cause });
-  }
-  if (out === undefined) throw errors.INPUT_INVALID.create([`${what} cannot be stored as JSON`]);
-  return out;
 }
 
 function checkNewMessage(m: NewMessage, index: number): void {

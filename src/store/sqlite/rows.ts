@@ -4,6 +4,7 @@
  */
 import type { SQLOutputValue } from 'node:sqlite';
 import type { ResponseSnapshot } from '../../core/call.ts';
+import { errors } from '../../core/errors.ts';
 import type { AttemptRecord, Json } from '../../core/message.ts';
 import type { Claimed, DeadLetter, DeadLetterSummary, MessageRecord, MessageState } from '../store.ts';
 
@@ -38,6 +39,18 @@ function json<T>(row: Row, column: string): T {
 function jsonOrNull<T>(row: Row, column: string): T | null {
   const value = textOrNull(row, column);
   return value === null ? null : (JSON.parse(value) as T);
+}
+
+/** JSON text for a NOT NULL column; what JSON cannot hold (a cycle, a BigInt, undefined) is refused as input. */
+export function toJsonText(value: unknown, what: string): string {
+  let out: string | undefined;
+  try {
+    out = JSON.stringify(value);
+  } catch (cause) {
+    throw errors.INPUT_INVALID.create([`${what} cannot be stored as JSON`], { cause });
+  }
+  if (out === undefined) throw errors.INPUT_INVALID.create([`${what} cannot be stored as JSON`]);
+  return out;
 }
 
 /** JSON text for a nullable column; `undefined` is stored as NULL. */

@@ -143,6 +143,25 @@ export const sql = {
       refresh_token = excluded.refresh_token, obtained_at = excluded.obtained_at, updated_at = excluded.updated_at`,
 
   deleteToken: 'DELETE FROM tokens WHERE key = :key',
+
+  selectCheckpoint: 'SELECT value FROM checkpoints WHERE key = :key',
+
+  upsertCheckpoint: `
+    INSERT INTO checkpoints (key, value, updated_at) VALUES (:key, :value, :now)
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+
+  deleteCheckpoint: 'DELETE FROM checkpoints WHERE key = :key',
+
+  // Takes a free lock, or one whose lease ran out (its holder died); a live holder's row is left alone (no change).
+  takeLock: `
+    INSERT INTO locks (name, holder, acquired_at, lease_until) VALUES (:name, :holder, :now, :leaseUntil)
+    ON CONFLICT (name) DO UPDATE SET
+      holder = excluded.holder, acquired_at = excluded.acquired_at, lease_until = excluded.lease_until
+    WHERE locks.lease_until < :now`,
+
+  renewLock: 'UPDATE locks SET lease_until = :leaseUntil WHERE name = :name AND holder = :holder',
+
+  releaseLock: 'DELETE FROM locks WHERE name = :name AND holder = :holder',
 } as const;
 
 export type StatementName = keyof typeof sql;

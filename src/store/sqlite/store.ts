@@ -10,9 +10,11 @@ import type { Clock } from '../../core/clock.ts';
 import { errors, isJunctionError } from '../../core/errors.ts';
 import type { JunctionError } from '../../core/errors.ts';
 import type { MessageState, QueueStats, Store } from '../store.ts';
+import { createCheckpoints, saveCheckpoint } from './checkpoints.ts';
 import { openDatabase } from './connection.ts';
 import { createDeadLetters } from './dead-letters.ts';
 import type { Access } from './dead-letters.ts';
+import { createExclusive } from './exclusive.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrate.ts';
 import { claimMessages, enqueueMessages, extendLeases, settleMessage } from './queue.ts';
@@ -31,9 +33,15 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Called after each group commit with the number of writes it carried (tests, metrics). */
   onCommit?: (writes: number) => void;
+  /**
+   * How long an `exclusive` lock outlives its holder's last renewal (renewed every
+   * third of it): how soon another process takes over from one that died. Default 30000.
+   */
+  lockLeaseMs?: number;
 }
 
 const STATES: readonly MessageState[] = ['queued', 'running', 'done', 'dead'];
+const DEFAULT_LOCK_LEASE_MS = 30_000;
 
 export function createSqliteStore(opts: SqliteStoreOptions): Store {
   const clock = opts.clock ?? systemClock;
@@ -112,9 +120,15 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       });
     },
 
-    enqueue(batch, enqueueOpts) {
-      if (batch.length === 0) return Promise.resolve([]);
-      return grouped('enqueue', (st, now) => enqueueMessages(st, batch, now, enqueueOpts));
+    enqueue(batch, enqueueOpts = {}) {
+      const { checkpoint } = enqueueOpts;
+      if (batch.length === 0 && checkpoint === undefined) return Promise.resolve([]);
+      return grouped('enqueue', (st, now) => {
+        const results = enqueueMessages(st, batch, now, enqueueOpts);
+        // After the batch, so a refused batch throws first; the savepoint undoes both either way.
+        if (checkpoint !== undefined) saveCheckpoint(st, checkpoint, now);
+        return results;
+      });
     },
 
     claim(q) {
@@ -153,6 +167,10 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     deadLetters: createDeadLetters({ read: direct, write: grouped }),
 
     tokens: createTokens({ read: direct, write: grouped }),
+
+    checkpoints: createCheckpoints({ read: direct, write: grouped }),
+
+    exclusive: createExclusive({ write: grouped, leaseMs: opts.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS }),
   };
 }
 
