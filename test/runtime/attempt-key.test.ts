@@ -53,11 +53,13 @@ flows:
 
   const shown = await junction(['dlq', 'show', id, '-c', engine.configFile], { ADMIN_TOKEN: TOKEN });
   assert.equal(shown.code, 0, shown.stderr);
-  const printed = JSON.parse(shown.stdout) as { history: AttemptRecord[] };
+  const printed = JSON.parse(shown.stdout) as { messageKey: string; idempotencyKey?: string; history: AttemptRecord[] };
   assert.deepEqual(
     printed.history.map((a) => a.idempotencyKey),
     ['order-A-1003', 'order-A-1003'],
   );
+  assert.equal(printed.messageKey, id, 'the message\'s own key is named apart from the keys sent');
+  assert.equal('idempotencyKey' in printed, false, 'no top-level idempotencyKey to be mistaken for the key sent');
 });
 
 it('records no key on an attempt that sent no request', async (t) => {

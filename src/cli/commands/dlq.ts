@@ -99,7 +99,10 @@ export function registerDlq(program: Command): void {
       await withStore(opts.config, async (store, loaded) => {
         const dl = await store.deadLetters.get(id);
         if (!dl) throw errors.DEAD_LETTER_UNKNOWN.create([id]);
-        process.stdout.write(`${JSON.stringify(isoTimes(forDisplay(dl, redactedFields(loaded, dl.flow))), null, 2)}\n`);
+        // The message's own key is not always the one sent (a deliver template renders its own): named apart
+        // from `idempotencyKey`, which each attempt in the history carries as it was sent.
+        const { id: _, idempotencyKey: messageKey, ...rest } = forDisplay(dl, redactedFields(loaded, dl.flow));
+        process.stdout.write(`${JSON.stringify(isoTimes({ id: dl.id, messageKey, ...rest }), null, 2)}\n`);
       });
     });
 
