@@ -17,6 +17,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
+import { fsReason } from '../core/fs-reason.ts';
 
 /** `$schema` (without `#`, scheme ignored) → the Ajv class that speaks that draft. */
 const DRAFTS = new Map<string, new (opts: Options) => Ajv>([
@@ -60,8 +61,7 @@ async function readSchemaFile(file: string): Promise<AnySchemaObject> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`schema file ${file} cannot be read${code === 'ENOENT' ? ': it does not exist' : `: ${(e as Error).message}`}`, { cause: e });
+    throw new Error(`schema file ${file} cannot be read: ${fsReason(e)}`, { cause: e });
   }
   const yaml = ['.yaml', '.yml'].includes(extname(file).toLowerCase());
   let parsed: unknown;
