@@ -6,6 +6,7 @@
  * tolerates any shape, so that these are reported in the same run as the shape
  * errors elsewhere in the file.
  */
+import { isRecord } from '../core/record.ts';
 import type { PathIssue } from './issue.ts';
 import { closest } from './suggest.ts';
 
@@ -74,8 +75,4 @@ function unknownConnector(name: string, connectors: readonly string[]): string {
   if (connectors.length === 0) return `unknown connector "${name}"; no connectors are defined (add one under connectors)`;
   const guess = closest(name, connectors);
   return `unknown connector "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; defined connectors: ${connectors.join(', ')}`;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -8,6 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { fsReason } from '../core/fs-reason.ts';
+import { isPlainObject } from '../core/record.ts';
 import type { KeyPath, PathIssue } from './issue.ts';
 import type { WholeReference } from './coerce-references.ts';
 import { readSecretFile, type FileValue } from './secret-file.ts';
@@ -101,10 +102,4 @@ function reference(body: string, opts: InterpolateOptions, path: KeyPath): { val
     }
   }
   return { error: `unknown reference "\${${body}}"; ${HINT}` };
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }

@@ -17,6 +17,7 @@ import * as oauth from 'oauth4webapi';
 import { abortError } from '../../core/abort.ts';
 import { errors, isJunctionError, type JunctionError } from '../../core/errors.ts';
 import { USER_AGENT } from '../../core/call.ts';
+import { isRecord } from '../../core/record.ts';
 import type { OAuth2Options } from './options.ts';
 import { defaultClassify } from '../../policies/classify.ts';
 import { parseRetryAfter } from '../../policies/backoff.ts';
@@ -101,7 +102,7 @@ async function withoutIdToken(input: string, init: oauth.CustomFetchOptions<'POS
   } catch {
     return new Response(text, { status: res.status, headers: res.headers });
   }
-  if (typeof body === 'object' && body !== null && 'id_token' in body) delete (body as Record<string, unknown>).id_token;
+  if (isRecord(body) && 'id_token' in body) delete body.id_token;
   return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
 }
 
