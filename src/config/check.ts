@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import { connectorTypes } from '../connectors/registry.ts';
+import { isRecord } from '../core/record.ts';
 import { stepTypes } from '../steps/registry.ts';
 import { requestUseOf } from '../steps/request.ts';
 import type { KeyPath, PathIssue } from './issue.ts';
@@ -106,8 +107,4 @@ function unknownConnector(name: string, connectors: readonly string[]): string {
   if (connectors.length === 0) return `unknown connector "${name}"; no connectors are defined (add one under connectors)`;
   const guess = closest(name, connectors);
   return `unknown connector "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; defined connectors: ${connectors.join(', ')}`;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -7,6 +7,7 @@
  * still loads.
  */
 import type { z } from 'zod';
+import { isRecord } from '../core/record.ts';
 import type { KeyPath, PathIssue } from './issue.ts';
 import { schemaAt, unwrapMeta } from './schema-path.ts';
 
@@ -20,7 +21,7 @@ export function findDeprecated(root: z.core.$ZodType, value: unknown): PathIssue
   const found: PathIssue[] = [];
   const walk = (v: unknown, path: KeyPath): void => {
     if (Array.isArray(v)) v.forEach((item, i) => walk(item, [...path, i]));
-    else if (typeof v === 'object' && v !== null) {
+    else if (isRecord(v)) {
       for (const [k, item] of Object.entries(v)) {
         const here = [...path, k];
         const meta = unwrapMeta<DeprecatedMeta>(schemaAt(root, here, value), (m) => m.deprecated === true);

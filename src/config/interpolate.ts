@@ -7,6 +7,8 @@
  * No message ever holds a resolved value.
  */
 import { resolve } from 'node:path';
+import { fsReason } from '../core/fs-reason.ts';
+import { isPlainObject } from '../core/record.ts';
 import type { KeyPath, PathIssue } from './issue.ts';
 import type { WholeReference } from './coerce-references.ts';
 import { readSecretFile, type FileValue } from '../core/secret-file.ts';
@@ -96,16 +98,8 @@ function reference(body: string, opts: InterpolateOptions, path: KeyPath): { val
     try {
       return { value: readSecretFile(file), origin: `file ${arg}`, file };
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'unreadable');
-      return { error: `cannot read file ${arg} (${why}; paths are relative to the config file)` };
+      return { error: `cannot read file ${arg} (${fsReason(e)}; paths are relative to the config file)` };
     }
   }
   return { error: `unknown reference "\${${body}}"; ${HINT}` };
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { errors } from '../core/errors.ts';
+import { fsReason } from '../core/fs-reason.ts';
 import type { JunctionError } from '../core/errors.ts';
 import { checkReferences } from './check.ts';
 import { coerceReferences } from './coerce-references.ts';
@@ -82,9 +83,7 @@ export async function readConfigText(abs: string): Promise<string> {
   try {
     return await readFile(abs, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-    throw errors.CONFIG_UNREADABLE.create([`${displayPath(abs)} (${why})`], { cause: e, details: { file: abs } });
+    throw errors.CONFIG_UNREADABLE.create([`${displayPath(abs)} (${fsReason(e)})`], { cause: e, details: { file: abs } });
   }
 }
 

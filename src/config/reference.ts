@@ -7,6 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isRecord } from '../core/record.ts';
 import { configJsonSchema } from './json-schema.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -146,7 +147,7 @@ function cell(text: string): string {
 }
 
 function isSchema(v: unknown): v is JsonSchema {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return isRecord(v);
 }
 
 if (import.meta.main) {

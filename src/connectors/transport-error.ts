@@ -4,6 +4,7 @@
  * with (JNC_CONN_TIMEOUT, JNC_CONN_NETWORK, JNC_SHUTDOWN), keeping the original
  * as `cause` for the logs and the dead letter.
  */
+import { abortError } from '../core/abort.ts';
 import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
 
 /** The limits in force for one call, quoted in timeout messages. */
@@ -16,15 +17,10 @@ export interface TransportLimits {
 
 /**
  * @param signal the call's signal: once it has aborted, the abort explains the
- *   failure whatever undici reports. Its reason is rethrown when it is already a
- *   JunctionError (the timeout policy's JNC_CONN_TIMEOUT), and is otherwise a shutdown.
+ *   failure whatever undici reports ({@link abortError}, with undici's error as cause).
  */
 export function transportError(connector: string, err: unknown, signal: AbortSignal, limits: TransportLimits): JunctionError {
-  if (signal.aborted) {
-    const reason: unknown = signal.reason;
-    if (isJunctionError(reason)) return reason;
-    return errors.SHUTDOWN.create([], { cause: err });
-  }
+  if (signal.aborted) return abortError(signal, err);
   if (isJunctionError(err)) return err;
   switch (errorCode(err)) {
     case 'UND_ERR_CONNECT_TIMEOUT':

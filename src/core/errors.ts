@@ -184,3 +184,21 @@ export function causeChain(e: unknown, depth = 5): string[] {
   }
   return out;
 }
+
+/**
+ * The same error told differently: a new message, with every other field (code,
+ * family and so retryable, status, retryAfterMs, response, details, headers,
+ * cause) kept, unless `overrides` replaces it. For a layer that adds to a message
+ * or cuts secrets out of it without changing what the error means.
+ */
+export function withMessage(e: JunctionError, message: string, overrides: JunctionErrorOptions = {}): JunctionError {
+  return new JunctionError({ code: e.code, family: e.family, template: message }, message, {
+    cause: e.cause,
+    details: e.details,
+    retryAfterMs: e.retryAfterMs,
+    status: e.status,
+    response: e.response,
+    headers: e.headers,
+    ...overrides,
+  });
+}

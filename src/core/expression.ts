@@ -3,6 +3,10 @@
  * JSONata expressions over a message body, with `$headers`, `$meta` and `$env`
  * bound, and `{{ expr }}` string templates over the same expressions. Both are
  * compiled once at start-up; a syntax error is reported by the config check.
+ *
+ * The config check compiles each expression to see that it parses; it keeps what
+ * it compiled, so the step built from that config later finds it instead of
+ * parsing the same source again.
  */
 import jsonata from 'jsonata';
 import { z } from 'zod';
@@ -20,13 +24,43 @@ export interface Expression {
   evaluate(input: unknown, bindings: Bindings): Promise<unknown>;
 }
 
-/** Throws the JSONata error (with `position`) on a syntax error. */
+/**
+ * Expressions the config check compiled, by source. Only the check adds to it, and
+ * a config holds finitely many, so it stays small; the cap bounds it anyway for
+ * a process that checks many configs (a test run, a property test). A compiled
+ * expression holds no state between evaluations, so one may serve many steps.
+ */
+const checked = new Map<string, Expression>();
+const MAX_CHECKED = 10_000;
+
+/**
+ * The expression for `source`: the one the config check compiled when there is
+ * one, otherwise compiled now (and not kept: a source built at run time must not
+ * grow the cache).
+ * Throws the JSONata error (with `position`) on a syntax error.
+ */
 export function compileExpression(source: string): Expression {
+  return checked.get(source) ?? newExpression(source);
+}
+
+/** Compiles `source` and keeps it for {@link compileExpression}: the config check's path. */
+function checkExpression(source: string): Expression {
+  const known = checked.get(source);
+  if (known !== undefined) return known;
+  const e = newExpression(source);
+  // Oldest first out: the newest config's expressions are the ones its steps will ask for.
+  if (checked.size >= MAX_CHECKED) checked.delete(checked.keys().next().value!);
+  checked.set(source, e);
+  return e;
+}
+
+function newExpression(source: string): Expression {
   const compiled = jsonata(source);
-  return {
+  // Frozen: one kept expression may serve several steps.
+  return Object.freeze({
     source,
-    evaluate: (input, b) => compiled.evaluate(input, { headers: b.headers, meta: b.meta, env: process.env }),
-  };
+    evaluate: (input: unknown, b: Bindings) => compiled.evaluate(input, { headers: b.headers, meta: b.meta, env: process.env }),
+  });
 }
 
 export interface Template {
@@ -73,7 +107,7 @@ export function hasTemplateParts(source: string): boolean {
   return parseTemplate(source).some((p) => typeof p !== 'string');
 }
 
-function parseTemplate(source: string): (string | Expression)[] {
+function parseTemplate(source: string, compile: (source: string) => Expression = compileExpression): (string | Expression)[] {
   const parts: (string | Expression)[] = [];
   let pos = 0;
   for (;;) {
@@ -87,14 +121,14 @@ function parseTemplate(source: string): (string | Expression)[] {
       return parts;
     }
     if (open > pos) parts.push(source.slice(pos, open));
-    const part = parsePart(source, open);
+    const part = parsePart(source, open, compile);
     parts.push(part.expression);
     pos = part.end;
   }
 }
 
 /** The part opened at `open`: up to the first `}}` after which the expression parses. */
-function parsePart(source: string, open: number): { expression: Expression; end: number } {
+function parsePart(source: string, open: number, compile: (source: string) => Expression): { expression: Expression; end: number } {
   let firstError: string | undefined;
   for (let close = source.indexOf('}}', open + 2); close !== -1; close = source.indexOf('}}', close + 1)) {
     const text = source.slice(open + 2, close).trim();
@@ -103,7 +137,7 @@ function parsePart(source: string, open: number): { expression: Expression; end:
       continue;
     }
     try {
-      return { expression: compileExpression(text), end: close + 2 };
+      return { expression: compile(text), end: close + 2 };
     } catch (e) {
       firstError ??= `invalid {{ }} expression at character ${open + 1}: ${syntaxMessage(e)}`;
     }
@@ -134,7 +168,7 @@ function syntaxMessage(e: unknown): string {
 /** A config field holding a JSONata expression; its syntax is checked when the config is. */
 export const expression = z.string().min(1).superRefine((s, ctx) => {
   try {
-    compileExpression(s);
+    checkExpression(s);
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: `invalid JSONata expression: ${syntaxMessage(e)}` });
   }
@@ -143,7 +177,7 @@ export const expression = z.string().min(1).superRefine((s, ctx) => {
 /** A config field holding a string with `{{ expr }}` parts; each part is parsed when the config is checked. */
 export const template = z.string().superRefine((s, ctx) => {
   try {
-    compileTemplate(s);
+    parseTemplate(s, checkExpression);
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: (e as Error).message });
   }

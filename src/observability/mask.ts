@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import type { Json } from '../core/message.ts';
+import { isRecord } from '../core/record.ts';
 import type { DeadLetterStore, DeadLetterSummary } from '../store/store.ts';
 import { REDACTED, redactHeaders, redactUrl, scrubDeep, scrubber } from './redact.ts';
 
@@ -85,7 +86,7 @@ function collect(v: Json, values: string[]): void {
   }
   else if (typeof v === 'number') values.push(String(v));
   else if (Array.isArray(v)) for (const item of v) collect(item, values);
-  else if (typeof v === 'object' && v !== null) for (const item of Object.values(v)) collect(item, values);
+  else if (isRecord(v)) for (const item of Object.values(v)) collect(item, values);
 }
 
 /**

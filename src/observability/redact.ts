@@ -9,6 +9,7 @@
  *   that echoes the key it got in a 401 body or a `WWW-Authenticate` header, a
  *   JSON parse error quoting that body, a log line.
  */
+import { isPlainObject } from '../core/record.ts';
 import { isSecret, REDACTED } from '../core/secret.ts';
 
 export { REDACTED };
@@ -172,7 +173,7 @@ export function scrubDeep<T>(value: T, scrub: Scrub): T {
       const items = v.map(walk);
       return items.every((x, i) => x === v[i]) ? v : items;
     }
-    if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return v;
+    if (!isPlainObject(v)) return v;
     let changed = false;
     const entries = Object.entries(v).map(([k, x]) => {
       const y = walk(x);

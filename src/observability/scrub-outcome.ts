@@ -6,7 +6,7 @@
  * sk_live_…", a `WWW-Authenticate` header quoting it, a parse error quoting that
  * body); none of it may be kept or shown.
  */
-import { causeChain, JunctionError } from '../core/errors.ts';
+import { causeChain, withMessage, type JunctionError } from '../core/errors.ts';
 import type { Outcome } from '../core/message.ts';
 import { noScrub, scrubDeep, type Scrub } from './redact.ts';
 
@@ -21,19 +21,14 @@ export function scrubOutcome(outcome: Outcome, scrub: Scrub): Outcome {
   return { ...outcome, error, lastResponse };
 }
 
-/** The same error with the secrets cut out of its message, causes and response; itself when there were none. */
+/** The same error with the secrets cut out of its message, causes, details, response and headers; itself when there were none. */
 export function scrubError(e: JunctionError, scrub: Scrub): JunctionError {
   const response = scrubDeep(e.response, scrub);
   const details = scrubDeep(e.details, scrub);
+  const headers = scrubDeep(e.headers, scrub);
   const clean = causeChain(e, MAX_CAUSES).every((s) => scrub(s) === s);
-  if (clean && response === e.response && details === e.details) return e;
-  return new JunctionError({ code: e.code, family: e.family, template: '' }, scrub(e.message), {
-    cause: scrubCause(e.cause, scrub, MAX_CAUSES),
-    details,
-    retryAfterMs: e.retryAfterMs,
-    status: e.status,
-    response,
-  });
+  if (clean && response === e.response && details === e.details && headers === e.headers) return e;
+  return withMessage(e, scrub(e.message), { cause: scrubCause(e.cause, scrub, MAX_CAUSES), details, response, headers });
 }
 
 /** Causes become plain errors that keep their message (scrubbed) and code: all a dead letter's reason shows. */

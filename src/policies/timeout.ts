@@ -5,8 +5,8 @@
  * are the transport's; this one bounds the sum of them, and of any waiting done by
  * inner policies.
  */
-import { untilAborted } from '../core/abort.ts';
-import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
+import { abortError, untilAborted } from '../core/abort.ts';
+import { errors, type JunctionError } from '../core/errors.ts';
 import type { CallContext, Policy } from '../core/call.ts';
 
 /** setTimeout's largest delay; a longer one would fire at once. */
@@ -23,7 +23,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function timeoutPolicy(connector: string, timeoutMs: number): Policy {
   return function timeoutLayer(next) {
     return async function timeout(req, ctx) {
-      if (ctx.signal.aborted) throw shutdownError(ctx.signal.reason);
+      if (ctx.signal.aborted) throw abortError(ctx.signal);
       const deadline = new AbortController();
       // setTimeout fires at once beyond 2^31-1 ms; such a deadline means "never" anyway.
       const timer = setTimeout(() => deadline.abort(errors.CONN_TIMEOUT.create([connector, 'call', timeoutMs])), Math.min(timeoutMs, MAX_TIMER_MS));
@@ -33,7 +33,7 @@ export function timeoutPolicy(connector: string, timeoutMs: number): Policy {
         // An inner layer that ignores the signal must not hold the caller past the deadline.
         return await untilAborted(next(req, inner), signal);
       } catch (e) {
-        if (ctx.signal.aborted) throw shutdownError(e);
+        if (ctx.signal.aborted) throw abortError(ctx.signal, e);
         if (deadline.signal.aborted) throw deadline.signal.reason as JunctionError;
         throw e;
       } finally {
@@ -41,9 +41,4 @@ export function timeoutPolicy(connector: string, timeoutMs: number): Policy {
       }
     };
   };
-}
-
-function shutdownError(cause: unknown): JunctionError {
-  if (isJunctionError(cause) && cause.code === errors.SHUTDOWN.code) return cause;
-  return errors.SHUTDOWN.create([], { cause });
 }

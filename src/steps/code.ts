@@ -25,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { errors, isJunctionError, type JunctionError } from '../core/errors.ts';
 import type { Json, Message } from '../core/message.ts';
+import { isRecord } from '../core/record.ts';
 import type { Logger } from '../observability/logger.ts';
 import { defineStep, DROP, type StepContext } from './step.ts';
 
@@ -174,14 +175,14 @@ function toMessage(label: string, parent: Message, value: unknown, prefix: strin
   const bad = (what: string, hint = HINT): never => {
     throw errors.CODE_RESULT_INVALID.create([label, `${prefix ? `${prefix} ` : ''}${what}; ${hint}`]);
   };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad(kindOf(value));
+  if (!isRecord(value)) return bad(kindOf(value));
   const m = value as Partial<Record<keyof Message, unknown>>;
   if (m.body === undefined) return bad('an object without a body', 'return the message ({ ...message, body }), an array of messages, DROP, or nothing');
   if (typeof m.body === 'function' || typeof m.body === 'symbol' || typeof m.body === 'bigint') {
     return bad(`a message whose body is ${kindOf(m.body)}`, 'a body is JSON');
   }
   if (m.headers !== undefined && !isStringRecord(m.headers)) return bad('a message whose headers are not all strings', 'headers map names to string values');
-  if (m.meta !== undefined && !isPlainObject(m.meta)) return bad(`a message whose meta is ${kindOf(m.meta)}`, 'meta is a JSON object');
+  if (m.meta !== undefined && !isRecord(m.meta)) return bad(`a message whose meta is ${kindOf(m.meta)}`, 'meta is a JSON object');
   if (m.idempotencyKey !== undefined && (typeof m.idempotencyKey !== 'string' || m.idempotencyKey === '')) {
     return bad('a message whose idempotencyKey is not a non-empty string', 'leave it out to keep the current key');
   }
@@ -196,12 +197,8 @@ function toMessage(label: string, parent: Message, value: unknown, prefix: strin
   };
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function isStringRecord(v: unknown): boolean {
-  return isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string');
+  return isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
 }
 
 /** "a number", "an array", "null": for messages that say what came back. */

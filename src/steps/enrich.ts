@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { errors, isJunctionError } from '../core/errors.ts';
 import { requireJsonBody } from '../core/media.ts';
 import type { Json, Message } from '../core/message.ts';
+import { isRecord } from '../core/record.ts';
 import { createCache } from '../policies/memo.ts';
 import type { RenderedRequest, RequestUse } from '../connectors/request-kind.ts';
 import { bodyOf, compileStepRequest, readAnswer, requestOption, sendRequest } from './request.ts';
@@ -84,12 +85,12 @@ function cacheKey(req: RenderedRequest, payload: string | Uint8Array | undefined
 
 /** Why the answer cannot go into the body at `path`, or undefined when it can. */
 function unfitReason(body: Json, path: readonly string[]): string | undefined {
-  if (!isObject(body)) return `the body must be a JSON object to add "${path.join('.')}" to; it is ${describe(body)}`;
+  if (!isRecord(body)) return `the body must be a JSON object to add "${path.join('.')}" to; it is ${describe(body)}`;
   let cur: Json | undefined = body;
   for (let i = 0; i < path.length - 1; i++) {
     cur = (cur as Record<string, Json>)[path[i]!];
     if (cur === undefined) return undefined;
-    if (!isObject(cur)) return `"${path.slice(0, i + 1).join('.')}" is ${describe(cur)}, not an object, so "${path.join('.')}" cannot be set`;
+    if (!isRecord(cur)) return `"${path.slice(0, i + 1).join('.')}" is ${describe(cur)}, not an object, so "${path.join('.')}" cannot be set`;
   }
   return undefined;
 }
@@ -99,11 +100,7 @@ function withField(body: Record<string, Json>, path: readonly string[], value: J
   const [head, ...rest] = path;
   if (rest.length === 0) return { ...body, [head!]: value };
   const child = body[head!];
-  return { ...body, [head!]: withField(isObject(child) ? child : {}, rest, value) };
-}
-
-function isObject(v: Json | undefined): v is Record<string, Json> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return { ...body, [head!]: withField(isRecord(child) ? child : {}, rest, value) };
 }
 
 function describe(v: Json): string {

@@ -16,6 +16,7 @@ import { errors } from '../core/errors.ts';
 import { compileExpression, expression } from '../core/expression.ts';
 import { requireJsonBody } from '../core/media.ts';
 import type { Json } from '../core/message.ts';
+import { isRecord } from '../core/record.ts';
 import { coerce, MAP_TYPES, type MapType } from './coerce.ts';
 import { defineStep } from './step.ts';
 
@@ -113,10 +114,10 @@ function fieldMessage(issue: z.core.$ZodRawIssue): string {
   const input = issue.input;
   const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
   if (typeof input === 'string') return branches[0]?.map((i) => i.message).join('; ') ?? 'invalid expression';
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+  if (!isRecord(input)) {
     return `expected a JSONata expression (a string) or a mapping with ${LONG_KEYS.join(', ')}`;
   }
-  return (branches[1] ?? []).map((i) => longFormMessage(i, input as Record<string, unknown>)).join('; ');
+  return (branches[1] ?? []).map((i) => longFormMessage(i, input)).join('; ');
 }
 
 function longFormMessage(i: z.core.$ZodIssue, input: Record<string, unknown>): string {

@@ -17,6 +17,8 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
+import { fsReason } from '../core/fs-reason.ts';
+import { isRecord } from '../core/record.ts';
 
 /** `$schema` (without `#`, scheme ignored) → the Ajv class that speaks that draft. */
 const DRAFTS = new Map<string, new (opts: Options) => Ajv>([
@@ -60,8 +62,7 @@ async function readSchemaFile(file: string): Promise<AnySchemaObject> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`schema file ${file} cannot be read${code === 'ENOENT' ? ': it does not exist' : `: ${(e as Error).message}`}`, { cause: e });
+    throw new Error(`schema file ${file} cannot be read: ${fsReason(e)}`, { cause: e });
   }
   const yaml = ['.yaml', '.yml'].includes(extname(file).toLowerCase());
   let parsed: unknown;
@@ -70,7 +71,7 @@ async function readSchemaFile(file: string): Promise<AnySchemaObject> {
   } catch (e) {
     throw new Error(`schema file ${file} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(e as Error).message}`, { cause: e });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isRecord(parsed)) {
     throw new Error(`schema file ${file} does not hold a JSON Schema: expected an object at the top`);
   }
   return parsed as AnySchemaObject;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isJunctionError } from '../../src/core/errors.ts';
-import { compileTemplate } from '../../src/core/expression.ts';
+import { compileExpression, compileTemplate, expression, template } from '../../src/core/expression.ts';
 
 const bindings = { headers: { 'x-shop': 'north' }, meta: { channel: 'web' } };
 
@@ -91,5 +91,34 @@ describe('template syntax', () => {
   it('ends a part at the first }} after which its expression parses, so object constructors stay whole', async () => {
     assert.equal(await render('{{ {"a": {"b": 1}}.a.b }}-{{ {"c": 2}.c }}}', {}), '1-2}');
     assert.equal(await render("{{ '{{' }}", {}), '{{');
+  });
+});
+
+describe('compiled once', () => {
+  it('the config check keeps the expression it compiled, and the step that compiles the same source gets it back', async () => {
+    const source = '$sum(items.price) + 0.25';
+    expression.parse(source);
+    const first = compileExpression(source);
+    assert.equal(compileExpression(source), first);
+    assert.equal(await first.evaluate({ items: [{ price: 1 }, { price: 2 }] }, bindings), 3.25);
+  });
+
+  it('keeps the expressions of a checked template too', () => {
+    template.parse('order-{{ id & "-compiled-once" }}');
+    assert.equal(compileExpression('id & "-compiled-once"'), compileExpression('id & "-compiled-once"'));
+  });
+
+  it('does not keep a source only compiled at run time', () => {
+    const source = 'id & "-built-at-run-time"';
+    assert.notEqual(compileExpression(source), compileExpression(source));
+  });
+
+  it('keeps at most 10000 sources, forgetting the oldest first', () => {
+    const oldest = 'id & "-oldest"';
+    expression.parse(oldest);
+    assert.equal(compileExpression(oldest), compileExpression(oldest));
+    for (let i = 0; i < 10_000; i++) expression.parse(`n + ${i}`);
+    assert.notEqual(compileExpression(oldest), compileExpression(oldest));
+    assert.equal(compileExpression('n + 9999'), compileExpression('n + 9999'));
   });
 });

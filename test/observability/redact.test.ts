@@ -108,4 +108,20 @@ describe('scrubOutcome', () => {
     assert.equal(out.lastResponse?.bodyExcerpt, 'key [redacted]');
     assert.equal(scrubOutcome(outcome, noScrub), outcome);
   });
+
+  it('keeps every other field of the error: retryAfterMs, details and the headers an answer would send (scrubbed too)', () => {
+    const error = errors.HTTP_RETRYABLE.create(['crm', 429], {
+      cause: new Error('sk_live_4f9a8b7c6d'),
+      retryAfterMs: 3000,
+      details: { attempt: 2 },
+      headers: { 'retry-after': '3', 'x-echo': 'sk_live_4f9a8b7c6d' },
+    });
+    const out = scrubOutcome({ kind: 'retry', at: 0, error, spendAttempt: true }, scrubber(['sk_live_4f9a8b7c6d'])) as Outcome & { kind: 'retry' };
+    assert.notEqual(out.error, error);
+    assert.equal(out.error.code, 'JNC_HTTP_RETRYABLE');
+    assert.equal(out.error.retryable, true);
+    assert.equal(out.error.retryAfterMs, 3000);
+    assert.deepEqual(out.error.details, { attempt: 2 });
+    assert.deepEqual(out.error.headers, { 'retry-after': '3', 'x-echo': '[redacted]' });
+  });
 });

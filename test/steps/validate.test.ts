@@ -170,12 +170,12 @@ describe('validate step', () => {
 
 describe('validate step: schemas that cannot be used stop start-up', () => {
   const cases: [string, z.input<typeof validateOptions>['schema'], RegExp][] = [
-    ['a missing file, with its path', 'missing.json', /^schema file \/.*\/fixtures\/schemas\/missing\.json cannot be read: it does not exist$/],
+    ['a missing file, with its path', 'missing.json', /^schema file \/.*\/fixtures\/schemas\/missing\.json cannot be read: no such file$/],
     ['a file that is not JSON', 'broken.json', /^schema file \/.*broken\.json is not valid JSON: /],
     ['a schema that does not compile', 'does-not-compile.json', /^schema file \/.*does-not-compile\.json does not compile: schema is invalid: data\/type must be equal to one of the allowed values/],
     ['an unsupported draft', 'unknown-draft.json', /has \$schema "http:\/\/json-schema\.org\/draft-04\/schema#"; supported drafts are .*2020-12.*2019-09.*draft-07/],
     ['a $ref that is not a file', { $ref: 'https://example.com/order.json' }, /^the inline schema does not compile: .*https:\/\/example\.com\/order\.json, which is not a file/],
-    ['a $ref to a missing file', { $ref: 'nowhere.json' }, /^the inline schema does not compile: schema file \/.*\/nowhere\.json cannot be read: it does not exist$/],
+    ['a $ref to a missing file', { $ref: 'nowhere.json' }, /^the inline schema does not compile: schema file \/.*\/nowhere\.json cannot be read: no such file$/],
   ];
   for (const [name, schema, expected] of cases) {
     it(name, async () => {
@@ -198,7 +198,7 @@ flows:
 `),
       (e: JunctionError) => {
         assert.equal(e.code, 'JNC_CONFIG_INVALID');
-        assert.match(e.message, /flows\.orders\.steps\[0\]\.validate: schema file \/.*\/schemas\/order\.json cannot be read: it does not exist/);
+        assert.match(e.message, /flows\.orders\.steps\[0\]\.validate: schema file \/.*\/schemas\/order\.json cannot be read: no such file/);
         return true;
       },
     );

@@ -11,6 +11,7 @@
  * not a JSON object with a string `id` gets no id (no dedupe from the signature).
  */
 import { createHmac } from 'node:crypto';
+import { isRecord } from '../../core/record.ts';
 import { anyMatch, checkTimestamp, refuse, requireHeader, type SignatureScheme } from './signature-scheme.ts';
 
 export const stripe: SignatureScheme = {
@@ -40,7 +41,7 @@ export const stripe: SignatureScheme = {
 function eventId(body: Buffer): string | undefined {
   try {
     const event: unknown = JSON.parse(body.toString('utf8'));
-    const id = typeof event === 'object' && event !== null ? (event as { id?: unknown }).id : undefined;
+    const id = isRecord(event) ? event.id : undefined;
     return typeof id === 'string' && id !== '' ? id : undefined;
   } catch {
     return undefined;

@@ -14,8 +14,10 @@
  * cause (some of those hold the response body, tokens included).
  */
 import * as oauth from 'oauth4webapi';
+import { abortError } from '../../core/abort.ts';
 import { errors, isJunctionError, type JunctionError } from '../../core/errors.ts';
 import { USER_AGENT } from '../../core/call.ts';
+import { isRecord } from '../../core/record.ts';
 import type { OAuth2Options } from './options.ts';
 import { defaultClassify } from '../../policies/classify.ts';
 import { parseRetryAfter } from '../../policies/backoff.ts';
@@ -100,7 +102,7 @@ async function withoutIdToken(input: string, init: oauth.CustomFetchOptions<'POS
   } catch {
     return new Response(text, { status: res.status, headers: res.headers });
   }
-  if (typeof body === 'object' && body !== null && 'id_token' in body) delete (body as Record<string, unknown>).id_token;
+  if (isRecord(body) && 'id_token' in body) delete body.id_token;
   return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
 }
 
@@ -108,10 +110,10 @@ async function withoutIdToken(input: string, init: oauth.CustomFetchOptions<'POS
 export function tokenEndpointError(connector: string, e: unknown, signal: AbortSignal, now: number): JunctionError {
   if (isJunctionError(e)) return e;
   if (signal.aborted) {
+    // The request's own AbortSignal.timeout: the endpoint is slow, which is not a shutdown.
     const reason: unknown = signal.reason;
-    if (isJunctionError(reason)) return reason;
     if (reason instanceof DOMException && reason.name === 'TimeoutError') return unavailable(connector, 'no answer in time', {});
-    return errors.SHUTDOWN.create([], { cause: e });
+    return abortError(signal, e);
   }
   if (e instanceof oauth.ResponseBodyError) {
     return fromOAuthError(connector, e.status, e.error, e.error_description, e.response.headers, now);

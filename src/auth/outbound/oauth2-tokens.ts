@@ -23,7 +23,7 @@
  * - **Renewed after a refusal.** A 401 renews the token it was sent with, once,
  *   for every call that was refused with it.
  */
-import { untilAborted } from '../../core/abort.ts';
+import { abortError, untilAborted } from '../../core/abort.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errors, isJunctionError } from '../../core/errors.ts';
 import type { KeyValue, TokenRecord } from '../../store/store.ts';
@@ -148,11 +148,6 @@ function waitFor<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     return Promise.reject(abortError(signal));
   }
   return untilAborted(promise, signal, abortError);
-}
-
-function abortError(signal: AbortSignal): unknown {
-  const reason: unknown = signal.reason;
-  return isJunctionError(reason) ? reason : errors.SHUTDOWN.create([], { cause: reason });
 }
 
 /** Tokens of a connector used on its own, without a store: this process only. */

@@ -8,6 +8,7 @@ import { CsvError, parse, type CastingContext, type Options as ParseOptions } fr
 import { stringify, type Options as StringifyOptions } from 'csv-stringify/sync';
 import { errors, isJunctionError } from '../../core/errors.ts';
 import type { Json } from '../../core/message.ts';
+import { isRecord } from '../../core/record.ts';
 import { describeValue, quoteExcerpt } from './describe.ts';
 import type { ConvertKind, CsvOptions, CsvType } from './options.ts';
 
@@ -63,7 +64,7 @@ export function createCsvCodec(options: CsvOptions, where: string): CsvCodec {
       // Rows may differ in keys; every key found becomes a column unless `columns` says which.
       const seen = options.columns === undefined ? new Set<string>() : undefined;
       for (const [i, row] of rows.entries()) {
-        if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+        if (!isRecord(row)) {
           throw errors.CONVERT_SHAPE.create([where, from, 'csv', `row ${i + 1} is ${describeValue(row)}, not an object`]);
         }
         if (seen) for (const key of Object.keys(row)) seen.add(key);

@@ -4,6 +4,7 @@
  * from there when writing CSV, put there when reading it.
  */
 import type { Json } from '../../core/message.ts';
+import { isRecord } from '../../core/record.ts';
 import { describeValue } from './describe.ts';
 
 /**
@@ -15,7 +16,7 @@ export function takeRecords(value: Json, path: readonly string[] | undefined): J
   let cur: Json | undefined = value;
   for (const [i, key] of (path ?? []).entries()) {
     if (cur === undefined || cur === null || cur === '') return [];
-    if (typeof cur !== 'object' || Array.isArray(cur)) {
+    if (!isRecord(cur)) {
       return `csv.records ${path!.join('.')}: ${path!.slice(0, i).join('.') || 'the body'} is ${describeValue(cur)}, not an object with ${key}`;
     }
     cur = cur[key];

@@ -13,6 +13,7 @@ import { XMLParser, type X2jOptions } from 'fast-xml-parser';
 import { SyntaxValidator } from 'fast-xml-validator';
 import { errors } from '../../core/errors.ts';
 import type { Json } from '../../core/message.ts';
+import { isRecord } from '../../core/record.ts';
 import { describeValue } from './describe.ts';
 import { XML_NAME, type ConvertKind, type XmlOptions } from './options.ts';
 
@@ -95,7 +96,7 @@ export function createXmlCodec(options: XmlOptions, where: string): XmlCodec {
       if (options.root !== undefined) {
         doc = { [options.root]: Array.isArray(value) ? { [options.item]: value } : value };
       } else {
-        const keys = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : undefined;
+        const keys = isRecord(value) ? Object.keys(value) : undefined;
         if (keys?.length !== 1 || keys[0]!.startsWith(options.attributePrefix) || keys[0] === options.textKey) {
           throw shapeError(`without xml.root the body must be an object with one key, the root element; it is ${describeValue(value)}`);
         }
