@@ -6,7 +6,7 @@
  * state for the admin API.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { createConnector } from '../../src/index.ts';
 import { connectorEntry } from '../../src/config/schema.ts';
 import { startOidc } from '../helpers/oidc.ts';
@@ -14,17 +14,23 @@ import { startTestSink } from '../helpers/sink.ts';
 
 const ctx = () => ({ signal: new AbortController().signal });
 
+/** A library connector with OAuth 2.0 client credentials from a real oidc-provider, sending to a sink. */
+async function oauthConnector(t: TestContext) {
+  const oidc = await startOidc();
+  t.after(() => oidc.close());
+  const sink = await startTestSink(t);
+  const crm = createConnector('crm', {
+    type: 'rest',
+    baseUrl: sink.url,
+    auth: { oauth2: { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: 'junction-secret' } },
+  });
+  t.after(() => crm.close());
+  return { oidc, sink, crm };
+}
+
 describe('a connector made with createConnector (the library)', () => {
   it('renews an OAuth 2.0 token after a 401 and sends once more, inside one call', async (t) => {
-    const oidc = await startOidc();
-    t.after(() => oidc.close());
-    const sink = await startTestSink(t);
-    const crm = createConnector('crm', {
-      type: 'rest',
-      baseUrl: sink.url,
-      auth: { oauth2: { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: 'junction-secret' } },
-    });
-    t.after(() => crm.close());
+    const { sink, crm } = await oauthConnector(t);
     sink.plan(['401']);
     const res = await crm.call({ method: 'POST', path: '/orders', body: '{}' }, ctx());
     assert.equal(res.status, 200);
@@ -34,15 +40,7 @@ describe('a connector made with createConnector (the library)', () => {
   });
 
   it('returns a second 401 as it is, classified refresh (final for the caller), after one renewal only', async (t) => {
-    const oidc = await startOidc();
-    t.after(() => oidc.close());
-    const sink = await startTestSink(t);
-    const crm = createConnector('crm', {
-      type: 'rest',
-      baseUrl: sink.url,
-      auth: { oauth2: { tokenUrl: oidc.tokenUrl, clientId: 'junction', clientSecret: 'junction-secret' } },
-    });
-    t.after(() => crm.close());
+    const { oidc, sink, crm } = await oauthConnector(t);
     sink.plan(['401', '401']);
     const res = await crm.call({ method: 'POST', path: '/orders', body: '{}' }, ctx());
     assert.equal(res.status, 401);

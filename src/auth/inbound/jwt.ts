@@ -19,6 +19,7 @@
  */
 import { decodeProtectedHeader, errors as jose, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
+import { secureUrl } from '../../core/secure-url.ts';
 import { errors, isJunctionError, type JunctionError } from '../../core/errors.ts';
 import { bearerCredential, defineAuthenticator } from './inbound.ts';
 import { createKeySource } from './jwks.ts';
@@ -27,17 +28,9 @@ import { consumerOf, missingClaim, requiredClaimsOptions } from './jwt-claims.ts
 /** Public-key JWS algorithms (RFC 7518, RFC 8037, RFC 9864); never `none`, never HMAC. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 
-/** Loopback hosts, where a key set may be fetched over plain http (a local or test issuer). */
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
-
 export const jwtOptions = z
   .strictObject({
-    jwksUrl: z
-      .url({ protocol: /^https?$/ })
-      .refine((u) => u.startsWith('https:') || LOOPBACK.test(new URL(u).hostname), {
-        message: 'must be https: whoever can change the keys on their way here can sign tokens (plain http is allowed only on loopback, e.g. 127.0.0.1)',
-      })
-      .describe("The issuer's JSON Web Key Set (its discovery document's jwks_uri), e.g. https://id.example.com/.well-known/jwks.json."),
+    jwksUrl: secureUrl('whoever can change the keys on their way here can sign tokens').describe("The issuer's JSON Web Key Set (its discovery document's jwks_uri), e.g. https://id.example.com/.well-known/jwks.json."),
     issuer: z
       .string()
       .min(1)

@@ -5,18 +5,11 @@
  */
 import { z } from 'zod';
 import { secret } from '../../core/secret-field.ts';
-
-/** Loopback hosts, where a token URL may be plain http (a local or test authorization server). */
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+import { secureUrl } from '../../core/secure-url.ts';
 
 export const oauth2Options = z
   .strictObject({
-    tokenUrl: z
-      .url({ protocol: /^https?$/ })
-      .refine((u) => u.startsWith('https:') || LOOPBACK.test(new URL(u).hostname), {
-        message: 'must be https: it carries the client secret (plain http is allowed only on loopback, e.g. 127.0.0.1)',
-      })
-      .describe('Token endpoint of the authorization server.'),
+    tokenUrl: secureUrl('it carries the client secret').describe('Token endpoint of the authorization server.'),
     clientId: z.string().min(1).describe('OAuth client id.'),
     clientSecret: secret.describe('OAuth client secret; use ${env:NAME} or ${file:path}.'),
     authMethod: z
