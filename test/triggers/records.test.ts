@@ -4,7 +4,11 @@
  * what is missing.
  */
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { NewMessage } from '../../src/core/message.ts';
+import { ingestRecords, recordsOptions } from '../../src/triggers/records.ts';
 import { peakRssBytes, runJunction } from '../helpers/child.ts';
 import { startTestEngine, writeTestConfig } from '../helpers/engine.ts';
 import { startTestSink, type Sink } from '../helpers/sink.ts';
@@ -67,6 +71,44 @@ describe('records: a CSV upload becomes one message per record', () => {
     const { engine } = await setup(t, false);
     const res = await fetch(`${engine.url}/imports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 415);
+  });
+
+  it('reads no further into the upload while a chunk of records is being committed', async () => {
+    const total = 4 * 2 ** 20;
+    let pulled = 0;
+    let row = 0;
+    // 64 KB pieces of 100-byte rows, made only when the parser asks for more.
+    const source = new Readable({
+      read() {
+        if (pulled >= total) return void this.push(null);
+        const lines: string[] = pulled === 0 ? ['sku,qty,description'] : [];
+        for (let n = 0; n < 650; n++, row++) lines.push(`S-${String(row).padStart(8, '0')},${row % 50},${'x'.repeat(84)}`);
+        const piece = Buffer.from(lines.join('\n') + '\n');
+        pulled += piece.length;
+        this.push(piece);
+      },
+    });
+    let release!: () => void;
+    const committed = new Promise<void>((resolve) => (release = resolve));
+    let pulledAtFirstCommit: number | undefined;
+    const ingest = async (batch: NewMessage[]) => {
+      if (pulledAtFirstCommit === undefined) {
+        pulledAtFirstCommit = pulled;
+        await committed;
+      }
+      return batch.map((m) => ({ id: String(m.dedupeKey), duplicate: false }));
+    };
+    const options = recordsOptions.parse({ format: 'csv' });
+    const result = ingestRecords({ source, options, base: { flow: 'imports' }, uploadKey: 'up', keyExpression: undefined, ingest });
+
+    // The first commit hangs: however many turns the event loop takes, the reading stops at a
+    // few stream buffers past that chunk (1,000 rows, 100 KB), far from the 4 MB on offer.
+    while (pulledAtFirstCommit === undefined) await nextTurn();
+    for (let turn = 0; turn < 200; turn++) await nextTurn();
+    assert.ok(pulled < 1024 * 1024, `${pulled} bytes were read while the first chunk was being committed`);
+    release();
+    assert.deepEqual(await result, { count: row, created: row });
+    assert.ok(pulled >= total);
   });
 
   it('streams a 100 MB upload through a server whose heap is capped at 100 MB, and whose resident memory grows by less than the upload', { timeout: 120_000 }, async (t) => {
