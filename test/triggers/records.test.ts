@@ -4,6 +4,8 @@
  * what is missing.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -13,7 +15,7 @@ import { peakRssBytes, runJunction } from '../helpers/child.ts';
 import { startTestEngine, writeTestConfig } from '../helpers/engine.ts';
 import { startTestSink, type Sink } from '../helpers/sink.ts';
 
-function config(sink: Sink): string {
+function config(sink: Sink, records = '{ format: csv }'): string {
   return `
 store: sqlite:./junction.db
 worker: { pollMs: 20 }
@@ -21,16 +23,16 @@ connectors:
   sink: { type: rest, baseUrl: "${sink.url}" }
 flows:
   imports:
-    trigger: { http: { path: /imports, records: { format: csv } } }
+    trigger: { http: { path: /imports, records: ${records} } }
     steps:
       - map: { sku: sku, qty: $number(qty) }
       - deliver: { connector: sink, request: { path: /stock } }
 `;
 }
 
-async function setup(t: TestContext, workers = true) {
+async function setup(t: TestContext, workers = true, records?: string) {
   const sink = await startTestSink(t);
-  const engine = await startTestEngine(t, config(sink), { workers });
+  const engine = await startTestEngine(t, config(sink, records), { workers });
   const upload = async (csv: string | ReadableStream<Uint8Array>, key?: string) => {
     const res = await fetch(`${engine.url}/imports`, {
       method: 'POST',
@@ -67,10 +69,51 @@ describe('records: a CSV upload becomes one message per record', () => {
     assert.equal(s.queued, 3);
   });
 
+  it('reads the rest of an upload refused early, so a sender that goes on sending is not left stuck', { timeout: 30_000 }, async (t) => {
+    const { engine } = await setup(t, false);
+    // node:http sends the whole body whatever the answer (fetch gives up on it). 8 MB after the
+    // malformed row is more than the socket buffers take: unread, the sender would wait forever.
+    const agent = new Agent({ keepAlive: true });
+    const req = request(`${engine.url}/imports`, { agent, method: 'POST', headers: { 'content-type': 'text/csv' } });
+    const answered = new Promise<IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
+    const sent = new Promise<void>((resolve, reject) => req.on('finish', resolve).on('error', reject));
+    req.end(`sku,qty\nA-1,5\nB-2,7,extra\n${'C-3,1\n'.repeat(8 * 2 ** 20 / 6)}`);
+    const res = await answered;
+    const ended = once(res.resume(), 'end');
+    assert.equal(res.statusCode, 400);
+    await Promise.all([sent, ended]);
+    agent.destroy(); // its idle socket would hold the engine's close for the keep-alive time
+  });
+
   it('refuses a body that is not CSV with 415', async (t) => {
     const { engine } = await setup(t, false);
     const res = await fetch(`${engine.url}/imports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 415);
+  });
+
+  it('refuses a record longer than maxRecordBytes with 400 naming its line, and keeps the records before it', async (t) => {
+    const { engine, upload } = await setup(t, false, '{ format: csv, maxRecordBytes: 1000 }');
+    // Without the bound the parser holds a record whole, however long it grows.
+    const res = await upload(`sku,qty\nA-1,5\nB-2,${'7'.repeat(2000)}\nC-3,0\n`, 'up-long');
+    assert.equal(res.status, 400, JSON.stringify(res.json).slice(0, 300));
+    assert.equal(res.json.code, 'JNC_INPUT_INVALID');
+    assert.match(String(res.json.detail), /CSV line 3: .*1000/);
+    assert.equal((await engine.store.stats()).queued, Number(res.json.stored));
+  });
+
+  it('commits a chunk early once its records reach 8 MB, whatever chunkRecords says', async () => {
+    const field = 'x'.repeat(100_000);
+    const rows = 200;
+    const source = Readable.from([`sku,description\n`, ...Array.from({ length: rows }, (_, i) => `S-${i},${field}\n`)]);
+    const batches: number[] = [];
+    const ingest = async (batch: NewMessage[]) => {
+      batches.push(batch.length);
+      return batch.map((m) => ({ id: String(m.dedupeKey), duplicate: false }));
+    };
+    const options = recordsOptions.parse({ format: 'csv' });
+    assert.deepEqual(await ingestRecords({ source, options, base: { flow: 'imports' }, uploadKey: 'up', keyExpression: undefined, ingest }), { count: rows, created: rows });
+    assert.ok(Math.max(...batches) <= 84, `chunks of ${batches.join(', ')} records of 100 KB`);
+    assert.equal(batches.reduce((a, b) => a + b, 0), rows);
   });
 
   it('reads no further into the upload while a chunk of records is being committed', async () => {
@@ -154,21 +197,26 @@ describe('records: a CSV upload becomes one message per record', () => {
   });
 });
 
-/** A CSV upload of `rows` rows of about 1 KB, made as it is sent. */
-function csvUpload(rows: number): { body: ReadableStream<Uint8Array>; sent: () => number } {
+/** A CSV upload of `rows` rows of about 1 KB after `head`, made as it is sent; `done` resolves once all of it was taken. */
+function csvUpload(rows: number, head = 'sku,qty,description'): { body: ReadableStream<Uint8Array>; sent: () => number; done: Promise<void> } {
   const pad = 'x'.repeat(1000);
   const encoder = new TextEncoder();
   let i = 0;
   let sent = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
-      const lines: string[] = i === 0 ? ['sku,qty,description'] : [];
+      const lines: string[] = i === 0 ? [head] : [];
       for (let n = 0; n < 500 && i < rows; n++, i++) lines.push(`S-${i},${i % 50},${pad}`);
       const chunk = encoder.encode(lines.join('\n') + '\n');
       sent += chunk.length;
       controller.enqueue(chunk);
-      if (i >= rows) controller.close();
+      if (i >= rows) {
+        controller.close();
+        finished();
+      }
     },
   });
-  return { body, sent: () => sent };
+  return { body, sent: () => sent, done };
 }
