@@ -3,6 +3,8 @@
  * Streams a large CSV upload into one message per record. The body is parsed as
  * it arrives and stored in chunks (one commit each), so an upload of any size is
  * never held whole in memory: only the records of the chunk being committed are.
+ * The body is not read while a chunk commits (the pipe's backpressure), and both a
+ * record and a chunk are bounded in size, so neither grows with the upload.
  *
  * A chunk that is committed stays committed, so a failure half-way (a malformed
  * row, a dropped connection) leaves the records before it accepted. Each record's
@@ -26,13 +28,18 @@ export const recordsOptions = z
     header: z.boolean().default(true).describe('The first row names the columns; each record is an object.'),
     columns: z.array(z.string().min(1)).optional().describe('Column names when there is no header row.'),
     delimiter: z.string().min(1).default(',').describe('Field separator.'),
-    chunkRecords: z.int().min(1).max(50_000).default(1000).describe('Records stored per commit.'),
+    chunkRecords: z.int().min(1).max(50_000).default(1000).describe('Records stored per commit (fewer when they reach 8 MB).'),
+    maxRecordBytes: z.int().min(1).max(64 * 1024 * 1024).default(1024 * 1024)
+      .describe('Longest record accepted, in bytes; a longer one is refused with 400, as the parser would hold it whole.'),
     maxBodyBytes: z.int().min(1).default(1024 * 1024 * 1024).describe('Largest upload accepted, in bytes.'),
   })
   .refine((o) => o.header || (o.columns && o.columns.length > 0), 'without a header row, name the columns')
   .describe('Stream the body (CSV) into one message per record instead of one message for the whole body.');
 
 export type RecordsOptions = z.output<typeof recordsOptions>;
+
+/** A chunk is committed early when its records reach this size, so large records do not make a large chunk. */
+const CHUNK_BYTES = 8 * 1024 * 1024;
 
 export interface RecordsResult {
   /** Records read. */
@@ -64,18 +71,26 @@ export async function ingestRecords(input: RecordsIngestInput): Promise<RecordsR
     if (bytes > options.maxBodyBytes) source.destroy(errors.INPUT_TOO_LARGE.create([options.maxBodyBytes]));
   });
   const parser = source.pipe(
-    parse({ columns: options.header ? true : options.columns, delimiter: options.delimiter, bom: true, skip_empty_lines: true }),
+    parse({
+      columns: options.header ? true : options.columns,
+      delimiter: options.delimiter,
+      bom: true,
+      skip_empty_lines: true,
+      max_record_size: options.maxRecordBytes,
+    }),
   );
   source.on('error', (e) => parser.destroy(e));
 
   let count = 0;
   let created = 0;
   let chunk: NewMessage[] = [];
+  let chunkBytes = 0;
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
     const results = await ingest(chunk);
     created += results.filter((r) => !r.duplicate).length;
     chunk = [];
+    chunkBytes = 0;
   };
   try {
     for await (const record of parser as AsyncIterable<Record<string, string>>) {
@@ -84,14 +99,26 @@ export async function ingestRecords(input: RecordsIngestInput): Promise<RecordsR
       const msg: NewMessage = { ...base, body, dedupeKey };
       if (input.check) await input.check(msg);
       chunk.push(msg);
+      chunkBytes += recordBytes(record);
       count++;
-      if (chunk.length >= options.chunkRecords) await flush();
+      if (chunk.length >= options.chunkRecords || chunkBytes >= CHUNK_BYTES) await flush();
     }
     await flush();
   } catch (e) {
+    // The parser is gone and the body paused: read the rest into nothing (the byte count above
+    // still applies), or a sender that goes on sending is stuck until the connection times out.
+    source.unpipe(parser);
+    source.resume();
     throw partialFailure(e, count, created);
   }
   return { count, created };
+}
+
+/** The size of a record's values, near enough to bound a chunk (UTF-16 units, not UTF-8 bytes). */
+function recordBytes(record: Record<string, string>): number {
+  let n = 0;
+  for (const value of Object.values(record)) n += value.length;
+  return n;
 }
 
 /** Says what was kept, so the sender knows that sending again with the same key is safe. */
