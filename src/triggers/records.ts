@@ -15,7 +15,7 @@
 import type { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { z } from 'zod';
-import { errors, isJunctionError, JunctionError } from '../core/errors.ts';
+import { errors, isJunctionError, withMessage } from '../core/errors.ts';
 import type { Expression } from '../core/expression.ts';
 import { newId } from '../core/ids.ts';
 import type { Json, NewMessage } from '../core/message.ts';
@@ -128,7 +128,7 @@ function partialFailure(e: unknown, count: number, created: number): Error {
     ? `${created} records were stored before it; a changed upload needs a new Idempotency-Key`
     : `${count} records before it were read and ${created} stored; send the upload again with the same Idempotency-Key to add the rest`;
   if (isJunctionError(e)) {
-    return new JunctionError({ code: e.code, family: e.family, template: e.message }, `${e.message}; ${kept}`, { cause: e, status: e.status, details: { ...e.details, stored: created } });
+    return withMessage(e, `${e.message}; ${kept}`, { cause: e, details: { ...e.details, stored: created } });
   }
   // By class, not by code: one of the parser's codes (INVALID_OPENING_QUOTE) lacks the CSV_ prefix of the others.
   if (e instanceof CsvError) {
