@@ -80,6 +80,15 @@ export const CACHE_HEADER = 'x-junction-cache';
 export function cachePolicy(options: CacheOptions, clock: Clock = systemClock): CacheLayer {
   const store = new CacheStore({ maxEntries: options.maxEntries, maxBytes: options.maxBytes });
   const counts = { hits: 0, misses: 0, revalidated: 0, stale: 0, savedBytes: 0 };
+  // GETs in flight by resource: a write that goes by while one is out spoils its
+  // answer (it may predate the write), which is then returned but not stored.
+  // Bounded by the calls in flight.
+  const inFlight = new Map<string, Set<{ spoiled: boolean }>>();
+
+  function invalidate(resource: string): void {
+    store.invalidate(resource);
+    for (const ticket of inFlight.get(resource) ?? []) ticket.spoiled = true;
+  }
 
   /** Builds an entry from an answer, or undefined when it must not be stored. */
   function entryOf(path: string, res: OutboundResponse, now: number): CacheEntry | undefined {
@@ -126,6 +135,10 @@ export function cachePolicy(options: CacheOptions, clock: Clock = systemClock): 
     }
 
     const conditional = entry && options.etag ? validatorsOf(entry) : undefined;
+    const resource = resourceOf(req.path);
+    const ticket = { spoiled: false };
+    const tickets = inFlight.get(resource) ?? new Set();
+    inFlight.set(resource, tickets.add(ticket));
     let res: OutboundResponse;
     try {
       res = await next(conditional ? { ...req, headers: { ...req.headers, ...conditional } } : req, ctx);
@@ -136,15 +149,20 @@ export function cachePolicy(options: CacheOptions, clock: Clock = systemClock): 
         return answer(entry, 'stale', 0);
       }
       throw e;
+    } finally {
+      tickets.delete(ticket);
+      if (tickets.size === 0) inFlight.delete(resource);
     }
 
     const at = clock.now();
+    // A GET that raced a write may answer either side of it, so the caller gets it
+    // as it came; only the cache must not keep it (`spoiled`: the write dropped the entry).
     if (entry && conditional && res.status === 304) {
       const merged = { ...entry.headers };
       for (const [k, v] of Object.entries(res.headers)) if (!KEEP_ON_304.has(k)) merged[k] = v;
       const refreshed: CacheEntry = { ...entry, headers: merged, storedAt: at, ...timesOf(merged, parseCacheControl(merged['cache-control']), at) };
       if (parseCacheControl(merged['cache-control'])['no-store']) store.delete(req.path, headers);
-      else store.update(req.path, headers, refreshed);
+      else if (!ticket.spoiled) store.update(req.path, headers, refreshed);
       counts.revalidated++;
       counts.savedBytes += entry.body.byteLength;
       return answer(refreshed, 'revalidated', res.durationMs);
@@ -154,7 +172,7 @@ export function cachePolicy(options: CacheOptions, clock: Clock = systemClock): 
       return answer(entry, 'stale', res.durationMs);
     }
     counts.misses++;
-    const fresh = entryOf(req.path, res, at);
+    const fresh = ticket.spoiled ? undefined : entryOf(req.path, res, at);
     if (fresh) store.set(fresh, headers, varyNames(res.headers.vary) ?? []);
     // A fresh 200 replaces the entry (set, above); any other answer leaves a stale one for a later revalidation.
     return res;
@@ -170,12 +188,15 @@ export function cachePolicy(options: CacheOptions, clock: Clock = systemClock): 
         try {
           return await next(req, ctx);
         } finally {
-          store.invalidate(resourceOf(req.path));
+          invalidate(resourceOf(req.path));
         }
       };
     },
     state: () => ({ ...store.stats(), ...counts }),
-    purge: () => store.clear(),
+    purge: () => {
+      for (const tickets of inFlight.values()) for (const ticket of tickets) ticket.spoiled = true;
+      return store.clear();
+    },
   };
 }
 
