@@ -46,7 +46,7 @@ flows:
     const stateOf = async () => {
       const res = await engine.app.inject({ url: '/admin/connectors', headers: auth });
       const list = (res.json() as { connectors: { name: string; state?: { policies: Record<string, unknown> } }[] }).connectors;
-      return list.find((c) => c.name === 'accounts')?.state?.policies.cache as Record<string, number>;
+      return list.find((c) => c.name === 'accounts')?.state?.policies.cache as { entries: number; bytes: number; hits: number; misses: number };
     };
     const before = await stateOf();
     assert.equal(before.entries, 1);
