@@ -48,6 +48,8 @@ export interface Connector {
   classify(res: OutboundResponse): Classification;
   /** Live state of the policies (circuit, tokens, …), for the admin API. */
   state(): ConnectorState;
+  /** Drops every cached answer; present only when the connector has a `cache`. @returns how many there were */
+  purgeCache?(): number;
   /** Closes pooled connections and stops work in flight (a token request). */
   close(): Promise<void>;
 }

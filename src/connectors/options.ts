@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { authOptions } from '../auth/outbound/options.ts';
+import { cacheOptions } from '../policies/cache.ts';
 
 export const retryOptions = z
   .strictObject({
@@ -46,6 +47,7 @@ export const httpConnectorShape = {
   pool: poolOptions.prefault({}),
   retry: retryOptions.prefault({}),
   classify: classifyOptions.optional(),
+  cache: cacheOptions.optional(),
 };
 
 /** What the pipeline reads from every connector's options, whatever its type. */

@@ -22,6 +22,7 @@
  */
 import { outboundAuth } from '../auth/outbound/index.ts';
 import type { Call, Classification, OutboundResponse, Policy } from '../core/call.ts';
+import { cachePolicy } from '../policies/cache.ts';
 import { createClassifier, type ClassificationTable } from '../policies/classify.ts';
 import { timeoutPolicy } from '../policies/timeout.ts';
 import { tracePolicy } from '../policies/trace.ts';
@@ -57,6 +58,8 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
   };
   const auth = outboundAuth(options.auth, { connector: name, timeoutMs: options.timeoutMs, tokens: deps.tokens, clock: deps.clock, classify });
   if (auth) layers.auth = auth;
+  const cache = options.cache ? cachePolicy(options.cache, deps.clock) : undefined;
+  if (cache) layers.cache = cache;
   const set: PolicySet = {};
   for (const [slot, layer] of Object.entries(layers) as [PolicySlot, PolicyLayer][]) set[slot] = layer.policy;
   const call = buildPipeline(set, parts.transport.call);
@@ -66,6 +69,7 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
     retry: options.retry,
     call,
     classify,
+    ...(cache ? { purgeCache: () => cache.purge() } : {}),
     state() {
       const policies: Record<string, unknown> = {};
       for (const slot of POLICY_ORDER) {

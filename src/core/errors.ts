@@ -118,6 +118,7 @@ export const errors = {
   AUTH_KEYS_UNAVAILABLE: defineError('JNC_AUTH_KEYS_UNAVAILABLE', 'Cannot check the token now: %s', { family: 'input', status: 503 }),
   INPUT_MALFORMED_XML: defineError('JNC_INPUT_MALFORMED_XML', 'Body is not well-formed XML: %s', { family: 'input', status: 400 }),
   IDEMPOTENCY_KEY_REUSED: defineError('JNC_IDEMPOTENCY_KEY_REUSED', 'Idempotency key %s was already used in flow %s for a different body; a new message needs a new key', { family: 'input', status: 422 }),
+  CACHE_UNKNOWN: defineError('JNC_CACHE_UNKNOWN', 'Connector %s has no cache to purge; connectors with a cache: %s', { family: 'input', status: 404 }),
 
   // transient: retried with backoff; Retry-After honoured (capped)
   CONN_TIMEOUT: defineError('JNC_CONN_TIMEOUT', 'Connector %s: %s timed out after %dms', { family: 'transient' }),

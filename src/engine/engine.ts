@@ -144,6 +144,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       flows: flowSummaries(config.flows, triggers),
       connectors: config.connectors,
       connectorState: (name) => connectors.get(name)?.state(),
+      purgeCache: (name) => connectors.get(name)?.purgeCache?.(),
       dropped: (flow) => dropped.get(flow) ?? 0,
       wake: () => worker.notify(),
     },

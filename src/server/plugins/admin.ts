@@ -29,6 +29,8 @@ export interface AdminOptions {
   connectors: Readonly<Record<string, ConnectorOptions>>;
   /** The live state of a connector's policies, for its view. */
   connectorState: (name: string) => ConnectorState | undefined;
+  /** Drops a connector's cached answers: how many, or undefined when it has no cache. */
+  purgeCache?: (name: string) => number | undefined;
   /** Messages a filter dropped in this process, for one flow. */
   dropped: (flow: string) => number;
   /** Wakes the worker, so that replayed messages start now rather than at its next poll. */
@@ -83,6 +85,17 @@ async function adminRoutes(admin: FastifyInstance, opts: AdminOptions): Promise<
   admin.get('/connectors', async () => ({
     connectors: Object.entries(opts.connectors).map(([name, c]) => connectorView(name, c, opts.connectorState(name))),
   }));
+
+  admin.delete<{ Params: { name: string } }>('/connectors/:name/cache', async (req) => {
+    const { name } = req.params;
+    const purged = opts.purgeCache?.(name);
+    if (purged === undefined) {
+      const cached = Object.entries(opts.connectors).filter(([, c]) => c.cache !== undefined).map(([n]) => n);
+      throw errors.CACHE_UNKNOWN.create([name, cached.join(', ') || '(none)']);
+    }
+    opts.logger.info({ connector: name, purged }, 'admin API: connector cache purged');
+    return { connector: name, purged };
+  });
 
   admin.get<{ Params: { id: string } }>('/messages/:id', { schema: { params: idParams } }, async (req) => {
     const rec = await store.getMessage(req.params.id);
