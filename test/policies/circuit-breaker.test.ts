@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Call, OutboundResponse } from '../../src/core/call.ts';
+import type { Call, Classification, OutboundResponse } from '../../src/core/call.ts';
 import { isJunctionError, errors } from '../../src/core/errors.ts';
 import { subscribe, type JunctionEvents } from '../../src/observability/channels.ts';
 import { circuitBreakerLayer, circuitBreakerOptions, CircuitBreaker, type CircuitChange } from '../../src/policies/circuit-breaker.ts';
@@ -15,7 +15,8 @@ import { ManualClock, START_MS } from '../helpers/clock.ts';
 import { testRestConnector } from '../helpers/connector.ts';
 import { startTestSink } from '../helpers/sink.ts';
 
-const classify = (res: OutboundResponse) => (res.status < 300 ? 'ok' : res.status === 401 ? 'refresh' : res.status === 408 || res.status === 429 || res.status >= 500 ? 'retry' : 'permanent') as const;
+const classify = (res: OutboundResponse): Classification =>
+  res.status < 300 ? 'ok' : res.status === 401 ? 'refresh' : res.status === 408 || res.status === 429 || res.status >= 500 ? 'retry' : 'permanent';
 const response = (status: number): OutboundResponse => ({ status, headers: {}, body: Buffer.alloc(0), durationMs: 1 });
 const req = { method: 'POST', path: '/orders' };
 const ctx = () => ({ signal: new AbortController().signal });
