@@ -13,6 +13,7 @@
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import type { Call, CallContext, Classification, OutboundRequest, OutboundResponse, RetryPolicy } from '../core/call.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { KeyValue, TokenRecord } from '../store/store.ts';
 import type { HttpConnectorOptions } from './options.ts';
 import type { RequestKind } from './request-kind.ts';
@@ -22,8 +23,10 @@ import type { RequestKind } from './request-kind.ts';
 export interface ConnectorDeps {
   /** Where OAuth 2.0 tokens are shared: the store's `tokens`. Default: this process only. */
   tokens?: KeyValue<TokenRecord> | undefined;
-  /** Decides when a token is due for renewal. */
+  /** Decides when a token is due for renewal, and when an open circuit half-opens. */
   clock?: Clock | undefined;
+  /** Where policies log what an operator should see (a circuit opening). Default: nowhere. */
+  logger?: Logger | undefined;
 }
 
 /** A connector's live state, for the admin API: each policy that keeps state reports it under its slot. */

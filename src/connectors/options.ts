@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { authOptions } from '../auth/outbound/options.ts';
 import { cacheOptions } from '../policies/cache.ts';
+import { circuitBreakerOptions } from '../policies/circuit-breaker.ts';
 
 export const retryOptions = z
   .strictObject({
@@ -22,6 +23,12 @@ export const poolOptions = z
   .strictObject({
     connections: z.int().min(1).max(1024).default(16).describe('Most sockets open to the origin at once.'),
     keepAliveMs: z.int().min(0).default(30_000).describe('How long an idle socket is kept for reuse.'),
+    pipelining: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(1)
+      .describe('Requests sent on one socket before the first answer arrives (HTTP/1.1 pipelining). 1: off, the safe default; a slow answer then holds up no other.'),
   })
   .describe('Connection pool (undici), with keep-alive.');
 
@@ -46,6 +53,7 @@ export const httpConnectorShape = {
   maxResponseBytes: z.int().min(1).default(10 * 1024 * 1024).describe('Larger answers fail the call (network error, retried).'),
   pool: poolOptions.prefault({}),
   retry: retryOptions.prefault({}),
+  circuitBreaker: circuitBreakerOptions.optional(),
   classify: classifyOptions.optional(),
   cache: cacheOptions.optional(),
 };

@@ -23,6 +23,8 @@
 import { outboundAuth } from '../auth/outbound/index.ts';
 import type { Call, Classification, OutboundResponse, Policy } from '../core/call.ts';
 import { cachePolicy } from '../policies/cache.ts';
+import { systemClock } from '../core/clock.ts';
+import { circuitBreakerLayer, type CircuitChange } from '../policies/circuit-breaker.ts';
 import { createClassifier, type ClassificationTable } from '../policies/classify.ts';
 import { timeoutPolicy } from '../policies/timeout.ts';
 import { tracePolicy } from '../policies/trace.ts';
@@ -56,6 +58,13 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
     trace: { policy: tracePolicy(name, classify) },
     timeout: { policy: timeoutPolicy(name, options.timeoutMs) },
   };
+  if (options.circuitBreaker) {
+    const logger = deps.logger;
+    const onChange = (c: CircuitChange): void => {
+      logger?.[c.to === 'open' ? 'warn' : 'info']({ connector: c.connector, from: c.from, to: c.to, failures: c.failures, requests: c.requests }, `connector ${c.connector}: circuit ${c.to}: ${c.reason}`);
+    };
+    layers.circuit = circuitBreakerLayer(name, options.circuitBreaker, { clock: deps.clock ?? systemClock, classify, probeTimeoutMs: options.timeoutMs, onChange });
+  }
   const auth = outboundAuth(options.auth, { connector: name, timeoutMs: options.timeoutMs, tokens: deps.tokens, clock: deps.clock, classify });
   if (auth) layers.auth = auth;
   const cache = options.cache ? cachePolicy(options.cache, deps.clock) : undefined;

@@ -29,6 +29,7 @@ export function createTransport(connector: string, options: TransportOptions): T
   const keepAlive = options.pool.keepAliveMs > 0;
   const pool = new Pool(base.origin, {
     connections: options.pool.connections,
+    pipelining: options.pool.pipelining,
     connectTimeout: limits.connectTimeoutMs,
     headersTimeout: limits.headersTimeoutMs,
     bodyTimeout: limits.bodyTimeoutMs,

@@ -149,6 +149,7 @@ export const errors = {
 
   // paused: rescheduled without spending an attempt
   SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),
+  CIRCUIT_OPEN: defineError('JNC_CIRCUIT_OPEN', 'Connector %s: the circuit is %s; trying again in %dms', { family: 'paused' }),
 
   // store: internal; the claim loop backs off
   LEASE_LOST: defineError('JNC_LEASE_LOST', 'Lease on message %s was lost', { family: 'store' }),

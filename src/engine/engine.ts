@@ -73,7 +73,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   await store.migrate();
 
   // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one.
-  const connectors = createConnectors(config.connectors, { tokens: store.tokens, clock });
+  const connectors = createConnectors(config.connectors, { tokens: store.tokens, clock, logger });
   let flows: Map<string, CompiledFlow>;
   try {
     flows = await compileFlows(loaded, connectors);

@@ -153,6 +153,21 @@ test('pool.keepAliveMs 0 opens a socket per call', async (t) => {
   assert.equal(sink.connections, 3);
 });
 
+test('pipelining is off by default: on one socket, a second call waits for the whole first answer', async (t) => {
+  const BODY_MS = 500;
+  for (const [pipelining, overlapped] of [[undefined, false], [2, true]] as const) {
+    const sink = await startTestSink(t);
+    const crm = rest(t, sink.url, { pool: { connections: 1, ...(pipelining === undefined ? {} : { pipelining }) } });
+    // Headers at once, the rest of the body BODY_MS later: undici pipelines behind a request once its headers are in.
+    sink.plan([`slowbody:${BODY_MS}`]);
+    await Promise.all([crm.call({ method: 'GET', path: '/a' }, live), crm.call({ method: 'GET', path: '/b' }, live)]);
+    const [first, second] = sink.requests;
+    const gapMs = (second?.at ?? 0) - (first?.at ?? 0);
+    assert.equal(gapMs < BODY_MS, overlapped, `pipelining ${pipelining ?? 'default'}: the second request came ${gapMs}ms after the first`);
+    assert.equal(sink.connections, 1);
+  }
+});
+
 test('Idempotency-Key, user-agent and static headers arrive at the receiver', async (t) => {
   const sink = await startTestSink(t);
   const crm = rest(t, sink.url, { headers: { 'X-Tenant': 'acme', 'X-Both': 'connector' } });

@@ -142,7 +142,7 @@ describe('admin API: flows and connectors', () => {
           headers: ['x-static'],
           timeoutMs: 5000,
           retry: { maxAttempts: 1, baseMs: 200, maxMs: 60000 },
-          pool: { connections: 16, keepAliveMs: 30000 },
+          pool: { connections: 16, keepAliveMs: 30000, pipelining: 1 },
           // Live, from Connector.state(): no policy with state is configured here.
           state: { type: 'rest', policies: {} },
         },

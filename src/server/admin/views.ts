@@ -57,7 +57,7 @@ export interface ConnectorView {
   headers: string[];
   timeoutMs?: number;
   retry?: { maxAttempts: number; baseMs: number; maxMs: number };
-  pool?: { connections: number; keepAliveMs: number };
+  pool?: { connections: number; keepAliveMs: number; pipelining: number };
   /** Live state of its policies in this process (circuit, rate limit…), from `Connector.state()`. */
   state?: ConnectorState;
 }
