@@ -4,7 +4,7 @@
  * same run), prints their tables, and replaces BENCHMARKS.md with the results.
  *
  * ```
- * node bench/run.ts [--only ingest|relay|transform] [--repeats N] [--quick] [--no-profile]
+ * node bench/run.ts [--only ingest|relay|transform|policies] [--repeats N] [--quick] [--no-profile]
  * ```
  * `--quick` runs smaller loads, once each: a smoke test of the harness, not
  * figures to publish (BENCHMARKS.md is not written then).
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { ingestDefaults, runIngest } from './ingest.ts';
 import { profileMarkdown } from './lib/profile.ts';
 import { figure, markdownSection, printTable, ratio, type BenchmarkReport } from './lib/report.ts';
+import { policiesSection, runPolicies, writePoliciesSection, type PoliciesResult } from './policies.ts';
 import { relayDefaults, runRelay } from './relay.ts';
 import { runTransform, transformTable, type TransformRow } from './transform.ts';
 
@@ -28,7 +29,7 @@ const { values } = parseArgs({
     'no-profile': { type: 'boolean', default: false },
   },
 });
-if (values.only !== undefined && !['ingest', 'relay', 'transform'].includes(values.only)) throw new Error('--only is ingest, relay or transform');
+if (values.only !== undefined && !['ingest', 'relay', 'transform', 'policies'].includes(values.only)) throw new Error('--only is ingest, relay, transform or policies');
 const repeats = values.repeats === undefined ? undefined : Number(values.repeats);
 if (repeats !== undefined && !(Number.isInteger(repeats) && repeats >= 1)) throw new Error('--repeats is a whole number ≥ 1');
 const profile = !values['no-profile'];
@@ -52,16 +53,22 @@ if (values.only === undefined || values.only === 'relay') {
 
 // In process: each step against its library, no servers involved.
 const transform = values.only === undefined || values.only === 'transform' ? await runTransform(values.quick ? 1 : 7) : [];
+const policies = values.only === undefined || values.only === 'policies' ? await runPolicies(values.quick ? 1 : 7, values.quick ? 500 : 4000) : undefined;
 
 for (const r of reports) printTable(r);
 if (transform.length > 0) console.log(`\n${transformTable(transform)}`);
+if (policies) console.log(`\n${policiesSection(policies)}`);
 const seconds = (Date.now() - started.getTime()) / 1000;
 console.log(`\nDone in ${seconds.toFixed(0)} s.`);
 
 if (values.quick) {
   console.log('--quick: BENCHMARKS.md left as it was.');
+} else if (values.only === 'policies' && policies) {
+  // Alone, it replaces its own section and leaves the figures of the others as they were.
+  await writePoliciesSection(policies);
+  console.log(`Wrote the Policies section of ${OUT}.`);
 } else {
-  await writeFile(OUT, render(reports, transform, seconds));
+  await writeFile(OUT, render(reports, transform, policies, seconds));
   console.log(`Wrote ${OUT}.`);
 }
 if (reports.some((r) => r.rows.some((row) => row.problems.length > 0))) {
@@ -69,7 +76,7 @@ if (reports.some((r) => r.rows.some((row) => row.problems.length > 0))) {
   process.exitCode = 1;
 }
 
-function render(list: BenchmarkReport[], transform: TransformRow[], seconds: number): string {
+function render(list: BenchmarkReport[], transform: TransformRow[], policies: PoliciesResult | undefined, seconds: number): string {
   const cpu = cpus();
   const lines = [
     '# Benchmarks',
@@ -137,6 +144,7 @@ function render(list: BenchmarkReport[], transform: TransformRow[], seconds: num
       '',
     );
   }
+  if (policies) lines.push(policiesSection(policies));
   return lines.join('\n');
 }
 
