@@ -76,9 +76,12 @@ export const pollTrigger = defineTrigger({
     let loop: Promise<void> | undefined;
 
     /** One run: every page, its records ingested; the checkpoint with the last page. */
-    async function run(ingest: Ingest, signal: AbortSignal): Promise<void> {
-      const saved = await deps.store.checkpoints.get(checkpointKey);
-      const from: Json = saved ?? options.initial;
+    /** One run, unless another node ran less than `every` ago: then how long to wait. */
+    async function run(ingest: Ingest, signal: AbortSignal): Promise<number | undefined> {
+      const saved = savedCheckpoint(await deps.store.checkpoints.get(checkpointKey));
+      const sinceMs = saved === undefined ? Infinity : deps.clock.now() - saved.ranAt;
+      if (sinceMs < options.every) return options.every - sinceMs;
+      const from: Json = saved?.checkpoint ?? options.initial;
       const bindings: Message & { checkpoint: Json } = { id: checkpointKey, flow: deps.flow, attempt: 0, idempotencyKey: checkpointKey, body: {}, headers: {}, meta: {}, checkpoint: from };
       const rendered = await request.render(bindings);
       const send = async (path: string) => {
@@ -92,7 +95,7 @@ export const pollTrigger = defineTrigger({
       let held: NewMessage[] | undefined;
       const pages = single ? firstPageOnly(paginator.pages(rendered.path, send, connector.name)) : paginator.pages(rendered.path, send, connector.name);
       for await (const page of pages) {
-        if (signal.aborted) return; // the lock is lost or the engine stops: the next run starts from the checkpoint
+        if (signal.aborted) return undefined; // the lock is lost or the engine stops: the next run starts from the checkpoint
         if (held !== undefined) await ingest(held, { onKeyReuse: 'keep-first' });
         held = [];
         for (const record of page.records) {
@@ -108,9 +111,10 @@ export const pollTrigger = defineTrigger({
         if (page.truncated) deps.logger.warn({ flow: deps.flow, maxPages: page.number }, 'poll: stopped at maxPages with more pages to read; the next run goes on from the checkpoint');
         status.records += page.records.length;
       }
-      if (signal.aborted) return;
-      await ingest(held ?? [], { onKeyReuse: 'keep-first', checkpoint: { key: checkpointKey, value: max } });
+      if (signal.aborted) return undefined;
+      await ingest(held ?? [], { onKeyReuse: 'keep-first', checkpoint: { key: checkpointKey, value: { checkpoint: max, ranAt: deps.clock.now() } } });
       status.checkpoint = max;
+      return undefined;
     }
 
     return {
@@ -123,8 +127,15 @@ export const pollTrigger = defineTrigger({
             let waitMs = options.every;
             try {
               status.lastRunAt = deps.clock.now();
-              const ran = await deps.store.exclusive(checkpointKey, (lockLost) => run(ingest, AbortSignal.any([stop, lockLost])));
-              if (ran) status.runs++;
+              let early: number | undefined;
+              const ran = await deps.store.exclusive(checkpointKey, async (lockLost) => {
+                early = await run(ingest, AbortSignal.any([stop, lockLost]));
+              });
+              if (ran && early === undefined) status.runs++;
+              // Another node ran lately: wait out its interval. Another node runs now (or died holding the lock,
+              // which lasts until its lease runs out): look again soon, so that a crashed holder is taken over.
+              if (early !== undefined) waitMs = early;
+              else if (!ran) waitMs = Math.min(options.every, LOCK_BUSY_RETRY_MS);
               status.lastError = undefined;
             } catch (e) {
               if (stop.aborted) break;
@@ -145,6 +156,20 @@ export const pollTrigger = defineTrigger({
     };
   },
 });
+
+/** How soon a node whose lock was held elsewhere looks again, at most. */
+const LOCK_BUSY_RETRY_MS = 5000;
+
+/** The stored checkpoint: the value to resume after, and when the run that saved it ended (ms). */
+interface SavedCheckpoint {
+  checkpoint: Json;
+  ranAt: number;
+}
+
+function savedCheckpoint(v: Json | undefined): SavedCheckpoint | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof v.ranAt !== 'number' || !('checkpoint' in v)) return undefined;
+  return { checkpoint: v.checkpoint as Json, ranAt: v.ranAt };
+}
 
 /** Yields only the first page: a poll without paginate reads one answer. */
 async function* firstPageOnly(pages: AsyncGenerator<Page>): AsyncGenerator<Page> {

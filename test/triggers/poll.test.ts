@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
-import { startTestEngine } from '../helpers/engine.ts';
+import { startTestEngine, type TestEngine } from '../helpers/engine.ts';
 import { startListing } from '../helpers/listing.ts';
 
 function config(url: string, extra = ''): string {
@@ -43,19 +43,24 @@ function stored(dir: string): string[] {
   }
 }
 
+/** The value the poll resumes after. */
+async function checkpoint(engine: TestEngine): Promise<unknown> {
+  return ((await engine.store.checkpoints.get('poll:items')) as { checkpoint?: unknown } | undefined)?.checkpoint;
+}
+
 describe('poll trigger', () => {
   it('makes each record one message, keeps the largest updatedAt, and asks after it next time', { timeout: 30_000 }, async (t) => {
     const listing = await startListing(t, { count: 230 });
     const engine = await startTestEngine(t, config(listing.url));
     const last = listing.records.at(-1)!.updatedAt;
-    await engine.until(async () => (await engine.store.checkpoints.get('poll:items')) === last);
+    await engine.until(async () => (await checkpoint(engine)) === last);
     assert.equal(stored(engine.dir).length, 230);
     // The next run (50 ms on) binds the saved checkpoint in its request.
     await engine.until(() => listing.requests.some((p) => p.includes(`updated_after=${encodeURIComponent(last)}`)));
 
     listing.add(20);
     const newLast = listing.records.at(-1)!.updatedAt;
-    await engine.until(async () => (await engine.store.checkpoints.get('poll:items')) === newLast);
+    await engine.until(async () => (await checkpoint(engine)) === newLast);
     const keys = stored(engine.dir);
     assert.equal(keys.length, 250);
     assert.equal(new Set(keys).size, 250);
@@ -73,7 +78,7 @@ describe('poll trigger', () => {
     const listing = await startListing(t, { count: 60 });
     const engine = await startTestEngine(t, config(listing.url));
     const last = listing.records.at(-1)!.updatedAt;
-    await engine.until(async () => (await engine.store.checkpoints.get('poll:items')) === last);
+    await engine.until(async () => (await checkpoint(engine)) === last);
     const before = listing.requests.length;
     await engine.until(() => listing.requests.length >= before + 2);
     assert.equal(stored(engine.dir).length, 60, 'runs that find nothing new add nothing');
@@ -97,7 +102,7 @@ describe('poll trigger', () => {
     });
     const engine = await startTestEngine(t, config(listing.url));
     const last = listing.records.at(-1)!.updatedAt;
-    await engine.until(async () => (await engine.store.checkpoints.get('poll:items')) === last);
+    await engine.until(async () => (await checkpoint(engine)) === last);
     const keys = stored(engine.dir);
     assert.equal(keys.length, 200);
     assert.equal(new Set(keys).size, 200);
