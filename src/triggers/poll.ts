@@ -33,6 +33,7 @@ import { errorForResponse } from '../connectors/response-error.ts';
 import { compilePaginate, paginateOptions, type Page } from '../steps/paginate.ts';
 import { compileStepRequest } from '../steps/request.ts';
 import type { Ingest } from './ingest.ts';
+import { sleep } from './sleep.ts';
 import { defineTrigger } from './trigger.ts';
 
 export const pollOptions = z
@@ -183,17 +184,4 @@ async function* firstPageOnly(pages: AsyncGenerator<Page>): AsyncGenerator<Page>
 function greater(a: Json, b: Json): boolean {
   if (typeof a === 'number' && typeof b === 'number') return a > b;
   return String(a) > String(b);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
