@@ -31,19 +31,20 @@ import { compileExpression, expression } from '../core/expression.ts';
 import type { Json, Message, NewMessage } from '../core/message.ts';
 import { errorForResponse } from '../connectors/response-error.ts';
 import { compilePaginate, paginateOptions, type Page } from '../steps/paginate.ts';
-import { compileStepRequest } from '../steps/request.ts';
+import { compileStepRequest, requestOption } from '../steps/request.ts';
+import type { RequestUse } from '../connectors/request-kind.ts';
 import type { Ingest } from './ingest.ts';
 import { sleep } from './sleep.ts';
 import { defineTrigger } from './trigger.ts';
+
+/** A poll reads a listing with GET; POST for search endpoints that take their filter in a body. */
+export const POLL_USE: RequestUse = { methods: ['GET', 'POST'], defaultMethod: 'GET' };
 
 export const pollOptions = z
   .strictObject({
     connector: z.string().min(1).describe('Name of a connector under `connectors`; the calls go through its policies.'),
     every: duration.describe('Time between the end of one run and the start of the next: a number of milliseconds, or 30s, 1m, 1h.'),
-    request: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .describe('The request (rest: method GET or POST, path, headers, query); `{{ $checkpoint }}` gives where the last run left off.'),
+    request: requestOption(POLL_USE, 'The request (rest: method GET or POST, path, headers, query); `{{ $checkpoint }}` gives where the last run left off.'),
     paginate: paginateOptions.optional(),
     items: expression.optional().describe('Without paginate: JSONata expression that picks the records out of the answer; default: the answer itself (an array).'),
     checkpoint: expression.optional().describe('JSONata expression on each record giving the value to resume after (e.g. updatedAt); the largest seen is kept. Without it, every run reads from the start and dedupe keys drop what was seen.'),
@@ -54,8 +55,6 @@ export const pollOptions = z
 
 export type PollOptions = z.output<typeof pollOptions>;
 
-/** The GETs of a poll: a listing is read, not changed; POST for search endpoints that take a body. */
-const POLL_USE = { methods: ['GET', 'POST'], defaultMethod: 'GET' } as const;
 
 export const pollTrigger = defineTrigger({
   name: 'poll',
@@ -64,7 +63,7 @@ export const pollTrigger = defineTrigger({
   create(options, deps) {
     const where = `${deps.flow}.trigger.poll`;
     const connector = deps.connector(options.connector);
-    const request = compileStepRequest(connector, options.request, { methods: [...POLL_USE.methods], defaultMethod: POLL_USE.defaultMethod }, where);
+    const request = compileStepRequest(connector, options.request, POLL_USE, where);
     // Without paginate, the answer is one page.
     const paginator = compilePaginate(options.paginate ?? paginateOptions.parse({ link: 'next', maxPages: 1, items: options.items }));
     const single = options.paginate === undefined;
