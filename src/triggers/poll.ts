@@ -75,8 +75,11 @@ export const pollTrigger = defineTrigger({
     const stopping = new AbortController();
     let loop: Promise<void> | undefined;
 
-    /** One run: every page, its records ingested; the checkpoint with the last page. */
-    /** One run, unless another node ran less than `every` ago: then how long to wait. */
+    /**
+     * One run: every page, its records ingested, the checkpoint with the last
+     * page. Skipped when another node ran less than `every` ago: resolves then
+     * with how long to wait.
+     */
     async function run(ingest: Ingest, signal: AbortSignal): Promise<number | undefined> {
       const saved = savedCheckpoint(await deps.store.checkpoints.get(checkpointKey));
       const sinceMs = saved === undefined ? Infinity : deps.clock.now() - saved.ranAt;
