@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
-import { startTestEngine, type TestEngine } from '../helpers/engine.ts';
+import { startTestEngine, tempDir, type TestEngine } from '../helpers/engine.ts';
 import { startListing } from '../helpers/listing.ts';
 
 function config(url: string, extra = ''): string {
@@ -87,6 +87,22 @@ describe('poll trigger', () => {
     listing.records.push({ ...moved, updatedAt: new Date(Date.parse(last) + 5000).toISOString() });
     await engine.until(() => stored(engine.dir).length === 61);
     assert.ok(stored(engine.dir).includes(`r-11@${listing.records.at(-1)!.updatedAt}`));
+  });
+
+  it('two nodes polling one store make each record once', { timeout: 30_000 }, async (t) => {
+    const listing = await startListing(t, { count: 300 });
+    const dir = tempDir(t);
+    const yaml = config(listing.url).replace('store: sqlite:./junction.db', `store: sqlite:${join(dir, 'junction.db')}`);
+    const a = await startTestEngine(t, yaml);
+    const b = await startTestEngine(t, yaml);
+    const last = listing.records.at(-1)!.updatedAt;
+    await a.until(async () => (await checkpoint(a)) === last);
+    listing.add(30);
+    const newLast = listing.records.at(-1)!.updatedAt;
+    await b.until(async () => (await checkpoint(b)) === newLast);
+    const keys = stored(dir);
+    assert.equal(keys.length, 330);
+    assert.equal(new Set(keys).size, 330);
   });
 
   it('a run that fails half-way leaves the checkpoint unmoved; the next one reads again and makes nothing twice', { timeout: 30_000 }, async (t) => {

@@ -134,6 +134,21 @@ describe('schedule trigger', () => {
     await second.stop();
   });
 
+  it('two nodes on one store make one message of each firing', { timeout: 30_000 }, async (t) => {
+    const clock = new ManualClock(at('2025-03-28T05:59:00Z'));
+    const dir = tempDir(t);
+    const a = await startTestEngine(t, config('once', join(dir, 'junction.db')), { clock });
+    const b = await startTestEngine(t, config('once', join(dir, 'junction.db')), { clock });
+    await a.until(async () => (await a.store.checkpoints.get('schedule:report')) !== undefined);
+    for (const instant of ['2025-03-28T06:00:00Z', '2025-03-31T05:00:00Z']) {
+      clock.set(at(instant) + 100);
+      await a.until(async () => ((await b.store.checkpoints.get('schedule:report')) as { firedAt: number }).firedAt === at(instant));
+    }
+    // Both nodes' loops have looked at the clock since (at least once a second).
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.deepEqual(stored(dir).map((r) => r.dedupe_key), ['report@2025-03-28T06:00:00.000Z', 'report@2025-03-31T05:00:00.000Z']);
+  });
+
   it('missed: skip fires nothing for the firings missed while down, then the next on time', { timeout: 30_000 }, async (t) => {
     const clock = new ManualClock(at('2025-03-28T05:59:00Z'));
     const dir = tempDir(t);
