@@ -10,7 +10,9 @@ import type { z } from 'zod';
 import { connectorTypes } from '../connectors/registry.ts';
 import { isRecord } from '../core/record.ts';
 import { stepTypes } from '../steps/registry.ts';
+import type { RequestUse } from '../connectors/request-kind.ts';
 import { requestUseOf } from '../steps/request.ts';
+import { POLL_USE } from '../triggers/poll.ts';
 import type { KeyPath, PathIssue } from './issue.ts';
 import { fromZodIssues } from './zod-issues.ts';
 import { closest } from './suggest.ts';
@@ -30,6 +32,7 @@ export function checkReferences(config: unknown): PathIssue[] {
     if (!isRecord(def)) continue;
     issues.push(...stepReferences(flow, def.steps, connectors));
     issues.push(...stepRequests(flow, def.steps, connectorConfigs));
+    issues.push(...pollReferences(flow, def.trigger, connectorConfigs));
     const http = isRecord(def.trigger) && isRecord(def.trigger.http) ? def.trigger.http : undefined;
     if (!http || typeof http.path !== 'string') continue;
     issues.push(...signedRecords(flow, http));
@@ -81,16 +84,28 @@ function stepRequests(flow: string, steps: unknown, connectors: Record<string, u
     const [type, options] = Object.entries(step)[0]!;
     const use = requestUseOf((stepTypes.get(type)?.options as { shape?: Record<string, z.core.$ZodType> } | undefined)?.shape?.request);
     if (use === undefined || !isRecord(options) || typeof options.connector !== 'string') continue;
-    const connector = connectors[options.connector];
-    const kind = isRecord(connector) && typeof connector.type === 'string' ? connectorTypes.get(connector.type)?.request : undefined;
-    if (kind === undefined) continue; // an unknown connector or type is reported on its own
-    const schema = kind.options(use);
-    const parsed = schema.safeParse(options.request ?? {});
-    if (parsed.success) continue;
-    const at: KeyPath = ['flows', flow, 'steps', i, type, 'request'];
-    for (const issue of fromZodIssues(parsed.error.issues, schema, options.request ?? {})) issues.push({ ...issue, path: [...at, ...issue.path] });
+    issues.push(...requestIssues(['flows', flow, 'steps', i, type, 'request'], use, connectors[options.connector], options.request));
   }
   return issues;
+}
+
+/** A request checked against the type of the connector it goes to; nothing when that type is unknown (reported on its own). */
+function requestIssues(at: KeyPath, use: RequestUse, connector: unknown, request: unknown): PathIssue[] {
+  const kind = isRecord(connector) && typeof connector.type === 'string' ? connectorTypes.get(connector.type)?.request : undefined;
+  if (kind === undefined) return [];
+  const schema = kind.options(use);
+  const parsed = schema.safeParse(request ?? {});
+  if (parsed.success) return [];
+  return fromZodIssues(parsed.error.issues, schema, request ?? {}).map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
+}
+
+/** A poll trigger names a connector, and its request is shaped by that connector's type, as a step's is. */
+function pollReferences(flow: string, trigger: unknown, connectors: Record<string, unknown>): PathIssue[] {
+  const poll = isRecord(trigger) && isRecord(trigger.poll) ? trigger.poll : undefined;
+  if (poll === undefined || typeof poll.connector !== 'string' || poll.connector === '') return [];
+  const at: KeyPath = ['flows', flow, 'trigger', 'poll'];
+  if (!(poll.connector in connectors)) return [{ path: [...at, 'connector'], message: unknownConnector(poll.connector, Object.keys(connectors)) }];
+  return requestIssues([...at, 'request'], POLL_USE, connectors[poll.connector], poll.request);
 }
 
 /** A signature covers the whole body, and a records upload is streamed, never held whole, so it could not be checked. */

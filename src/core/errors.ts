@@ -146,6 +146,7 @@ export const errors = {
   OAUTH_REFUSED: defineError('JNC_OAUTH_REFUSED', 'Connector %s: the token endpoint refused the credentials: %s', { family: 'permanent' }),
   TEMPLATE_VALUE: defineError('JNC_TEMPLATE_VALUE', 'Template %s: {{ %s }} gave %s; a part must give a non-empty string, a number or a boolean', { family: 'permanent' }),
   BODY_NOT_JSON: defineError('JNC_BODY_NOT_JSON', 'Step %s needs a JSON body; this one is %s (content-type %s)', { family: 'permanent' }),
+  PAGE_INVALID: defineError('JNC_PAGE_INVALID', 'Connector %s: page %d cannot be read: %s', { family: 'permanent' }),
 
   // paused: rescheduled without spending an attempt
   SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),

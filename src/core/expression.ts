@@ -17,6 +17,8 @@ import type { Json } from './message.ts';
 export interface Bindings {
   headers: Record<string, string>;
   meta: Record<string, unknown>;
+  /** `$checkpoint`: where a poll trigger left off, in its request's templates; unbound elsewhere. */
+  checkpoint?: unknown;
 }
 
 export interface Expression {
@@ -59,7 +61,7 @@ function newExpression(source: string): Expression {
   // Frozen: one kept expression may serve several steps.
   return Object.freeze({
     source,
-    evaluate: (input: unknown, b: Bindings) => compiled.evaluate(input, { headers: b.headers, meta: b.meta, env: process.env }),
+    evaluate: (input: unknown, b: Bindings) => compiled.evaluate(input, { headers: b.headers, meta: b.meta, env: process.env, checkpoint: b.checkpoint }),
   });
 }
 

@@ -100,8 +100,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   });
 
   let accepting = true;
-  const ingest: Ingest = async (batch) => {
-    const results = await store.enqueue(batch);
+  const ingest: Ingest = async (batch, opts) => {
+    const results = await store.enqueue(batch, opts);
     worker.notify();
     if (listening('message:enqueued')) {
       for (const [i, r] of results.entries()) publish('message:enqueued', { worker: worker.id, flow: batch[i]!.flow, id: r.id, duplicate: r.duplicate });
@@ -124,6 +124,11 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         check: ingressCheck(flow, clock, logger),
         respondTimeoutMs: flow.respondTimeoutMs,
         routes: { add: (route) => routes.push(route) },
+        connector: (name) => {
+          const c = connectors.get(name);
+          if (!c) throw errors.CONFIG_INVALID.create([`flow ${flow.name}: unknown connector ${name}`]);
+          return c;
+        },
       }),
     );
   }

@@ -6,6 +6,8 @@
  * header changes with it so later steps know the kind.
  */
 import { z } from 'zod';
+import { CONTENT_TYPES } from '../core/media.ts';
+import { compilePaginate, gatherPages, paginateOptions } from './paginate.ts';
 import { compileDelivery, idempotencyKeyOption, readAnswer, requestOption, SEND_USE } from './request.ts';
 import { defineStep } from './step.ts';
 
@@ -14,6 +16,7 @@ export const callOptions = z
     connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
     request: requestOption(SEND_USE, 'The request sent to the connector; its keys are the connector type\'s (rest: method, path, headers, query); a GET sends no body.'),
     idempotencyKey: idempotencyKeyOption,
+    paginate: paginateOptions.optional().describe('Read every page of the answer (see docs/triggers.md); the body becomes one array of all their records.'),
   })
   .describe('Send the body to a connector and continue with its answer as the body (JSON parsed, else text under its content type).');
 
@@ -23,8 +26,14 @@ export const callStep = defineStep({
   options: callOptions,
   create(options, deps) {
     const delivery = compileDelivery('call', options, deps);
+    const paginate = options.paginate === undefined ? undefined : compilePaginate(options.paginate);
 
     return async function call(msg, ctx) {
+      if (paginate !== undefined) {
+        // Each page is the same request with the page's path; the answers are read as JSON records.
+        const pages = paginate.pages(await delivery.path(msg), (path) => delivery.send(msg, ctx, path), delivery.connector.name);
+        return { ...msg, body: await gatherPages(pages), headers: { ...msg.headers, 'content-type': CONTENT_TYPES.json } };
+      }
       const res = await delivery.send(msg, ctx);
       const answer = readAnswer(delivery.connector.name, res);
       return { ...msg, body: answer.body, headers: { ...msg.headers, 'content-type': answer.contentType } };

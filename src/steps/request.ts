@@ -85,8 +85,13 @@ export interface DeliveryOptions {
 
 export interface Delivery {
   readonly connector: Connector;
-  /** Sends the message as {@link sendRequest} does; resolves with the success. */
-  send(msg: Message, ctx: StepContext): Promise<OutboundResponse>;
+  /**
+   * Sends the message as {@link sendRequest} does; resolves with the success.
+   * @param path replaces the rendered path (a page of a paginated answer).
+   */
+  send(msg: Message, ctx: StepContext, path?: string): Promise<OutboundResponse>;
+  /** The request's path rendered for the message: the first page of a paginated answer. */
+  path(msg: Message): Promise<string>;
 }
 
 /**
@@ -101,14 +106,16 @@ export function compileDelivery(step: 'deliver' | 'call', options: DeliveryOptio
   const key = compileIdempotencyKey(options.idempotencyKey, where);
   return {
     connector,
-    async send(msg, ctx) {
+    async send(msg, ctx, pagePath) {
       const idempotencyKey = await key(msg);
       const rendered = await request.render(msg);
-      const { method, path, headers } = rendered;
+      const { method, headers } = rendered;
+      const path = pagePath ?? rendered.path;
       const body = bodyOf(rendered, msg);
       ctx.sendsIdempotencyKey?.(idempotencyKey);
       return sendRequest(connector, { method, path, headers: { ...body.headers, ...headers }, body: body.body, idempotencyKey }, msg, ctx);
     },
+    path: async (msg) => (await request.render(msg)).path,
   };
 }
 

@@ -6,7 +6,11 @@
  */
 import { Registry } from '../core/registry.ts';
 import { httpTrigger } from './http.ts';
+import { pollTrigger } from './poll.ts';
+import { scheduleTrigger } from './schedule.ts';
 import type { TriggerDefinition } from './trigger.ts';
 
 export const triggerTypes = new Registry<TriggerDefinition>('trigger type');
 triggerTypes.register(httpTrigger as TriggerDefinition);
+triggerTypes.register(pollTrigger as TriggerDefinition);
+triggerTypes.register(scheduleTrigger as TriggerDefinition);

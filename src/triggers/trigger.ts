@@ -9,6 +9,7 @@
  * resolves only once they are durable.
  */
 import type { z } from 'zod';
+import type { Connector } from '../connectors/connector.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
@@ -45,6 +46,8 @@ export interface TriggerDeps {
   respondTimeoutMs: number | undefined;
   /** The HTTP server's routes: a trigger that listens on HTTP adds its route here, before the server starts. */
   routes: { add(route: HttpRoute): void };
+  /** The connector of that name, with its whole pipeline (a poll calls through it); throws JNC_CONFIG_INVALID for an unknown one. */
+  connector(name: string): Connector;
 }
 
 export interface TriggerDefinition<O extends z.ZodType = z.ZodType> {

@@ -129,6 +129,21 @@ const cases: Case[] = [
     expect: [['8:31 flows.a.steps[0].deliver.connector', 'unknown connector "crmm" (did you mean "crm"?); defined connectors: crm, erp']],
   },
   {
+    name: 'poll trigger that names an unknown connector',
+    text: yaml('connectors:', '  crm: { type: rest, baseUrl: "http://127.0.0.1:1" }', 'flows:', '  a:', '    trigger: { poll: { connector: crmm, every: 1m } }', '    steps:', '      - map: { x: y }'),
+    expect: [['5:35 flows.a.trigger.poll.connector', 'unknown connector "crmm" (did you mean "crm"?)']],
+  },
+  {
+    name: 'poll request with a method the poll does not send',
+    text: yaml('connectors:', '  crm: { type: rest, baseUrl: "http://127.0.0.1:1" }', 'flows:', '  a:', '    trigger:', '      poll: { connector: crm, every: 1m, request: { method: DELETE, path: /items } }', '    steps:', '      - map: { x: y }'),
+    expect: [['6:61 flows.a.trigger.poll.request.method', 'expected one of GET, POST']],
+  },
+  {
+    name: 'schedule with a bad cron expression',
+    text: yaml('flows:', '  a:', '    trigger: { schedule: { cron: "61 * * * *" } }', '    steps:', '      - map: { x: y }'),
+    expect: [['3:34 flows.a.trigger.schedule.cron', 'invalid cron expression']],
+  },
+  {
     name: 'connector named when none is defined',
     text: yaml('flows:', '  a:', '    trigger: { http: { path: /a } }', '    steps:', '      - deliver:', '          connector: crm'),
     expect: [['6:22 flows.a.steps[0].deliver.connector', 'no connectors are defined']],
