@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import { authOptions } from '../auth/outbound/options.ts';
+import { concurrencyOptions } from '../policies/concurrency.ts';
+import { rateLimitOptions } from '../policies/rate-limit.ts';
 
 export const retryOptions = z
   .strictObject({
@@ -46,6 +48,8 @@ export const httpConnectorShape = {
   pool: poolOptions.prefault({}),
   retry: retryOptions.prefault({}),
   classify: classifyOptions.optional(),
+  rateLimit: rateLimitOptions.optional(),
+  concurrency: concurrencyOptions.optional(),
 };
 
 /** What the pipeline reads from every connector's options, whatever its type. */

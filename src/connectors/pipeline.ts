@@ -22,10 +22,14 @@
  */
 import { outboundAuth } from '../auth/outbound/index.ts';
 import type { Call, Classification, OutboundResponse, Policy } from '../core/call.ts';
+import { systemClock } from '../core/clock.ts';
 import { createClassifier, type ClassificationTable } from '../policies/classify.ts';
+import { concurrencyPolicy } from '../policies/concurrency.ts';
+import { rateLimitPolicy } from '../policies/rate-limit.ts';
 import { timeoutPolicy } from '../policies/timeout.ts';
 import { tracePolicy } from '../policies/trace.ts';
 import type { Connector, ConnectorDefinition, ConnectorDeps, ConnectorTypeOptions } from './connector.ts';
+import { snapshotResponse } from './response-error.ts';
 
 /** The policy slots, outermost first. Add a slot here to add a policy everywhere. */
 export const POLICY_ORDER = ['trace', 'cache', 'circuit', 'rateLimit', 'concurrency', 'timeout', 'auth'] as const;
@@ -57,6 +61,11 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
   };
   const auth = outboundAuth(options.auth, { connector: name, timeoutMs: options.timeoutMs, tokens: deps.tokens, clock: deps.clock, classify });
   if (auth) layers.auth = auth;
+  const clock = deps.clock ?? systemClock;
+  if (options.rateLimit) {
+    layers.rateLimit = rateLimitPolicy(name, options.rateLimit, { classify, snapshot: snapshotResponse, clock, maxPauseMs: options.retry.maxMs });
+  }
+  if (options.concurrency !== undefined) layers.concurrency = concurrencyPolicy(name, options.concurrency, clock);
   const set: PolicySet = {};
   for (const [slot, layer] of Object.entries(layers) as [PolicySlot, PolicyLayer][]) set[slot] = layer.policy;
   const call = buildPipeline(set, parts.transport.call);
