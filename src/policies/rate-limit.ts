@@ -153,7 +153,7 @@ export function rateLimitPolicy(connector: string, config: RateLimitConfig, deps
   const { clock, classify, snapshot, maxPauseMs } = deps;
   const bucket = new TokenBucket(config.perSecond, config.burst ?? defaultBurst(config.perSecond), clock.now());
   // 429s in a row without Retry-After: each doubles the pause. A 429 to a call
-  // sent before the last pause began belongs to the wave that caused that pause
+  // sent before the last pause began (or at that instant) belongs to the wave that caused that pause
   // and does not double it again (many calls in flight all get one).
   let throttledInARow = 0;
   let pausedAt = -Infinity;
@@ -165,12 +165,13 @@ export function rateLimitPolicy(connector: string, config: RateLimitConfig, deps
       if (waitMs > 0) throw errors.CONN_RATE_LIMITED.create([connector, waitMs], { retryAfterMs: waitMs });
       const res = await next(req, ctx);
       if (res.status !== 429 || classify(res) !== 'retry') {
-        if (sentAt >= pausedAt) throttledInARow = 0;
+        if (sentAt > pausedAt) throttledInARow = 0;
         return res;
       }
       const now = clock.now();
       const asked = parseRetryAfter(res.headers['retry-after'], now);
-      const sameWave = sentAt < pausedAt;
+      // Nothing gets a token at the instant a pause begins: a call sent then was in flight already.
+      const sameWave = sentAt <= pausedAt;
       if (asked === undefined && !sameWave) throttledInARow++;
       if (asked !== undefined) throttledInARow = 0;
       const pauseMs = Math.min(maxPauseMs, asked ?? DEFAULT_THROTTLE_MS * 2 ** Math.min(Math.max(0, throttledInARow - 1), 30));
