@@ -145,6 +145,7 @@ it('in an engine, concurrency 2 never lets a third request reach the server, and
   const engine = await startTestEngine(
     t,
     `
+server: { adminToken: "\${env:ADMIN_TOKEN}" }
 worker: { pollMs: 5, concurrency: 8 }
 connectors:
   slow: { type: rest, baseUrl: "${gate.url}", concurrency: 2, timeoutMs: 30000, retry: { maxAttempts: 1 } }
@@ -157,9 +158,15 @@ flows:
     trigger: { http: { path: /fast } }
     steps: [ { deliver: { connector: fast } } ]
 `,
+    { env: { ADMIN_TOKEN: 'admin-token-for-test-1' } },
   );
   for (let i = 0; i < 20; i++) await engine.post('/slow', { i }, { 'idempotency-key': `slow-${i}` });
   await gate.until(() => gate.inFlight === 2);
+  const admin = await engine.app.inject({ url: '/admin/connectors', headers: { authorization: 'Bearer admin-token-for-test-1' } });
+  const live = (admin.json() as { connectors: { name: string; state: { policies: Record<string, { limit: number; inFlight: number; waiting: number }> } }[] }).connectors;
+  const slow = live.find((c) => c.name === 'slow')?.state.policies.concurrency;
+  assert.equal(slow?.limit, 2);
+  assert.equal(slow?.inFlight, 2, 'live state in the admin API');
   for (let i = 0; i < 10; i++) await engine.post('/fast', { i }, { 'idempotency-key': `fast-${i}` });
   await fast.waitFor((s) => s.received().size === 10, 10_000);
   assert.equal(gate.answered, 0, 'the fast connector delivered all its messages while the slow one answered none');
