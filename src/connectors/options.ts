@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { authOptions } from '../auth/outbound/options.ts';
 import { cacheOptions } from '../policies/cache.ts';
 import { circuitBreakerOptions } from '../policies/circuit-breaker.ts';
+import { concurrencyOptions } from '../policies/concurrency.ts';
+import { rateLimitOptions } from '../policies/rate-limit.ts';
 
 export const retryOptions = z
   .strictObject({
@@ -56,6 +58,8 @@ export const httpConnectorShape = {
   circuitBreaker: circuitBreakerOptions.optional(),
   classify: classifyOptions.optional(),
   cache: cacheOptions.optional(),
+  rateLimit: rateLimitOptions.optional(),
+  concurrency: concurrencyOptions.optional(),
 };
 
 /** What the pipeline reads from every connector's options, whatever its type. */

@@ -26,9 +26,12 @@ import { cachePolicy } from '../policies/cache.ts';
 import { systemClock } from '../core/clock.ts';
 import { circuitBreakerLayer, type CircuitChange } from '../policies/circuit-breaker.ts';
 import { createClassifier, type ClassificationTable } from '../policies/classify.ts';
+import { concurrencyPolicy } from '../policies/concurrency.ts';
+import { rateLimitPolicy } from '../policies/rate-limit.ts';
 import { timeoutPolicy } from '../policies/timeout.ts';
 import { tracePolicy } from '../policies/trace.ts';
 import type { Connector, ConnectorDefinition, ConnectorDeps, ConnectorTypeOptions } from './connector.ts';
+import { snapshotResponse } from './response-error.ts';
 
 /** The policy slots, outermost first. Add a slot here to add a policy everywhere. */
 export const POLICY_ORDER = ['trace', 'cache', 'circuit', 'rateLimit', 'concurrency', 'timeout', 'auth'] as const;
@@ -54,6 +57,7 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
   const parts = def.create(name, options, deps);
   const byStatus = createClassifier(statusTable(options.classify));
   const classify = (res: OutboundResponse): Classification => (parts.classify ? parts.classify(res, byStatus) : byStatus(res.status));
+  const clock = deps.clock ?? systemClock;
   const layers: Partial<Record<PolicySlot, PolicyLayer>> = {
     trace: { policy: tracePolicy(name, classify) },
     timeout: { policy: timeoutPolicy(name, options.timeoutMs) },
@@ -63,12 +67,16 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
     const onChange = (c: CircuitChange): void => {
       logger?.[c.to === 'open' ? 'warn' : 'info']({ connector: c.connector, from: c.from, to: c.to, failures: c.failures, requests: c.requests }, `connector ${c.connector}: circuit ${c.to}: ${c.reason}`);
     };
-    layers.circuit = circuitBreakerLayer(name, options.circuitBreaker, { clock: deps.clock ?? systemClock, classify, probeTimeoutMs: options.timeoutMs, onChange });
+    layers.circuit = circuitBreakerLayer(name, options.circuitBreaker, { clock, classify, probeTimeoutMs: options.timeoutMs, onChange });
   }
   const auth = outboundAuth(options.auth, { connector: name, timeoutMs: options.timeoutMs, tokens: deps.tokens, clock: deps.clock, classify });
   if (auth) layers.auth = auth;
-  const cache = options.cache ? cachePolicy(options.cache, deps.clock) : undefined;
+  const cache = options.cache ? cachePolicy(options.cache, clock) : undefined;
   if (cache) layers.cache = cache;
+  if (options.rateLimit) {
+    layers.rateLimit = rateLimitPolicy(name, options.rateLimit, { classify, snapshot: snapshotResponse, clock, maxPauseMs: options.retry.maxMs });
+  }
+  if (options.concurrency !== undefined) layers.concurrency = concurrencyPolicy(name, options.concurrency, clock);
   const set: PolicySet = {};
   for (const [slot, layer] of Object.entries(layers) as [PolicySlot, PolicyLayer][]) set[slot] = layer.policy;
   const call = buildPipeline(set, parts.transport.call);

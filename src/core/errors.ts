@@ -151,6 +151,9 @@ export const errors = {
   // paused: rescheduled without spending an attempt
   SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),
   CIRCUIT_OPEN: defineError('JNC_CIRCUIT_OPEN', 'Connector %s: the circuit is %s; trying again in %dms', { family: 'paused' }),
+  CONN_RATE_LIMITED: defineError('JNC_CONN_RATE_LIMITED', 'Connector %s: no token left in its rate limit; this call waits its turn in %dms', { family: 'paused' }),
+  CONN_THROTTLED: defineError('JNC_CONN_THROTTLED', 'Connector %s answered %d Too Many Requests; its calls are paused and this one waits %dms', { family: 'paused' }),
+  CONN_BUSY: defineError('JNC_CONN_BUSY', 'Connector %s: all %d slots are in use and %d calls wait for one; this call waits %dms', { family: 'paused' }),
 
   // store: internal; the claim loop backs off
   LEASE_LOST: defineError('JNC_LEASE_LOST', 'Lease on message %s was lost', { family: 'store' }),
