@@ -12,7 +12,7 @@
  */
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
-import type { Call, CallContext, Classification, OutboundRequest, OutboundResponse, RetryPolicy } from '../core/call.ts';
+import type { Answer, AnswerDetail, Call, CallContext, Classification, OutboundRequest, OutboundResponse, RetryPolicy } from '../core/call.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { KeyValue, TokenRecord } from '../store/store.ts';
 import type { HttpConnectorOptions } from './options.ts';
@@ -49,6 +49,14 @@ export interface Connector {
   call(req: OutboundRequest, ctx: CallContext): Promise<OutboundResponse>;
   /** What the answer means: the type's own rules, then the status table with the connector's overrides. */
   classify(res: OutboundResponse): Classification;
+  /**
+   * A successful answer as a message body: the type's own reading (a SOAP
+   * envelope as JSON), else JSON or text by its content type. Throws a
+   * permanent JunctionError for an answer that cannot be read.
+   */
+  read(res: OutboundResponse): Answer;
+  /** The protocol's reason for a failed answer (a GraphQL error, a SOAP fault), when it gives one. */
+  explain(res: OutboundResponse): AnswerDetail | undefined;
   /** Live state of the policies (circuit, tokens, …), for the admin API. */
   state(): ConnectorState;
   /** Drops every cached answer; present only when the connector has a `cache`. @returns how many there were */
@@ -73,6 +81,10 @@ export interface ConnectorParts {
    * connector's `classify` overrides applied.
    */
   classify?(res: OutboundResponse, byStatus: (status: number) => Classification): Classification;
+  /** The type's reading of a successful answer into a body; absent: JSON or text by its content type. */
+  read?(res: OutboundResponse): Answer;
+  /** The type's reason for an answer that is not a success, kept with the attempt and the dead letter. */
+  explain?(res: OutboundResponse): AnswerDetail | undefined;
 }
 
 /** Options of every connector type: the shared HTTP ones and its `type`. */

@@ -31,6 +31,7 @@ import { rateLimitPolicy } from '../policies/rate-limit.ts';
 import { timeoutPolicy } from '../policies/timeout.ts';
 import { tracePolicy } from '../policies/trace.ts';
 import type { Connector, ConnectorDefinition, ConnectorDeps, ConnectorTypeOptions } from './connector.ts';
+import { readJsonOrText } from './answer.ts';
 import { snapshotResponse } from './response-error.ts';
 
 /** The policy slots, outermost first. Add a slot here to add a policy everywhere. */
@@ -86,6 +87,8 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
     retry: options.retry,
     call,
     classify,
+    read: parts.read ? (res) => parts.read!(res) : (res) => readJsonOrText(name, res),
+    explain: (res) => parts.explain?.(res),
     ...(cache ? { purgeCache: () => cache.purge() } : {}),
     state() {
       const policies: Record<string, unknown> = {};

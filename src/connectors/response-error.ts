@@ -6,7 +6,7 @@
 import { errors, type JunctionError } from '../core/errors.ts';
 import { RESPONSE_EXCERPT_BYTES, type ResponseSnapshot } from '../core/call.ts';
 import { parseRetryAfter } from '../policies/backoff.ts';
-import type { Classification, OutboundResponse } from '../core/call.ts';
+import type { AnswerDetail, Classification, OutboundResponse } from '../core/call.ts';
 
 /** Headers worth keeping with a failed attempt; others may carry secrets or noise. */
 const KEPT_HEADERS = new Set(['content-type', 'retry-after', 'date', 'x-request-id', 'request-id', 'www-authenticate', 'location']);
@@ -18,8 +18,20 @@ export function snapshotResponse(res: OutboundResponse): ResponseSnapshot {
   return { status: res.status, headers, bodyExcerpt: excerpt };
 }
 
-export function errorForResponse(connector: string, res: OutboundResponse, cls: Exclude<Classification, 'ok'>, now: number): JunctionError {
+/**
+ * @param detail the protocol's reason (a GraphQL error, a SOAP fault): the error
+ *   then says it, and a wait it asks for counts when the answer has no Retry-After.
+ */
+export function errorForResponse(connector: string, res: OutboundResponse, cls: Exclude<Classification, 'ok'>, now: number, detail?: AnswerDetail): JunctionError {
   const response = snapshotResponse(res);
+  if (detail !== undefined && cls !== 'refresh') {
+    const opts = { status: res.status, response };
+    if (cls === 'permanent') return errors.REMOTE_REJECTED.create([connector, res.status, detail.reason], opts);
+    return errors.REMOTE_RETRYABLE.create([connector, res.status, detail.reason], {
+      ...opts,
+      retryAfterMs: parseRetryAfter(res.headers['retry-after'], now) ?? detail.retryAfterMs,
+    });
+  }
   switch (cls) {
     case 'retry':
       return errors.HTTP_RETRYABLE.create([connector, res.status], {

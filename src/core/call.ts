@@ -5,6 +5,7 @@
  * turns its answer into an outcome. The types live here, below all of them, so
  * that none of those layers imports another for a type.
  */
+import type { Json } from './message.ts';
 import { VERSION } from './version.ts';
 
 /** The User-Agent of every outbound call, token requests included. */
@@ -45,6 +46,22 @@ export interface RetryPolicy {
   maxAttempts: number;
   baseMs: number;
   maxMs: number;
+}
+
+/** An answer read back into a message body, and the content type that says its kind. */
+export interface Answer {
+  body: Json;
+  contentType: string;
+}
+
+/**
+ * What a protocol found in an answer beyond its status (a GraphQL `errors`
+ * entry, a SOAP fault): the reason kept with the attempt and the dead letter,
+ * and a wait the answer asks for (GraphQL `extensions.retryAfter`).
+ */
+export interface AnswerDetail {
+  reason: string;
+  retryAfterMs?: number | undefined;
 }
 
 /** A bounded copy of a response, kept with attempts and dead letters. */

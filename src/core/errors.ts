@@ -124,12 +124,14 @@ export const errors = {
   CONN_TIMEOUT: defineError('JNC_CONN_TIMEOUT', 'Connector %s: %s timed out after %dms', { family: 'transient' }),
   CONN_NETWORK: defineError('JNC_CONN_NETWORK', 'Connector %s: network error: %s', { family: 'transient' }),
   HTTP_RETRYABLE: defineError('JNC_HTTP_RETRYABLE', 'Connector %s answered %d', { family: 'transient' }),
+  REMOTE_RETRYABLE: defineError('JNC_REMOTE_RETRYABLE', 'Connector %s answered %d with an error: %s', { family: 'transient' }),
   STEP_FAILED: defineError('JNC_STEP_FAILED', 'Step %s failed: %s', { family: 'transient' }),
   INTERNAL: defineError('JNC_INTERNAL', 'Internal error: %s', { family: 'transient', status: 500 }),
   STEP_RETRY_LATER: defineError('JNC_STEP_RETRY_LATER', 'Retry later: %s', { family: 'transient' }),
   OAUTH_UNAVAILABLE: defineError('JNC_OAUTH_UNAVAILABLE', 'Connector %s: the token endpoint is unavailable: %s', { family: 'transient' }),
 
   // permanent: dead letter, no retry
+  REMOTE_REJECTED: defineError('JNC_REMOTE_REJECTED', 'Connector %s answered %d with an error: %s', { family: 'permanent' }),
   HTTP_REJECTED: defineError('JNC_HTTP_REJECTED', 'Connector %s rejected the request with %d', { family: 'permanent' }),
   AUTH_REFUSED: defineError('JNC_AUTH_REFUSED', 'Connector %s refused the credentials (%d)', { family: 'permanent' }),
   STEP_INVALID: defineError('JNC_STEP_INVALID', 'Step %s cannot process this message: %s', { family: 'permanent' }),

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { CONTENT_TYPES } from '../core/media.ts';
 import { compilePaginate, gatherPages, paginateOptions } from './paginate.ts';
-import { compileDelivery, idempotencyKeyOption, readAnswer, requestOption, SEND_USE } from './request.ts';
+import { compileDelivery, idempotencyKeyOption, requestOption, SEND_USE } from './request.ts';
 import { defineStep } from './step.ts';
 
 export const callOptions = z
@@ -31,11 +31,11 @@ export const callStep = defineStep({
     return async function call(msg, ctx) {
       if (paginate !== undefined) {
         // Each page is the same request with the page's path; the answers are read as JSON records.
-        const pages = paginate.pages(await delivery.path(msg), (path) => delivery.send(msg, ctx, path), delivery.connector.name);
+        const pages = paginate.pages(await delivery.path(msg), (path) => delivery.send(msg, ctx, path), delivery.connector);
         return { ...msg, body: await gatherPages(pages), headers: { ...msg.headers, 'content-type': CONTENT_TYPES.json } };
       }
       const res = await delivery.send(msg, ctx);
-      const answer = readAnswer(delivery.connector.name, res);
+      const answer = delivery.connector.read(res);
       return { ...msg, body: answer.body, headers: { ...msg.headers, 'content-type': answer.contentType } };
     };
   },

@@ -14,7 +14,7 @@ import type { Json, Message } from '../core/message.ts';
 import { isRecord } from '../core/record.ts';
 import { createCache } from '../policies/memo.ts';
 import type { RenderedRequest, RequestUse } from '../connectors/request-kind.ts';
-import { bodyOf, compileStepRequest, readAnswer, requestOption, sendRequest } from './request.ts';
+import { bodyOf, compileStepRequest, requestOption, sendRequest } from './request.ts';
 import { defineStep } from './step.ts';
 
 /** A lookup: GET by default, or a POST that sends the body (a search). */
@@ -62,7 +62,7 @@ export const enrichStep = defineStep({
       // context and abort signal; every message of a worker shares that signal).
       const fetch = async (): Promise<Json> => {
         const res = await sendRequest(connector, { method: req.method, path: req.path, headers: { ...sent.headers, ...req.headers }, body: sent.body }, msg, ctx);
-        return readAnswer(connector.name, res).body;
+        return connector.read(res).body;
       };
       let answer: Json;
       try {

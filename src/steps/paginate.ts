@@ -28,7 +28,7 @@ import type { OutboundResponse } from '../core/call.ts';
 import { errors } from '../core/errors.ts';
 import { compileExpression, expression, type Expression } from '../core/expression.ts';
 import type { Json } from '../core/message.ts';
-import { readAnswer } from './request.ts';
+import type { Connector } from '../connectors/connector.ts';
 
 const param = z.string().min(1);
 const common = {
@@ -90,14 +90,14 @@ export type SendPage = (path: string) => Promise<OutboundResponse>;
 
 /** A compiled `paginate` option: walks the pages from the first request's path. */
 export interface Paginator {
-  pages(firstPath: string, send: SendPage, connector: string): AsyncGenerator<Page>;
+  pages(firstPath: string, send: SendPage, connector: Pick<Connector, 'name' | 'read'>): AsyncGenerator<Page>;
 }
 
 export function compilePaginate(options: PaginateOptions): Paginator {
   const items = options.items === undefined ? undefined : compileExpression(options.items);
   const from = 'cursor' in options ? compileExpression(options.cursor.from) : undefined;
   return {
-    async *pages(firstPath, send, connector) {
+    async *pages(firstPath, send, { name: connector, read }) {
       let path = firstPath;
       if ('offset' in options) {
         path = withParam(path, options.offset.param, '0');
@@ -109,7 +109,7 @@ export function compilePaginate(options: PaginateOptions): Paginator {
       let offset = 0;
       for (let number = 1; ; number++) {
         const res = await send(path);
-        const body = readAnswer(connector, res).body;
+        const body = read(res).body;
         const records = await recordsOf(items, body, connector, number);
         const next = await nextPath(path, res, body, records.length, number);
         const truncated = next !== undefined && number >= options.maxPages;

@@ -13,13 +13,13 @@
 import { z } from 'zod';
 import { errors } from '../core/errors.ts';
 import { compileTemplate, keyTemplate } from '../core/expression.ts';
-import { CONTENT_TYPES, mediaKind, wireBody } from '../core/media.ts';
-import type { Json, Message } from '../core/message.ts';
+import { wireBody } from '../core/media.ts';
+import type { Message } from '../core/message.ts';
 import type { OutboundRequest, OutboundResponse } from '../core/call.ts';
 import type { Connector } from '../connectors/connector.ts';
 import { connectorTypes } from '../connectors/registry.ts';
 import type { CompiledRequest, Method, RequestUse } from '../connectors/request-kind.ts';
-import { errorForResponse, snapshotResponse } from '../connectors/response-error.ts';
+import { errorForResponse } from '../connectors/response-error.ts';
 import { renderTemplate } from '../connectors/rest-request.ts';
 import type { StepContext, StepDeps } from './step.ts';
 
@@ -146,31 +146,6 @@ export async function sendRequest(connector: Connector, req: OutboundRequest, ms
   if (msg.traceparent) headers.traceparent = msg.traceparent;
   const res = await connector.call({ ...req, headers }, { signal: ctx.signal });
   const cls = connector.classify(res);
-  if (cls !== 'ok') throw errorForResponse(connector.name, res, cls, ctx.clock.now());
+  if (cls !== 'ok') throw errorForResponse(connector.name, res, cls, ctx.clock.now(), connector.explain(res));
   return res;
-}
-
-/** An answer read back into a message body, and the content type that says its kind. */
-export interface Answer {
-  body: Json;
-  contentType: string;
-}
-
-/**
- * JSON when the answer says it is JSON (an empty one is null), else text under
- * the answer's content type. JSON that does not parse is JNC_HTTP_MALFORMED: the
- * same answer would come again, so it is not retried.
- */
-export function readAnswer(connector: string, res: OutboundResponse): Answer {
-  const contentType = res.headers['content-type'];
-  const text = res.body.toString('utf8');
-  const json = mediaKind(contentType) === 'json';
-  // No content type and no body (204): nothing, which is JSON null rather than an empty text.
-  if (text === '' && (json || contentType === undefined)) return { body: null, contentType: CONTENT_TYPES.json };
-  if (!json) return { body: text, contentType: contentType ?? CONTENT_TYPES.text };
-  try {
-    return { body: JSON.parse(text) as Json, contentType: CONTENT_TYPES.json };
-  } catch (e) {
-    throw errors.HTTP_MALFORMED.create([connector, res.status, (e as Error).message], { cause: e, status: res.status, response: snapshotResponse(res) });
-  }
 }

@@ -90,13 +90,13 @@ export const pollTrigger = defineTrigger({
       const send = async (path: string) => {
         const res = await connector.call({ method: rendered.method, path, headers: rendered.headers }, { signal });
         const cls = connector.classify(res);
-        if (cls !== 'ok') throw errorForResponse(connector.name, res, cls, deps.clock.now());
+        if (cls !== 'ok') throw errorForResponse(connector.name, res, cls, deps.clock.now(), connector.explain(res));
         return res;
       };
       let max = from;
       // One page is held back, so that the last one carries the checkpoint in its transaction.
       let held: NewMessage[] | undefined;
-      const pages = single ? firstPageOnly(paginator.pages(rendered.path, send, connector.name)) : paginator.pages(rendered.path, send, connector.name);
+      const pages = single ? firstPageOnly(paginator.pages(rendered.path, send, connector)) : paginator.pages(rendered.path, send, connector);
       for await (const page of pages) {
         if (signal.aborted) return undefined; // the lock is lost or the engine stops: the next run starts from the checkpoint
         if (held !== undefined) await ingest(held, { onKeyReuse: 'keep-first' });
