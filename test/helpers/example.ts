@@ -37,10 +37,16 @@ export async function startExample(t: TestContext, script: string, env: NodeJS.P
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let gone = false;
+  void exited.then(() => (gone = true));
   t.after(() => child.kill('SIGKILL'));
+  // A loaded machine (CI with two test files at once) can take a while to start a process; one that exits is reported at once.
   const urls = await until(async () => {
+    if (gone) throw new Error(`${script} exited before it started:\n${out}`);
     const found = labels.map((label) => new RegExp(`${label}: +(http://\\S+)`).exec(out)?.[1]);
     return found.every((u) => u !== undefined) ? (found as string[]) : undefined;
-  }, `${script} to start`);
+  }, `${script} to start`, 60_000).catch((e: unknown) => {
+    throw new Error(`${(e as Error).message}; its output so far:\n${out}`, { cause: e });
+  });
   return { child, urls, output: () => out, exited };
 }
