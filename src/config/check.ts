@@ -11,9 +11,10 @@ import { connectorTypes } from '../connectors/registry.ts';
 import { isRecord } from '../core/record.ts';
 import { stepTypes } from '../steps/registry.ts';
 import type { RequestUse } from '../connectors/request-kind.ts';
-import { requestUseOf } from '../steps/request.ts';
-import { POLL_USE } from '../triggers/poll.ts';
+import { requestUseOf, splitRequest } from '../steps/request.ts';
+import { POLL_USE, pollOptions } from '../triggers/poll.ts';
 import type { KeyPath, PathIssue } from './issue.ts';
+import { allowedKeys, schemaAt } from './schema-path.ts';
 import { fromZodIssues } from './zod-issues.ts';
 import { closest } from './suggest.ts';
 
@@ -74,7 +75,9 @@ function stepReferences(flow: string, steps: unknown, connectors: readonly strin
 /**
  * A step's `request` is shaped by the type of the connector it names (rest:
  * method, path, headers, query): checked here, where that type is known, and
- * reported at its lines like a shape mistake.
+ * reported at its lines like a shape mistake. The type's keys may also sit on
+ * the step itself (DESIGN's `operation: CreateOrder`); they are reported where
+ * they are written.
  */
 function stepRequests(flow: string, steps: unknown, connectors: Record<string, unknown>): PathIssue[] {
   if (!Array.isArray(steps)) return [];
@@ -82,21 +85,44 @@ function stepRequests(flow: string, steps: unknown, connectors: Record<string, u
   for (const [i, step] of steps.entries()) {
     if (!isRecord(step) || Object.keys(step).length !== 1) continue;
     const [type, options] = Object.entries(step)[0]!;
-    const use = requestUseOf((stepTypes.get(type)?.options as { shape?: Record<string, z.core.$ZodType> } | undefined)?.shape?.request);
+    const shape = (stepTypes.get(type)?.options as { shape?: Record<string, z.core.$ZodType> } | undefined)?.shape;
+    const use = requestUseOf(shape?.request);
     if (use === undefined || !isRecord(options) || typeof options.connector !== 'string') continue;
-    issues.push(...requestIssues(['flows', flow, 'steps', i, type, 'request'], use, connectors[options.connector], options.request));
+    issues.push(...requestIssues(['flows', flow, 'steps', i, type], `a ${type} step`, Object.keys(shape!), use, connectors[options.connector], options));
   }
   return issues;
 }
 
-/** A request checked against the type of the connector it goes to; nothing when that type is unknown (reported on its own). */
-function requestIssues(at: KeyPath, use: RequestUse, connector: unknown, request: unknown): PathIssue[] {
+/**
+ * A request checked against the type of the connector it goes to; nothing when
+ * that type is unknown (reported on its own).
+ * @param at the step (or trigger) holding the request
+ * @param own the keys of the step's own schema; any other key on it is the request's
+ */
+function requestIssues(at: KeyPath, holder: string, own: readonly string[], use: RequestUse, connector: unknown, options: Record<string, unknown>): PathIssue[] {
   const kind = isRecord(connector) && typeof connector.type === 'string' ? connectorTypes.get(connector.type)?.request : undefined;
   if (kind === undefined) return [];
+  const { request, moved, both } = splitRequest(options, own);
+  const issues: PathIssue[] = both.map((key) => ({ path: [...at, key], at: 'key' as const, message: `${key} is written both here and under request; keep one` }));
   const schema = kind.options(use);
   const parsed = schema.safeParse(request ?? {});
-  if (parsed.success) return [];
-  return fromZodIssues(parsed.error.issues, schema, request ?? {}).map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
+  if (parsed.success) return issues;
+  for (const issue of fromZodIssues(parsed.error.issues, schema, request ?? {})) {
+    const first = issue.path[0];
+    if (typeof first !== 'string' || !moved.includes(first) || both.includes(first)) {
+      issues.push({ ...issue, path: [...at, 'request', ...issue.path] });
+      continue;
+    }
+    // A key on the step that is neither the step's nor the request's: name both lists.
+    const unknown = issue.at === 'key' && issue.path.length === 1;
+    const keys = allowedKeys(schemaAt(schema, [], request), request) ?? [];
+    const guess = closest(first, [...own, ...keys]);
+    const message = unknown
+      ? `unknown key "${first}"${guess ? ` (did you mean "${guess}"?)` : ''}; ${holder} has ${own.join(', ')}, and a ${String((connector as { type: string }).type)} connector's request has ${keys.join(', ')}`
+      : issue.message;
+    issues.push({ ...issue, path: [...at, ...issue.path], message });
+  }
+  return issues;
 }
 
 /** A poll trigger names a connector, and its request is shaped by that connector's type, as a step's is. */
@@ -105,7 +131,7 @@ function pollReferences(flow: string, trigger: unknown, connectors: Record<strin
   if (poll === undefined || typeof poll.connector !== 'string' || poll.connector === '') return [];
   const at: KeyPath = ['flows', flow, 'trigger', 'poll'];
   if (!(poll.connector in connectors)) return [{ path: [...at, 'connector'], message: unknownConnector(poll.connector, Object.keys(connectors)) }];
-  return requestIssues([...at, 'request'], POLL_USE, connectors[poll.connector], poll.request);
+  return requestIssues(at, 'a poll trigger', Object.keys(pollOptions.shape), POLL_USE, connectors[poll.connector], poll);
 }
 
 /** A signature covers the whole body, and a records upload is streamed, never held whole, so it could not be checked. */

@@ -8,16 +8,15 @@
 import { z } from 'zod';
 import { CONTENT_TYPES } from '../core/media.ts';
 import { compilePaginate, gatherPages, paginateOptions } from './paginate.ts';
-import { compileDelivery, idempotencyKeyOption, requestOption, SEND_USE } from './request.ts';
+import { compileDelivery, connectorStepOptions, idempotencyKeyOption, requestOption, SEND_USE } from './request.ts';
 import { defineStep } from './step.ts';
 
-export const callOptions = z
-  .strictObject({
-    connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
-    request: requestOption(SEND_USE, 'The request sent to the connector; its keys are the connector type\'s (rest: method, path, headers, query); a GET sends no body.'),
-    idempotencyKey: idempotencyKeyOption,
-    paginate: paginateOptions.optional().describe('Read every page of the answer (see docs/triggers.md); the body becomes one array of all their records.'),
-  })
+export const callOptions = connectorStepOptions({
+  connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
+  request: requestOption(SEND_USE, 'The request sent to the connector; its keys are the connector type\'s (rest: method, path, headers, query); a GET sends no body.'),
+  idempotencyKey: idempotencyKeyOption,
+  paginate: paginateOptions.optional().describe('Read every page of the answer (see docs/triggers.md); the body becomes one array of all their records.'),
+})
   .describe('Send the body to a connector and continue with its answer as the body (JSON parsed, else text under its content type).');
 
 export const callStep = defineStep({
@@ -25,7 +24,7 @@ export const callStep = defineStep({
   summary: 'Send the message to a connector; its answer becomes the body.',
   options: callOptions,
   create(options, deps) {
-    const delivery = compileDelivery('call', options, deps);
+    const delivery = compileDelivery('call', options, Object.keys(callOptions.shape), deps);
     const paginate = options.paginate === undefined ? undefined : compilePaginate(options.paginate);
 
     return async function call(msg, ctx) {

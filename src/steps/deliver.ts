@@ -6,15 +6,14 @@
  * that decides the outcome (retry or dead letter).
  */
 import { z } from 'zod';
-import { compileDelivery, idempotencyKeyOption, requestOption, SEND_USE } from './request.ts';
+import { compileDelivery, connectorStepOptions, idempotencyKeyOption, requestOption, SEND_USE } from './request.ts';
 import { defineStep } from './step.ts';
 
-export const deliverOptions = z
-  .strictObject({
-    connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
-    request: requestOption(SEND_USE, 'The request sent to the connector; its keys are the connector type\'s (rest: method, path, headers, query).'),
-    idempotencyKey: idempotencyKeyOption,
-  })
+export const deliverOptions = connectorStepOptions({
+  connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
+  request: requestOption(SEND_USE, 'The request sent to the connector; its keys are the connector type\'s (rest: method, path, headers, query).'),
+  idempotencyKey: idempotencyKeyOption,
+})
   .describe('Send the body to a connector: JSON as application/json, XML/CSV/text under the message\'s content type.');
 
 export const deliverStep = defineStep({
@@ -22,7 +21,7 @@ export const deliverStep = defineStep({
   summary: 'Send the message to a connector, with its idempotency key.',
   options: deliverOptions,
   create(options, deps) {
-    const delivery = compileDelivery('deliver', options, deps);
+    const delivery = compileDelivery('deliver', options, Object.keys(deliverOptions.shape), deps);
 
     return async function deliver(msg, ctx) {
       await delivery.send(msg, ctx);

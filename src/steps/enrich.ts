@@ -14,7 +14,7 @@ import type { Json, Message } from '../core/message.ts';
 import { isRecord } from '../core/record.ts';
 import { createCache } from '../policies/memo.ts';
 import type { RenderedRequest, RequestUse } from '../connectors/request-kind.ts';
-import { bodyOf, compileStepRequest, requestOption, sendRequest } from './request.ts';
+import { bodyOf, compileStepRequest, connectorStepOptions, requestOption, sendRequest } from './request.ts';
 import { defineStep } from './step.ts';
 
 /** A lookup: GET by default, or a POST that sends the body (a search). */
@@ -22,21 +22,20 @@ const LOOKUP_USE: RequestUse = { methods: ['GET', 'POST'], defaultMethod: 'GET' 
 
 const FIELD_PATH = /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/;
 
-export const enrichOptions = z
-  .strictObject({
-    connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
-    request: requestOption(LOOKUP_USE, 'The lookup sent to the connector. A POST sends the body (e.g. a search); a GET sends none. Its keys are the connector type\'s (rest: method, path, headers, query).'),
-    into: z
-      .string()
-      .regex(FIELD_PATH, 'a field name, or a dotted path such as customer.account')
-      .describe('Field of the body that receives the answer; a dotted path (a.b) creates the objects on the way.'),
-    cacheTtlMs: z.int().min(0).default(0).describe('Reuse an answer for the same rendered request this long; 0 turns the cache off.'),
-    cacheMaxEntries: z.int().min(1).default(1000).describe('Most answers the cache keeps; the least recently used is evicted first.'),
-    onNotFound: z
-      .enum(['fail', 'skip'])
-      .default('fail')
-      .describe('On a 404: fail (as the connector classifies it; a dead letter by default) or skip (the body goes on unchanged).'),
-  })
+export const enrichOptions = connectorStepOptions({
+  connector: z.string().min(1).describe('Name of a connector under `connectors`.'),
+  request: requestOption(LOOKUP_USE, 'The lookup sent to the connector. A POST sends the body (e.g. a search); a GET sends none. Its keys are the connector type\'s (rest: method, path, headers, query).'),
+  into: z
+    .string()
+    .regex(FIELD_PATH, 'a field name, or a dotted path such as customer.account')
+    .describe('Field of the body that receives the answer; a dotted path (a.b) creates the objects on the way.'),
+  cacheTtlMs: z.int().min(0).default(0).describe('Reuse an answer for the same rendered request this long; 0 turns the cache off.'),
+  cacheMaxEntries: z.int().min(1).default(1000).describe('Most answers the cache keeps; the least recently used is evicted first.'),
+  onNotFound: z
+    .enum(['fail', 'skip'])
+    .default('fail')
+    .describe('On a 404: fail (as the connector classifies it; a dead letter by default) or skip (the body goes on unchanged).'),
+})
   .describe('Look data up in a connector and add the answer to the body: JSON parsed when the answer is JSON, else text.');
 
 export const enrichStep = defineStep({
@@ -46,7 +45,7 @@ export const enrichStep = defineStep({
   create(options, deps) {
     const connector = deps.connector(options.connector);
     const where = `${deps.flow}[${deps.index}].enrich`;
-    const request = compileStepRequest(connector, options.request, LOOKUP_USE, where);
+    const request = compileStepRequest(connector, options, Object.keys(enrichOptions.shape), LOOKUP_USE, where);
     const into = options.into.split('.');
     const cache = options.cacheTtlMs > 0 ? createCache<Json>({ ttlMs: options.cacheTtlMs, maxEntries: options.cacheMaxEntries }) : undefined;
 

@@ -21,6 +21,7 @@ import { connectorTypes } from '../connectors/registry.ts';
 import type { CompiledRequest, Method, RequestUse } from '../connectors/request-kind.ts';
 import { errorForResponse } from '../connectors/response-error.ts';
 import { renderTemplate } from '../connectors/rest-request.ts';
+import { isRecord } from '../core/record.ts';
 import type { StepContext, StepDeps } from './step.ts';
 
 const requestUses = new WeakMap<z.core.$ZodType, RequestUse>();
@@ -43,17 +44,53 @@ export function requestUseOf(schema: z.core.$ZodType | undefined): RequestUse | 
 }
 
 /**
- * The step's `request` compiled by the connector's type, at start-up. The
+ * DESIGN's shorthand: the keys of the connector type's request may sit on the
+ * step itself (`deliver: { connector: erp, operation: CreateOrder }`) as well as
+ * under `request`. A step that calls a connector lets unknown keys through its
+ * own schema (`.catchall`), and they are gathered here into the request, whose
+ * schema (the connector type's, strict) refuses a typo: in the reference check
+ * at its line, and at start-up.
+ */
+export function connectorStepOptions<S extends z.core.$ZodLooseShape>(shape: S) {
+  return z.object(shape).catchall(z.unknown());
+}
+
+/** A step's request as the connector type reads it: `request`, with the keys written on the step beside it. */
+export interface SplitRequest {
+  request: unknown;
+  /** Keys found on the step that belong to the request. */
+  moved: string[];
+  /** Keys written both on the step and under `request`. */
+  both: string[];
+}
+
+/** @param own the keys of the step's own schema (connector, idempotencyKey, …) */
+export function splitRequest(options: Readonly<Record<string, unknown>>, own: readonly string[]): SplitRequest {
+  const moved = Object.keys(options).filter((k) => !own.includes(k));
+  if (moved.length === 0) return { request: options.request, moved, both: [] };
+  const nested = isRecord(options.request) ? options.request : {};
+  const both = moved.filter((k) => k in nested);
+  const request: Record<string, unknown> = { ...nested };
+  for (const k of moved) if (!(k in nested)) request[k] = options[k];
+  return { request, moved, both };
+}
+
+/**
+ * The step's request compiled by the connector's type, at start-up. The
  * reference check has reported a bad one at its line already; here it stops
  * start-up with the same words.
+ * @param options the step's options as parsed (with any request keys written on the step)
+ * @param own the keys of the step's own schema
  */
-export function compileStepRequest(connector: Connector, raw: unknown, use: RequestUse, where: string): CompiledRequest {
+export function compileStepRequest(connector: Connector, options: Readonly<Record<string, unknown>>, own: readonly string[], use: RequestUse, where: string): CompiledRequest {
   const kind = connectorTypes.get(connector.type)?.request;
   if (kind === undefined) throw errors.CONFIG_INVALID.create([`connector ${connector.name} has no registered type ${connector.type}`]);
-  const parsed = kind.options(use).safeParse(raw ?? {});
+  const { request, both } = splitRequest(options, own);
+  if (both.length > 0) throw errors.CONFIG_INVALID.create([`${where}: ${both.join(', ')} is written both on the step and under request; keep one`]);
+  const parsed = kind.options(use).safeParse(request ?? {});
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw errors.CONFIG_INVALID.create([`request${first?.path.length ? `.${first.path.join('.')}` : ''}: ${first?.message ?? 'invalid'}`]);
+    throw errors.CONFIG_INVALID.create([`${where}: request${first?.path.length ? `.${first.path.join('.')}` : ''}: ${first?.message ?? 'invalid'}`]);
   }
   return kind.compile(parsed.data, where);
 }
@@ -78,9 +115,10 @@ export const idempotencyKeyOption = keyTemplate
 export interface DeliveryOptions {
   /** Name of a connector under `connectors`. */
   connector: string;
-  /** As written; the connector's type parses it. */
+  /** As written; the connector's type parses it (with any of its keys written on the step). */
   request?: unknown;
   idempotencyKey?: string | undefined;
+  readonly [key: string]: unknown;
 }
 
 export interface Delivery {
@@ -99,10 +137,10 @@ export interface Delivery {
  * with the rendered request and the Idempotency-Key, to the connector they name.
  * The connector is looked up and the templates compiled now, at start-up.
  */
-export function compileDelivery(step: 'deliver' | 'call', options: DeliveryOptions, deps: StepDeps): Delivery {
+export function compileDelivery(step: 'deliver' | 'call', options: DeliveryOptions, own: readonly string[], deps: StepDeps): Delivery {
   const connector = deps.connector(options.connector);
   const where = `${deps.flow}[${deps.index}].${step}`;
-  const request = compileStepRequest(connector, options.request, SEND_USE, where);
+  const request = compileStepRequest(connector, options, own, SEND_USE, where);
   const key = compileIdempotencyKey(options.idempotencyKey, where);
   return {
     connector,

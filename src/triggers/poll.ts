@@ -31,7 +31,7 @@ import { compileExpression, expression } from '../core/expression.ts';
 import type { Json, Message, NewMessage } from '../core/message.ts';
 import { errorForResponse } from '../connectors/response-error.ts';
 import { compilePaginate, paginateOptions, type Page } from '../steps/paginate.ts';
-import { compileStepRequest, requestOption } from '../steps/request.ts';
+import { compileStepRequest, connectorStepOptions, requestOption } from '../steps/request.ts';
 import type { RequestUse } from '../connectors/request-kind.ts';
 import type { Ingest } from './ingest.ts';
 import { sleep } from './sleep.ts';
@@ -40,17 +40,16 @@ import { defineTrigger } from './trigger.ts';
 /** A poll reads a listing with GET; POST for search endpoints that take their filter in a body. */
 export const POLL_USE: RequestUse = { methods: ['GET', 'POST'], defaultMethod: 'GET' };
 
-export const pollOptions = z
-  .strictObject({
-    connector: z.string().min(1).describe('Name of a connector under `connectors`; the calls go through its policies.'),
-    every: duration.describe('Time between the end of one run and the start of the next: a number of milliseconds, or 30s, 1m, 1h.'),
-    request: requestOption(POLL_USE, 'The request (rest: method GET or POST, path, headers, query); `{{ $checkpoint }}` gives where the last run left off.'),
-    paginate: paginateOptions.optional(),
-    items: expression.optional().describe('Without paginate: JSONata expression that picks the records out of the answer; default: the answer itself (an array).'),
-    checkpoint: expression.optional().describe('JSONata expression on each record giving the value to resume after (e.g. updatedAt); the largest seen is kept. Without it, every run reads from the start and dedupe keys drop what was seen.'),
-    initial: z.union([z.string().min(1), z.number()]).default('1970-01-01T00:00:00Z').describe('`$checkpoint` before the first run has saved one.'),
-    key: expression.default('id').describe('JSONata expression on each record giving its id; with its checkpoint value, it is the message\'s dedupe key.'),
-  })
+export const pollOptions = connectorStepOptions({
+  connector: z.string().min(1).describe('Name of a connector under `connectors`; the calls go through its policies.'),
+  every: duration.describe('Time between the end of one run and the start of the next: a number of milliseconds, or 30s, 1m, 1h.'),
+  request: requestOption(POLL_USE, 'The request (rest: method GET or POST, path, headers, query); `{{ $checkpoint }}` gives where the last run left off.'),
+  paginate: paginateOptions.optional(),
+  items: expression.optional().describe('Without paginate: JSONata expression that picks the records out of the answer; default: the answer itself (an array).'),
+  checkpoint: expression.optional().describe('JSONata expression on each record giving the value to resume after (e.g. updatedAt); the largest seen is kept. Without it, every run reads from the start and dedupe keys drop what was seen.'),
+  initial: z.union([z.string().min(1), z.number()]).default('1970-01-01T00:00:00Z').describe('`$checkpoint` before the first run has saved one.'),
+  key: expression.default('id').describe('JSONata expression on each record giving its id; with its checkpoint value, it is the message\'s dedupe key.'),
+})
   .describe('Call a connector on an interval; each new record becomes one message, its checkpoint committed with it.');
 
 export type PollOptions = z.output<typeof pollOptions>;
@@ -63,7 +62,7 @@ export const pollTrigger = defineTrigger({
   create(options, deps) {
     const where = `${deps.flow}.trigger.poll`;
     const connector = deps.connector(options.connector);
-    const request = compileStepRequest(connector, options.request, POLL_USE, where);
+    const request = compileStepRequest(connector, options, Object.keys(pollOptions.shape), POLL_USE, where);
     // Without paginate, the answer is one page.
     const paginator = compilePaginate(options.paginate ?? paginateOptions.parse({ link: 'next', maxPages: 1, items: options.items }));
     const single = options.paginate === undefined;

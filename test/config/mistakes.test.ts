@@ -58,6 +58,19 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'the request\'s keys written on the step (DESIGN\'s shorthand) are checked against the connector\'s type where they are written',
+    text: yaml('connectors: { crm: { type: rest, baseUrl: "http://127.0.0.1:1" } }', 'flows:', '  a:', '    trigger: { http: { path: /a } }', '    steps:', '      - deliver:', '          connector: crm', '          method: PUT', '          pth: /x', '      - call: { connector: crm, path: /y, request: { path: /z } }'),
+    expect: [
+      ['9:11 flows.a.steps[0].deliver.pth', 'unknown key "pth" (did you mean "path"?); a deliver step has connector, request, idempotencyKey, and a rest connector\'s request has method, path, headers, query'],
+      ['10:33 flows.a.steps[1].call.path', 'path is written both here and under request; keep one'],
+    ],
+  },
+  {
+    name: 'a poll\'s request keys on the trigger itself',
+    text: yaml('connectors:', '  crm: { type: rest, baseUrl: "http://127.0.0.1:1" }', 'flows:', '  a:', '    trigger:', '      poll: { connector: crm, every: 1m, method: DELETE, path: /items }', '    steps:', '      - map: { x: y }'),
+    expect: [['6:50 flows.a.trigger.poll.method', 'expected one of GET, POST']],
+  },
+  {
     name: 'wrong type',
     text: yaml('server:', '  port: abc', ...okFlow),
     expect: [['2:9 server.port', 'expected a number, got a string']],

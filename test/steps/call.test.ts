@@ -52,6 +52,21 @@ const quote = (req: Seen): Reply => {
 };
 
 describe('call step', () => {
+  it('takes the request\'s keys written on the step itself, as DESIGN.md writes them', async (t) => {
+    const server = await startAnswers(t, quote);
+    const step = await makeCall(t, server.url, { method: 'PUT', path: '/quotes/{{ id }}', headers: { 'x-order': '{{ id }}' } });
+    const out = await run(step, order({ id: 'A-2', total: 4 }));
+    assert.deepEqual(out.body, { quoteId: 'Q-1', price: 8 });
+    assert.equal(server.seen[0]?.method, 'PUT');
+    assert.equal(server.seen[0]?.url, '/quotes/A-2');
+    assert.equal(server.seen[0]?.headers['x-order'], 'A-2');
+  });
+
+  it('refuses at start-up a key written both on the step and under request', async (t) => {
+    const server = await startAnswers(t, quote);
+    await assert.rejects(makeCall(t, server.url, { path: '/a', request: { path: '/b' } }), /path is written both on the step and under request/);
+  });
+
   it('sends the body like deliver and continues with the JSON answer as the body', async (t) => {
     const server = await startAnswers(t, quote);
     const step = await makeCall(t, server.url, { request: { path: '/quotes', headers: { 'x-order': '{{ id }}' } } });
