@@ -6,7 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Clock } from '../core/clock.ts';
 import { errors } from '../core/errors.ts';
-import { createSqliteStore } from './sqlite/store.ts';
+import { createThreadedSqliteStore } from './sqlite/threaded.ts';
 import type { Store } from './store.ts';
 
 export interface OpenStoreOptions {
@@ -24,7 +24,8 @@ const MEMORY = ':memory:';
  */
 export function openStore(url: string, opts: OpenStoreOptions): Store {
   const path = sqlitePath(url, opts.baseDir);
-  return createSqliteStore({ path, ...(opts.clock ? { clock: opts.clock } : {}) });
+  // In a worker thread: SQL, commits and fsyncs run beside HTTP and deliveries instead of stalling them.
+  return createThreadedSqliteStore({ path, clock: opts.clock });
 }
 
 function sqlitePath(url: string, baseDir: string): string {

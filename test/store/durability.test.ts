@@ -7,51 +7,71 @@
  * goes down. And both pragmas belong to a connection (`synchronous` is not
  * stored in the file), so another connection to the same file cannot tell what
  * the store's connection runs with. The test therefore watches which
- * connections the engine opens (a spy that records, then calls the real method)
- * and asks those.
+ * connections the store opens (a spy that records, then calls the real method),
+ * and reads `synchronous` on that connection right after each commit: the value
+ * is only changed between transactions, so it is the one the commit ran with.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it, type TestContext } from 'node:test';
-import { startTestEngine } from '../helpers/engine.ts';
+import { createSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/store.ts';
 
 /** SQLite's numbers for `PRAGMA synchronous`. */
 const SYNCHRONOUS = { OFF: 0, NORMAL: 1, FULL: 2, EXTRA: 3 } as const;
-
-/** Records every connection that runs a statement from now until the test ends. */
-function watchConnections(t: TestContext): () => DatabaseSync[] {
-  const exec = t.mock.method(DatabaseSync.prototype, 'exec');
-  const prepare = t.mock.method(DatabaseSync.prototype, 'prepare');
-  return () => [...new Set([...exec.mock.calls, ...prepare.mock.calls].map((c) => c.this as DatabaseSync))];
-}
 
 function pragma(db: DatabaseSync, name: string): unknown {
   return db.prepare(`PRAGMA ${name}`).get()?.[name];
 }
 
-describe('store durability settings', () => {
-  it('the engine writes through one connection in WAL mode with synchronous = FULL (an fsync per commit)', async (t) => {
-    const connections = watchConnections(t);
-    const engine = await startTestEngine(
-      t,
-      `
-store: sqlite:./junction.db
-flows:
-  orders:
-    trigger: { http: { path: /hooks/orders } }
-    steps: [ { filter: "true" } ]
-`,
-    );
-    const opened = connections();
-    assert.equal(opened.length, 1, 'the engine opens one connection to its store');
-    const [db] = opened as [DatabaseSync];
-    assert.equal(pragma(db, 'journal_mode'), 'wal');
-    assert.equal(pragma(db, 'synchronous'), SYNCHRONOUS.FULL);
+/** A migrated store on a temporary file, its one connection, and the `synchronous` of each commit since `commits.length = 0`. */
+async function watchedStore(t: TestContext, opts: Partial<SqliteStoreOptions> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'junction-durability-'));
+  const exec = t.mock.method(DatabaseSync.prototype, 'exec');
+  const prepare = t.mock.method(DatabaseSync.prototype, 'prepare');
+  const commits: unknown[] = [];
+  let db: DatabaseSync | undefined;
+  const store = createSqliteStore({ path: join(dir, 'junction.db'), ...opts, onCommit: () => commits.push(pragma(db!, 'synchronous')) });
+  await store.migrate();
+  const opened = [...new Set([...exec.mock.calls, ...prepare.mock.calls].map((c) => c.this as DatabaseSync))];
+  assert.equal(opened.length, 1, 'the store opens one connection');
+  db = opened[0]!;
+  t.after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  assert.equal(pragma(db, 'journal_mode'), 'wal');
+  return { store, commits };
+}
 
-    // The settings hold on the connection that commits what a 202 promises.
-    const res = await engine.post('/hooks/orders', { id: 1 });
-    assert.equal(res.status, 202);
-    assert.equal(pragma(db, 'synchronous'), SYNCHRONOUS.FULL);
-    assert.equal((await engine.store.getMessage(String(res.json.id)))?.flow, 'orders');
+describe('store durability settings', () => {
+  it('fsyncs every commit that acknowledges something, and only those (synchronous FULL, else NORMAL)', async (t) => {
+    const { store, commits } = await watchedStore(t);
+    const [m] = await store.enqueue([{ flow: 'f', body: { id: 1 } }]);
+    assert.deepEqual(commits.splice(0), [SYNCHRONOUS.FULL], 'an enqueue (what a 202 promises) is fsynced');
+
+    const [claimed] = await store.claim({ worker: 'w', limit: 1, leaseMs: 1000 });
+    await store.extendLease([claimed!], 1000);
+    await store.settle(claimed!, { kind: 'ack' }, null);
+    assert.deepEqual(commits.splice(0), [SYNCHRONOUS.NORMAL, SYNCHRONOUS.NORMAL, SYNCHRONOUS.NORMAL], 'a claim, a lease and an ack: a redelivery if lost');
+
+    // A claim that shares its group with an enqueue is fsynced with it.
+    await Promise.all([store.claim({ worker: 'w', limit: 1, leaseMs: 1000 }), store.enqueue([{ flow: 'f', body: { id: 2 } }])]);
+    assert.deepEqual(commits.splice(0), [SYNCHRONOUS.FULL]);
+
+    await store.tokens.set('t', { accessToken: 'a', expiresAt: null, refreshToken: 'r', obtainedAt: 1 });
+    await store.checkpoints.set('c', 1);
+    assert.deepEqual(commits.splice(0), [SYNCHRONOUS.FULL, SYNCHRONOUS.FULL], 'a rotated refresh token and a checkpoint are fsynced');
+    assert.equal((await store.getMessage(m!.id))?.state, 'done');
+  });
+
+  it('fsyncs every commit with synchronous: full', async (t) => {
+    const { store, commits } = await watchedStore(t, { synchronous: 'full' });
+    await store.enqueue([{ flow: 'f', body: { id: 1 } }]);
+    const [claimed] = await store.claim({ worker: 'w', limit: 1, leaseMs: 1000 });
+    await store.settle(claimed!, { kind: 'ack' }, null);
+    assert.deepEqual(commits, [SYNCHRONOUS.FULL, SYNCHRONOUS.FULL, SYNCHRONOUS.FULL]);
   });
 });

@@ -4,33 +4,47 @@
  * with a holder and a lease, so processes on one file exclude each other as well
  * as calls within one. Taking, renewing and releasing join the group commit: the
  * row is durable, and seen by every process, before `fn` starts.
+ *
+ * The rows ({@link LockRows}) and the holding ({@link createExclusive}: renewal,
+ * loss, release) are apart, so that a store run in a worker thread keeps `fn` and
+ * its timer on the caller's thread and sends only the row operations across.
  */
 import { randomUUID } from 'node:crypto';
 import { errors } from '../../core/errors.ts';
 import type { Store } from '../store.ts';
 import type { Access } from './dead-letters.ts';
 
-export interface ExclusiveDeps {
-  /** Joins the next group commit. */
-  write: Access;
-  /** How long a lock outlives its last renewal; renewed every third of it while `fn` runs. */
-  leaseMs: number;
+/** The lock rows; each resolves after commit, true when the row was the holder's to take or renew. */
+export interface LockRows {
+  take(name: string, holder: string): Promise<boolean>;
+  renew(name: string, holder: string): Promise<boolean>;
+  release(name: string, holder: string): Promise<void>;
 }
 
-export function createExclusive({ write, leaseMs }: ExclusiveDeps): Store['exclusive'] {
+/** @param leaseMs how long a lock outlives its last renewal */
+export function createLocks(write: Access, leaseMs: number): LockRows {
   const leaseUntil = (now: number): number => Math.round(now + leaseMs);
+  return {
+    take: (name, holder) => write(`take lock ${name}`, (st, now) => Number(st.takeLock.run({ name, holder, now, leaseUntil: leaseUntil(now) }).changes) > 0),
+    renew: (name, holder) => write(`renew lock ${name}`, (st, now) => Number(st.renewLock.run({ name, holder, leaseUntil: leaseUntil(now) }).changes) > 0),
+    release: (name, holder) =>
+      write(`release lock ${name}`, (st) => {
+        st.releaseLock.run({ name, holder });
+      }),
+  };
+}
 
+/** @param leaseMs as given to the rows: renewed every third of it while `fn` runs */
+export function createExclusive(locks: LockRows, leaseMs: number): Store['exclusive'] {
   return async function exclusive(name, fn) {
     if (typeof name !== 'string' || name === '') throw errors.INPUT_INVALID.create(['a lock name must be a non-empty string']);
     // One holder id per call, not per store: two calls on one store exclude each other like two processes.
     const holder = randomUUID();
-    const held = { name, holder };
-    const taken = await write(`take lock ${name}`, (st, now) => Number(st.takeLock.run({ ...held, now, leaseUntil: leaseUntil(now) }).changes) > 0);
-    if (!taken) return false;
+    if (!(await locks.take(name, holder))) return false;
 
     const lost = new AbortController();
     const renewal = setInterval(() => {
-      write(`renew lock ${name}`, (st, now) => Number(st.renewLock.run({ ...held, leaseUntil: leaseUntil(now) }).changes) > 0).then(
+      locks.renew(name, holder).then(
         (still) => {
           if (!still) lost.abort(errors.LOCK_LOST.create([name]));
         },
@@ -44,9 +58,7 @@ export function createExclusive({ write, leaseMs }: ExclusiveDeps): Store['exclu
     } finally {
       clearInterval(renewal);
       // A release that fails (the store closed under fn) leaves a row whose lease runs out on its own.
-      await write(`release lock ${name}`, (st) => {
-        st.releaseLock.run(held);
-      }).catch(() => undefined);
+      await locks.release(name, holder).catch(() => undefined);
     }
     return true;
   };

@@ -4,6 +4,16 @@
  * transaction, so one fsync pays for all of them. Each write runs inside its own
  * savepoint, so a write that throws is rolled back alone and fails alone; every
  * other promise resolves only after the shared COMMIT.
+ *
+ * Durability only where it is owed: a group that holds a durable write (an
+ * enqueue, whose commit answers 202; a token; an operator's replay) commits with
+ * `synchronous = FULL`, its fsync included. A group of only relaxed writes
+ * (claims, leases, settles) commits with NORMAL: in WAL mode that commit is not
+ * fsynced by itself, and the next FULL commit, or a checkpoint, makes it
+ * durable with everything before it. A power cut can then lose the last
+ * relaxed commits, never a durable one, and never in a way that reorders
+ * them: the message goes back to its lease and is delivered again under the
+ * same idempotency key, which is what at-least-once allows.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { errors } from '../../core/errors.ts';
@@ -13,6 +23,8 @@ type TransactionStatements = Pick<Statements, 'begin' | 'commit' | 'rollback' | 
 
 interface PendingWrite {
   operation: () => unknown;
+  /** Needs its commit fsynced before it resolves. */
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -24,12 +36,17 @@ export interface GroupCommitOptions {
   statements: TransactionStatements;
   /** Called after each successful commit with the number of writes it carried. */
   onCommit?: ((writes: number) => void) | undefined;
+  /** `full`: every commit is fsynced, relaxed writes too (the connection's own setting is FULL). */
+  synchronous: 'full' | 'normal' | 'by-write';
 }
 
 export class GroupCommit {
   readonly #db: DatabaseSync;
   readonly #st: TransactionStatements;
   readonly #onCommit: ((writes: number) => void) | undefined;
+  readonly #synchronous: GroupCommitOptions['synchronous'];
+  /** The connection's setting now; changed between transactions only. */
+  #full: boolean;
   #pending: PendingWrite[] = [];
   #scheduled: NodeJS.Immediate | undefined;
 
@@ -37,15 +54,17 @@ export class GroupCommit {
     this.#db = opts.db;
     this.#st = opts.statements;
     this.#onCommit = opts.onCommit;
+    this.#synchronous = opts.synchronous;
+    this.#full = opts.synchronous !== 'normal';
   }
 
   /**
    * Queues a synchronous write for the next group. It runs inside the group's
    * transaction; the promise settles after COMMIT with what it returned or threw.
    */
-  submit<T>(operation: () => T): Promise<T> {
+  submit<T>(operation: () => T, durable = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ operation, resolve: resolve as (value: unknown) => void, reject });
+      this.#pending.push({ operation, durable, resolve: resolve as (value: unknown) => void, reject });
       // setImmediate runs after pending I/O callbacks, so a burst of requests lands in one group.
       this.#scheduled ??= setImmediate(() => this.flush());
     });
@@ -60,6 +79,7 @@ export class GroupCommit {
     if (group.length === 0) return;
 
     try {
+      if (this.#synchronous === 'by-write') this.#setFull(group.some((w) => w.durable));
       this.#st.begin.run();
     } catch (cause) {
       rejectAll(group, 'cannot start a transaction', cause);
@@ -104,6 +124,13 @@ export class GroupCommit {
       this.#st.releaseSavepoint.run();
       return { ok: false, error };
     }
+  }
+
+  /** PRAGMA synchronous takes effect from the next transaction; it is set only when it changes. */
+  #setFull(full: boolean): void {
+    if (full === this.#full) return;
+    this.#db.exec(`PRAGMA synchronous = ${full ? 'FULL' : 'NORMAL'}`);
+    this.#full = full;
   }
 
   #abandon(): void {

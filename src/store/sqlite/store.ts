@@ -14,7 +14,7 @@ import { createCheckpoints, saveCheckpoint } from './checkpoints.ts';
 import { openDatabase } from './connection.ts';
 import { createDeadLetters } from './dead-letters.ts';
 import type { Access } from './dead-letters.ts';
-import { createExclusive } from './exclusive.ts';
+import { createExclusive, createLocks, type LockRows } from './exclusive.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrate.ts';
 import { claimMessages, enqueueMessages, extendLeases, settleMessage } from './queue.ts';
@@ -27,8 +27,14 @@ export interface SqliteStoreOptions {
   /** Database file, created with its directory when missing; `:memory:` for a throwaway store. */
   path: string;
   clock?: Clock;
-  /** `full` (default) keeps every acknowledged message across power loss. */
-  synchronous?: 'full' | 'normal';
+  /**
+   * `by-write` (default): commits that acknowledge something to a caller (an
+   * enqueue's 202, a token, a replay) are fsynced; claims, leases and settles,
+   * whose loss to a power cut means a redelivery, are not fsynced by themselves.
+   * `full`: every commit is fsynced. `normal`: none is (a power cut may lose the
+   * last acknowledged messages; never corrupts).
+   */
+  synchronous?: 'by-write' | 'full' | 'normal';
   /** How long a write waits for another process's lock; default 5000. */
   busyTimeoutMs?: number;
   /** Called after each group commit with the number of writes it carried (tests, metrics). */
@@ -43,11 +49,14 @@ export interface SqliteStoreOptions {
 const STATES: readonly MessageState[] = ['queued', 'running', 'done', 'dead'];
 const DEFAULT_LOCK_LEASE_MS = 30_000;
 
-export function createSqliteStore(opts: SqliteStoreOptions): Store {
+/** The SQLite store, and the lock rows its `exclusive` is made of (what a threaded store's caller drives). */
+export type SqliteStore = Store & { readonly locks: LockRows };
+
+export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   const clock = opts.clock ?? systemClock;
   const db: DatabaseSync = openDatabase({
     path: opts.path,
-    synchronous: opts.synchronous ?? 'full',
+    synchronous: opts.synchronous === 'normal' ? 'normal' : 'full',
     busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
   });
   let statements: Statements | undefined;
@@ -70,8 +79,12 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     }
   };
 
-  /** Joins the next group commit; settles after COMMIT. */
-  const grouped: Access = (what, fn) => {
+  /** Joins the next group commit; settles after COMMIT, fsynced (see group-commit.ts). */
+  const grouped: Access = (what, fn) => joinGroup(what, fn, true);
+  /** Joins the next group commit; its commit need not be fsynced by itself: a claim, a lease, a settle. */
+  const relaxed: Access = (what, fn) => joinGroup(what, fn, false);
+
+  function joinGroup<T>(what: string, fn: (st: Statements, now: number) => T, durable: boolean): Promise<T> {
     let st: Statements;
     try {
       st = ready();
@@ -79,14 +92,19 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       return Promise.reject(e);
     }
     const writes = group as GroupCommit;
+    // The time of the call, not of the commit: the same within a turn of the event loop, and what a
+    // store run in a worker thread is told by its caller (store/sqlite/thread.ts).
+    const now = clock.now();
     return writes.submit(() => {
       try {
-        return fn(st, clock.now());
+        return fn(st, now);
       } catch (e) {
         throw toStoreError(e, what);
       }
-    });
-  };
+    }, durable);
+  }
+
+  const locks = createLocks(grouped, opts.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS);
 
   return {
     async migrate() {
@@ -98,7 +116,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       } catch (e) {
         throw toStoreError(e, 'migrate');
       }
-      group = new GroupCommit({ db, statements, onCommit: opts.onCommit });
+      group = new GroupCommit({ db, statements, onCommit: opts.onCommit, synchronous: opts.synchronous ?? 'by-write' });
     },
 
     close() {
@@ -133,16 +151,16 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
 
     claim(q) {
       // A claim shares the next group's transaction (BEGIN IMMEDIATE) and its one fsync with the writes around it.
-      return grouped('claim', (st, now) => claimMessages(st, q, now));
+      return relaxed('claim', (st, now) => claimMessages(st, q, now));
     },
 
     settle(ref, outcome, attempt) {
-      return grouped('settle', (st, now) => settleMessage(st, ref, outcome, attempt, now));
+      return relaxed('settle', (st, now) => settleMessage(st, ref, outcome, attempt, now));
     },
 
     extendLease(refs, ms) {
       if (refs.length === 0) return Promise.resolve([]);
-      return grouped('extend leases', (st, now) => extendLeases(st, refs, ms, now));
+      return relaxed('extend leases', (st, now) => extendLeases(st, refs, ms, now));
     },
 
     getMessage(id) {
@@ -170,7 +188,9 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
 
     checkpoints: createCheckpoints({ read: direct, write: grouped }),
 
-    exclusive: createExclusive({ write: grouped, leaseMs: opts.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS }),
+    exclusive: createExclusive(locks, opts.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS),
+
+    locks,
   };
 }
 

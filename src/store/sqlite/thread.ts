@@ -1,0 +1,59 @@
+/**
+ * @module store/sqlite/thread
+ * The worker thread of the threaded SQLite store (`store/sqlite/threaded.ts`):
+ * it owns the database connection and runs every statement, group commit and
+ * fsync, so that none of them stalls the caller's event loop (HTTP, deliveries).
+ *
+ * A request names a member of the store by its path (`enqueue`,
+ * `deadLetters.replay`, `locks.take`) with its arguments and the caller's clock
+ * reading, which the store takes as the time of the call: a test's manual clock
+ * works across the thread as it does in one.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createSqliteStore, type SqliteStoreOptions } from './store.ts';
+import { outcomeFromWire, toWire, type WireOutcome } from './wire-error.ts';
+
+/** One call from the caller's thread. */
+export interface StoreRequest {
+  id: number;
+  /** A member of the store, e.g. `claim` or `checkpoints.set`. */
+  member: string;
+  args: unknown[];
+  /** The caller's clock, read when it made the call. */
+  now: number;
+}
+
+export type StoreReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ReturnType<typeof toWire> };
+
+/** What the caller passes as `workerData`: the store's options, without the clock or callbacks. */
+export type ThreadOptions = Omit<SqliteStoreOptions, 'clock' | 'onCommit'>;
+
+if (parentPort !== null) {
+  const port = parentPort;
+  let now = Date.now();
+  const store = createSqliteStore({ ...(workerData as ThreadOptions), clock: { now: () => now } });
+  port.on('message', (req: StoreRequest) => {
+    now = req.now;
+    if (req.member === 'settle') req.args[1] = outcomeFromWire(req.args[1] as WireOutcome);
+    let result: Promise<unknown>;
+    try {
+      result = Promise.resolve(memberOf(store, req.member)(...req.args));
+    } catch (e) {
+      result = Promise.reject(e);
+    }
+    result.then(
+      (value) => port.postMessage({ id: req.id, ok: true, value } satisfies StoreReply),
+      (e: unknown) => port.postMessage({ id: req.id, ok: false, error: toWire(e) } satisfies StoreReply),
+    );
+  });
+}
+
+/** The function at `path` on the store, bound to its object. */
+function memberOf(root: object, path: string): (...args: unknown[]) => unknown {
+  const parts = path.split('.');
+  let target = root as Record<string, unknown>;
+  for (const part of parts.slice(0, -1)) target = target[part] as Record<string, unknown>;
+  const fn = target[parts.at(-1)!];
+  if (typeof fn !== 'function') throw new TypeError(`the store has no member ${path}`);
+  return (fn as (...args: unknown[]) => unknown).bind(target);
+}
