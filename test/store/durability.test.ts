@@ -32,12 +32,14 @@ async function watchedStore(t: TestContext, opts: Partial<SqliteStoreOptions> = 
   const exec = t.mock.method(DatabaseSync.prototype, 'exec');
   const prepare = t.mock.method(DatabaseSync.prototype, 'prepare');
   const commits: unknown[] = [];
-  let db: DatabaseSync | undefined;
-  const store = createSqliteStore({ path: join(dir, 'junction.db'), ...opts, onCommit: () => commits.push(pragma(db!, 'synchronous')) });
+  // Known once the store has opened it; no commit happens before that.
+  const connection: { db?: DatabaseSync } = {};
+  const store = createSqliteStore({ path: join(dir, 'junction.db'), ...opts, onCommit: () => commits.push(pragma(connection.db!, 'synchronous')) });
   await store.migrate();
   const opened = [...new Set([...exec.mock.calls, ...prepare.mock.calls].map((c) => c.this as DatabaseSync))];
   assert.equal(opened.length, 1, 'the store opens one connection');
-  db = opened[0]!;
+  const db = opened[0]!;
+  connection.db = db;
   t.after(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
