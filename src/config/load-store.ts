@@ -10,11 +10,11 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { redactOption } from '../observability/mask.ts';
 import { configError, readConfigText, readSource, type LoadOptions } from './load.ts';
-import { componentName, storeUrl } from './schema.ts';
+import { componentName, storeOptions } from './schema.ts';
 import { fromZodIssues } from './zod-issues.ts';
 
 const storeView = z.looseObject({
-  store: storeUrl,
+  store: storeOptions,
   flows: z.record(componentName, z.looseObject({ redact: redactOption.optional() })),
 });
 

@@ -12,6 +12,7 @@ import { triggerTypes } from '../triggers/registry.ts';
 import { keyedEntry, typedEntry } from './registry-entry.ts';
 import { redactOption } from '../observability/mask.ts';
 import { secret } from '../core/secret-field.ts';
+import { duration } from '../core/duration.ts';
 
 /** A step is written `- map: {…}`: one key, the step type, holding its options. */
 export const stepEntry = keyedEntry(stepTypes, 'step', 'One step: a single key naming its type (validate, map, deliver, …) and holding its options.');
@@ -57,11 +58,43 @@ export const workerOptions = z
   })
   .describe('The worker loop that claims and processes messages.');
 
-export const storeUrl = z
+export const DEFAULT_STORE_URL = 'sqlite:./data/junction.db';
+
+const storeUrlString = z
   .string()
   .regex(/^sqlite:.+/, 'use sqlite:PATH (PostgreSQL comes later)')
-  .default('sqlite:./data/junction.db')
   .describe('Where state lives. sqlite:PATH is relative to the config file.');
+
+export const retentionOptions = z
+  .strictObject({
+    done: duration
+      .default(7 * 86_400_000)
+      .describe('How long a done message is kept after it was done; default 7d. Its idempotency key is remembered that long, so this is the dedupe window.'),
+    dead: duration.default(30 * 86_400_000).describe('How long a dead letter is kept after it died, unreplayed, before it is deleted; default 30d.'),
+    sweepEvery: duration.default(60_000).describe('How often the sweeper looks for rows past their retention (default 1m); it deletes them in batches of 500, pausing between batches.'),
+  })
+  .describe('Bounded state: done messages and dead letters older than this are deleted, oldest first, in small batches.');
+
+/** The store as the engine uses it: the URL and the retention, in milliseconds. */
+export interface StoreOptions {
+  url: string;
+  retention: z.output<typeof retentionOptions>;
+}
+
+/** `store: sqlite:PATH`, or `store: { url, retention }`; either way the output is {@link StoreOptions}. */
+export const storeOptions = z
+  .union([
+    storeUrlString,
+    z
+      .strictObject({
+        url: storeUrlString.default(DEFAULT_STORE_URL),
+        retention: retentionOptions.prefault({}),
+      })
+      .describe('The store with its settings.'),
+  ])
+  .default(DEFAULT_STORE_URL)
+  .transform((v): StoreOptions => (typeof v === 'string' ? { url: v, retention: retentionOptions.parse({}) } : v))
+  .describe('Where state lives: sqlite:PATH (relative to the config file), or { url, retention: { done: 7d, dead: 30d } }.');
 
 /** The name of a connector or a flow, chosen by the user. */
 export const componentName = z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _');
@@ -69,7 +102,7 @@ export const componentName = z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digi
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe('URL or path of the JSON Schema (`junction schema`), for editors; Junction ignores it.'),
-    store: storeUrl,
+    store: storeOptions,
     server: serverOptions.prefault({}),
     worker: workerOptions.prefault({}),
     log: z

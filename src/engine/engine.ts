@@ -22,6 +22,7 @@ import { triggerTypes } from '../triggers/registry.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 import type { CompiledFlow } from '../runtime/flow.ts';
 import { ResponseHub } from '../runtime/responses.ts';
+import { startSweeper, type Sweeper } from '../runtime/retention.ts';
 import { Worker } from '../runtime/worker.ts';
 import type { FlowSummary } from '../server/admin/views.ts';
 import { compileFlows } from './flows.ts';
@@ -53,6 +54,8 @@ export interface Engine {
   readonly store: Store;
   readonly worker: Worker;
   readonly app: FastifyInstance;
+  /** Deletes what is past `store.retention` every `sweepEvery`; `sweep()` runs a pass now. */
+  readonly sweeper: Sweeper;
   /**
    * Drains, then closes: new messages and `/readyz` are answered 503 while
    * in-flight work gets `worker.drainMs` to finish (the rest goes back to the
@@ -69,7 +72,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const logger = opts.logger ?? createLogger({ level: config.log.level, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
   // Secrets are cut from outcomes by the worker (scrub), before they reach the store or a waiting caller.
   for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, column: w.column, path: w.path }, `config: ${w.message}`);
-  const store = openStore(config.store, { baseDir: loaded.baseDir, clock });
+  const store = openStore(config.store.url, { baseDir: loaded.baseDir, clock });
   await store.migrate();
 
   // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one.
@@ -170,6 +173,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const triggersRunning = new AbortController();
   for (const trigger of triggers) await trigger.start(ingest, triggersRunning.signal);
   if (opts.workers !== false) worker.start();
+  const sweeper = startSweeper(store, config.store.retention, { clock, logger });
   logger.info({ url: address, flows: [...flows.keys()] }, 'junction is running');
 
   let stopping: Promise<void> | undefined;
@@ -178,6 +182,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     store,
     worker,
     app,
+    sweeper,
     stop() {
       stopping ??= (async () => {
         accepting = false;
@@ -186,6 +191,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         // The port stays open while the worker drains, so that senders are told to come back
         // (503 with Retry-After) instead of finding it closed, and flows still answer their callers.
         await worker.stop();
+        await sweeper.stop();
         // A caller still waiting for a flow whose message went back to the queue is told it is stored.
         responses.close();
         await app.close();

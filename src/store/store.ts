@@ -130,6 +130,20 @@ export interface DeadLetterStore {
 
 export type QueueStats = Record<MessageState, number>;
 
+/** What one retention pass deletes: rows older than these times, at most `limit` of each kind. */
+export interface SweepQuery {
+  /** Done messages done before this time (ms) go, and with them their dedupe keys. */
+  doneBefore: number;
+  /** Dead letters dead before this time (ms) go. */
+  deadBefore: number;
+  limit: number;
+}
+
+export interface SweepResult {
+  done: number;
+  dead: number;
+}
+
 /**
  * Values by key, shared by every process on the store. Each call is its own
  * transaction; nothing here is ordered with the queue's writes.
@@ -219,6 +233,17 @@ export interface Store {
   nextRunAt(): Promise<number | undefined>;
 
   readonly deadLetters: DeadLetterStore;
+
+  /**
+   * Deletes, oldest first, at most `limit` done messages done before
+   * `doneBefore` and at most `limit` dead letters dead before `deadBefore`, with
+   * their attempt history, in one short transaction. A done message's dedupe key
+   * goes with it: the same key afterwards is a new message (the dedupe window is
+   * the done retention). Never touches a queued or running message. Resolves
+   * with how many of each went; a caller deletes a backlog by calling again while
+   * a kind comes back full.
+   */
+  sweep(q: SweepQuery): Promise<SweepResult>;
 
   /**
    * OAuth 2.0 tokens by key (connector name and a hash of what identifies its

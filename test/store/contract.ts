@@ -17,6 +17,7 @@ import type { ContractTest, Fixture } from './contract/fixture.ts';
 import { keyReuseTests } from './contract/key-reuse.ts';
 import { leaseAndReadTests } from './contract/leases-and-reads.ts';
 import { lifecycleTests } from './contract/lifecycle.ts';
+import { retentionTests } from './contract/retention.ts';
 import { settleTests } from './contract/settle.ts';
 import { tokenTests } from './contract/tokens.ts';
 
@@ -68,6 +69,7 @@ export function storeContract(name: string, makeStore: MakeStore, opts: Contract
     describe('dead letters', () => deadLetterTests(test));
     describe('tokens', () => tokenTests(test));
     describe('dedupe keys reused, and the key each attempt sent', () => keyReuseTests(test));
+    describe('retention (sweep)', () => retentionTests(test));
     describe('checkpoints', () => checkpointTests(test));
     describe('exclusive', () => exclusiveTests(test));
     describe('concurrent claimers', () => concurrentClaimTests(test));

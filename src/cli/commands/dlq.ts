@@ -17,7 +17,7 @@ import { configOption, integerIn } from './options.ts';
 
 async function withStore<T>(configFile: string, fn: (store: Store, loaded: LoadedStoreConfig) => Promise<T>): Promise<T> {
   const loaded = await loadStoreConfig(configFile);
-  const store = openStore(loaded.config.store, { baseDir: loaded.baseDir });
+  const store = openStore(loaded.config.store.url, { baseDir: loaded.baseDir });
   await store.migrate();
   try {
     return await fn(store, loaded);

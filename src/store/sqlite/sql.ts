@@ -133,6 +133,14 @@ export const sql = {
 
   purgeDead: "DELETE FROM messages WHERE state = 'dead' AND (:flow IS NULL OR flow = :flow)",
 
+  // Retention: the oldest first, at most :limit rows per statement (each walks its partial index).
+  sweepDone: `
+    DELETE FROM messages WHERE id IN (
+      SELECT id FROM messages WHERE state = 'done' AND updated_at < :before ORDER BY updated_at LIMIT :limit)`,
+  sweepDead: `
+    DELETE FROM messages WHERE id IN (
+      SELECT id FROM messages WHERE state = 'dead' AND dead_at < :before ORDER BY dead_at LIMIT :limit)`,
+
   selectToken: 'SELECT access_token, expires_at, refresh_token, obtained_at FROM tokens WHERE key = :key',
 
   upsertToken: `

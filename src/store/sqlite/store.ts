@@ -182,6 +182,14 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       return direct('find the next run time', (st) => intOrNull(st.nextRunAt.get() ?? {}, 'run_at') ?? undefined);
     },
 
+    sweep(q) {
+      // Losing a deletion to a power cut only means it is done again next time.
+      return relaxed('sweep', (st) => ({
+        done: Number(st.sweepDone.run({ before: Math.round(q.doneBefore), limit: q.limit }).changes),
+        dead: Number(st.sweepDead.run({ before: Math.round(q.deadBefore), limit: q.limit }).changes),
+      }));
+    },
+
     deadLetters: createDeadLetters({ read: direct, write: grouped }),
 
     tokens: createTokens({ read: direct, write: grouped }),

@@ -104,6 +104,7 @@ export function createThreadedSqliteStore(opts: ThreadedStoreOptions): Store {
     getMessage: (id) => call('getMessage', id),
     stats: (flow) => call('stats', flow),
     nextRunAt: () => call('nextRunAt'),
+    sweep: (q) => call('sweep', q),
     deadLetters: {
       list: (q) => call('deadLetters.list', q),
       get: (id) => call('deadLetters.get', id),
