@@ -15,7 +15,7 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { secretScrub } from '../observability/redact.ts';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/open.ts';
-import type { Store } from '../store/store.ts';
+import { claimedAtEnqueue, type EnqueueResult, type Store } from '../store/store.ts';
 import type { HttpRoute } from '../triggers/http-route.ts';
 import type { Ingest, IngressCheck } from '../triggers/ingest.ts';
 import { triggerTypes } from '../triggers/registry.ts';
@@ -104,8 +104,19 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
 
   let accepting = true;
   const ingest: Ingest = async (batch, opts) => {
-    const results = await store.enqueue(batch, opts);
-    worker.notify();
+    // Messages due now go to the local worker's free slots leased as they are stored: no claim to read them back.
+    const slots = worker.reserve(batch.length);
+    let results: EnqueueResult[];
+    try {
+      results = await store.enqueue(batch, slots === 0 ? opts : { ...opts, claim: { worker: worker.id, leaseMs: config.worker.leaseMs, limit: slots } });
+    } catch (e) {
+      worker.adopt([], slots);
+      throw e;
+    }
+    const leased = results.flatMap((r, i) => claimedAtEnqueue(batch[i]!, r) ?? []);
+    worker.adopt(leased, slots);
+    // The rest wait in the queue: wake the claim loop for them.
+    if (results.some((r) => !r.duplicate && r.lease === undefined)) worker.notify();
     if (listening('message:enqueued')) {
       for (const [i, r] of results.entries()) publish('message:enqueued', { worker: worker.id, flow: batch[i]!.flow, id: r.id, duplicate: r.duplicate });
     }

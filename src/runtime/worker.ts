@@ -51,6 +51,10 @@ export class Worker {
   #loop: Promise<void> | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #stopping = false;
+  /** Slots promised to messages being stored with a lease for this worker (enqueue's claim), not yet adopted. */
+  #reserved = 0;
+  /** Called when the last reservation is adopted or given back: stop() waits for it. */
+  #reservationsDone: (() => void) | undefined;
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -77,12 +81,35 @@ export class Worker {
     this.#wake?.();
   }
 
+  /**
+   * Takes up to `n` free slots for messages that are being stored leased to this
+   * worker (enqueue's `claim`): the hand-off that spares a claim per message when
+   * the worker has room. Returns how many it took (0 unless running); every one
+   * is given back through {@link adopt}, whether the enqueue succeeded or not.
+   */
+  reserve(n: number): number {
+    if (!this.running) return 0;
+    const free = this.#deps.options.concurrency - this.#inFlight.size - this.#reserved;
+    const taken = Math.max(0, Math.min(n, free));
+    this.#reserved += taken;
+    return taken;
+  }
+
+  /** Runs the messages leased to this worker at enqueue, and gives back the `reserved` slots they were promised. */
+  adopt(claimed: readonly Claimed[], reserved: number): void {
+    this.#reserved -= reserved;
+    for (const msg of claimed) this.#start(msg);
+    if (this.#reserved === 0) this.#reservationsDone?.();
+  }
+
   /** Stops claiming, lets in-flight work finish for drainMs, then hands the rest back. */
   async stop(): Promise<void> {
     if (!this.#loop || this.#stopping) return this.#loop;
     this.#stopping = true;
     this.notify();
     await this.#loop;
+    // An enqueue that reserved slots before the stop is adopted into the drain, not left behind.
+    if (this.#reserved > 0) await new Promise<void>((resolve) => (this.#reservationsDone = resolve));
     const all = Promise.all([...this.#inFlight.values()].map((f) => f.done));
     const drained = await Promise.race([all.then(() => true), delay(this.#deps.options.drainMs).then(() => false)]);
     if (!drained) {
@@ -100,7 +127,7 @@ export class Worker {
     // quarter of the slots costs little latency and claims in batches.
     const claimBatch = Math.max(1, Math.floor(options.concurrency / 4));
     while (!this.#stopping) {
-      const free = options.concurrency - this.#inFlight.size;
+      const free = options.concurrency - this.#inFlight.size - this.#reserved;
       if (free <= 0 || (free < claimBatch && this.#inFlight.size > 0)) {
         await this.#sleep(options.pollMs);
         continue;
@@ -124,17 +151,22 @@ export class Worker {
           running.lease = msg.lease;
           continue;
         }
-        publish('message:claimed', { worker: this.id, flow: msg.flow, id: msg.id, attempt: msg.attempt });
-        const entry = { msg, lease: msg.lease, done: Promise.resolve() };
-        entry.done = this.#process(msg, () => entry.lease).finally(() => {
-          this.#inFlight.delete(msg.id);
-          this.notify();
-        });
-        this.#inFlight.set(msg.id, entry);
+        this.#start(msg);
       }
       // A full batch suggests more is due: claim again at once.
       if (claimed.length === 0 || claimed.length < free) await this.#sleep(options.pollMs);
     }
+  }
+
+  /** Processes a message this worker holds the lease of; its slot frees when the outcome is written. */
+  #start(msg: Claimed): void {
+    publish('message:claimed', { worker: this.id, flow: msg.flow, id: msg.id, attempt: msg.attempt });
+    const entry = { msg, lease: msg.lease, done: Promise.resolve() };
+    entry.done = this.#process(msg, () => entry.lease).finally(() => {
+      this.#inFlight.delete(msg.id);
+      this.notify();
+    });
+    this.#inFlight.set(msg.id, entry);
   }
 
   /** @param lease the lease token held when the outcome is written */

@@ -13,6 +13,8 @@ export interface EnqueueResult {
   id: string;
   /** True when the dedupe key was seen before in this flow; `id` is then the first message's. */
   duplicate: boolean;
+  /** Set when the message was leased to `opts.claim.worker` as it was stored: its first attempt. */
+  lease?: { token: string; until: number } | undefined;
 }
 
 export interface EnqueueOptions {
@@ -35,6 +37,16 @@ export interface EnqueueOptions {
    * that found nothing new moves on.
    */
   checkpoint?: Checkpoint;
+  /**
+   * Leases up to `limit` of the new messages that are due now to `worker`, in
+   * the same transaction that stores them, as a claim would (attempt 1, lease
+   * until now + leaseMs): the local worker, which has that many free slots,
+   * takes them from memory instead of claiming them back. Duplicates and
+   * messages due later are not leased. Such a message is held exactly as a
+   * claimed one is: settle and extendLease present its lease, and when the
+   * lease runs out (its holder died) any worker claims it again.
+   */
+  claim?: { worker: string; leaseMs: number; limit: number };
 }
 
 /** Where a trigger left off: a key (its flow, say) and a JSON value of the trigger's own. */
@@ -42,6 +54,27 @@ export interface Checkpoint {
   key: string;
   /** Stored and read back as JSON, whole; e.g. `{ updatedAt: '2025-01-01T00:00:00Z', cursor: 'c-42' }`. */
   value: Json;
+}
+
+/**
+ * A message leased by `enqueue`'s `claim`, as the worker gets it: built from
+ * what the caller stored, so nothing is read back or copied across a thread.
+ */
+export function claimedAtEnqueue(m: NewMessage, r: EnqueueResult): Claimed | undefined {
+  if (r.lease === undefined) return undefined;
+  return {
+    id: r.id,
+    flow: m.flow,
+    attempt: 1,
+    idempotencyKey: m.dedupeKey ?? r.id,
+    ...(m.traceparent === undefined ? {} : { traceparent: m.traceparent }),
+    body: m.body,
+    headers: m.headers ?? {},
+    meta: m.meta ?? {},
+    startStep: m.startStep ?? 0,
+    lease: r.lease.token,
+    leaseUntil: r.lease.until,
+  };
 }
 
 /** A message held by one worker until `leaseUntil`. */

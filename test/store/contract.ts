@@ -12,6 +12,7 @@ import { claimTests } from './contract/claim.ts';
 import { concurrentClaimTests } from './contract/concurrent-claims.ts';
 import { deadLetterTests } from './contract/dead-letters.ts';
 import { enqueueTests } from './contract/enqueue.ts';
+import { enqueueClaimTests } from './contract/enqueue-claim.ts';
 import { exclusiveTests } from './contract/exclusive.ts';
 import type { ContractTest, Fixture } from './contract/fixture.ts';
 import { keyReuseTests } from './contract/key-reuse.ts';
@@ -63,6 +64,7 @@ export function storeContract(name: string, makeStore: MakeStore, opts: Contract
 
     describe('lifecycle', () => lifecycleTests(test));
     describe('enqueue', () => enqueueTests(test));
+    describe('enqueue with claim', () => enqueueClaimTests(test));
     describe('claim', () => claimTests(test));
     describe('settle', () => settleTests(test));
     describe('extendLease, getMessage, stats, nextRunAt', () => leaseAndReadTests(test));

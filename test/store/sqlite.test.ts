@@ -150,6 +150,7 @@ describe('SQLite store', () => {
           [3, 'tokens'],
           [4, 'body_digest_and_sent_key'],
           [5, 'checkpoints_and_locks'],
+          [6, 'retention'],
         ],
       );
     } finally {

@@ -36,6 +36,7 @@ function checkNewMessage(m: NewMessage, index: number): void {
  * JNC_IDEMPOTENCY_KEY_REUSED (the caller's savepoint undoes the batch).
  */
 export function enqueueMessages(st: Statements, batch: NewMessage[], now: number, opts: EnqueueOptions = {}): EnqueueResult[] {
+  let leases = opts.claim === undefined ? 0 : Math.max(0, Math.floor(opts.claim.limit));
   return batch.map((m, index) => {
     checkNewMessage(m, index);
     // First: a body that cannot be JSON (a cycle) is refused as input before it is digested.
@@ -53,7 +54,8 @@ export function enqueueMessages(st: Statements, batch: NewMessage[], now: number
       }
     }
     const id = newId();
-    st.insertMessage.run({
+    const runAt = ms(m.runAt ?? now);
+    const columns = {
       id,
       flow: m.flow,
       body,
@@ -65,8 +67,15 @@ export function enqueueMessages(st: Statements, batch: NewMessage[], now: number
       bodyDigest: digest,
       startStep: m.startStep ?? 0,
       now,
-      runAt: ms(m.runAt ?? now),
-    });
+      runAt,
+    };
+    if (leases > 0 && runAt <= now && opts.claim !== undefined) {
+      leases--;
+      const lease = { token: randomUUID(), until: ms(now + opts.claim.leaseMs) };
+      st.insertClaimed.run({ ...columns, worker: opts.claim.worker, lease: lease.token, leaseUntil: lease.until });
+      return { id, duplicate: false, lease };
+    }
+    st.insertMessage.run(columns);
     return { id, duplicate: false };
   });
 }

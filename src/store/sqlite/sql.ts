@@ -41,6 +41,15 @@ export const sql = {
     VALUES (:id, :flow, 'queued', :body, :headers, :meta, :traceparent, :idempotencyKey, :dedupeKey,
             :bodyDigest, :startStep, :now, :runAt, :now)`,
 
+  // Stored and leased in one statement: a message handed to the local worker at once (enqueue's `claim`).
+  insertClaimed: `
+    INSERT INTO messages (id, flow, state, body, headers, meta, traceparent, idempotency_key, dedupe_key,
+                          body_digest, start_step, created_at, run_at, updated_at,
+                          attempts, lease_owner, lease_token, lease_until)
+    VALUES (:id, :flow, 'running', :body, :headers, :meta, :traceparent, :idempotencyKey, :dedupeKey,
+            :bodyDigest, :startStep, :now, :runAt, :now,
+            1, :worker, :lease, :leaseUntil)`,
+
   // Each branch walks its own index and stops at :limit, so a large backlog is never sorted whole.
   selectDue: `
     SELECT id, run_at FROM (
