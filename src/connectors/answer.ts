@@ -7,8 +7,8 @@
  */
 import { CONTENT_TYPES, mediaKind } from '../core/media.ts';
 import { errors } from '../core/errors.ts';
-import type { Answer, OutboundResponse } from '../core/call.ts';
-import type { Json } from '../core/message.ts';
+import type { OutboundResponse } from '../core/call.ts';
+import type { Answer, Json } from '../core/message.ts';
 import { snapshotResponse } from './response-error.ts';
 
 /**

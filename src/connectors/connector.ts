@@ -12,7 +12,8 @@
  */
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
-import type { Answer, AnswerDetail, Call, CallContext, Classification, OutboundRequest, OutboundResponse, RetryPolicy } from '../core/call.ts';
+import type { AnswerDetail, Call, CallContext, Classification, OutboundRequest, OutboundResponse, RetryPolicy } from '../core/call.ts';
+import type { Answer } from '../core/message.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { KeyValue, TokenRecord } from '../store/store.ts';
 import type { HttpConnectorOptions } from './options.ts';

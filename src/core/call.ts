@@ -5,7 +5,6 @@
  * turns its answer into an outcome. The types live here, below all of them, so
  * that none of those layers imports another for a type.
  */
-import type { Json } from './message.ts';
 import { VERSION } from './version.ts';
 
 /** The User-Agent of every outbound call, token requests included. */
@@ -46,12 +45,6 @@ export interface RetryPolicy {
   maxAttempts: number;
   baseMs: number;
   maxMs: number;
-}
-
-/** An answer read back into a message body, and the content type that says its kind. */
-export interface Answer {
-  body: Json;
-  contentType: string;
 }
 
 /**

@@ -66,3 +66,9 @@ export interface AttemptRecord {
    */
   idempotencyKey?: string | undefined;
 }
+
+/** An answer read back into a message body, and the content type that says its kind. */
+export interface Answer {
+  body: Json;
+  contentType: string;
+}
