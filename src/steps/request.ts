@@ -21,6 +21,7 @@ import { connectorTypes } from '../connectors/registry.ts';
 import type { CompiledRequest, Method, RequestUse } from '../connectors/request-kind.ts';
 import { errorForResponse } from '../connectors/response-error.ts';
 import { renderTemplate } from '../connectors/rest-request.ts';
+import type { PageRequest } from './paginate.ts';
 import type { StepContext, StepDeps } from './step.ts';
 
 const requestUses = new WeakMap<z.core.$ZodType, RequestUse>();
@@ -47,7 +48,7 @@ export function requestUseOf(schema: z.core.$ZodType | undefined): RequestUse | 
  * reference check has reported a bad one at its line already; here it stops
  * start-up with the same words.
  */
-export function compileStepRequest(connector: Connector, raw: unknown, use: RequestUse, where: string): CompiledRequest {
+export function compileStepRequest(connector: Connector, raw: unknown, use: RequestUse, where: string, baseDir: string): CompiledRequest {
   const kind = connectorTypes.get(connector.type)?.request;
   if (kind === undefined) throw errors.CONFIG_INVALID.create([`connector ${connector.name} has no registered type ${connector.type}`]);
   const parsed = kind.options(use).safeParse(raw ?? {});
@@ -55,7 +56,7 @@ export function compileStepRequest(connector: Connector, raw: unknown, use: Requ
     const first = parsed.error.issues[0];
     throw errors.CONFIG_INVALID.create([`request${first?.path.length ? `.${first.path.join('.')}` : ''}: ${first?.message ?? 'invalid'}`]);
   }
-  return kind.compile(parsed.data, where);
+  return kind.compile(parsed.data, where, { baseDir, connector: connector.options });
 }
 
 /** Renders the Idempotency-Key: the template's result, or the message's own key. */
@@ -87,9 +88,9 @@ export interface Delivery {
   readonly connector: Connector;
   /**
    * Sends the message as {@link sendRequest} does; resolves with the success.
-   * @param path replaces the rendered path (a page of a paginated answer).
+   * @param page a page of a paginated answer: its path replaces the rendered one, its cursor goes to the request (GraphQL's `after`).
    */
-  send(msg: Message, ctx: StepContext, path?: string): Promise<OutboundResponse>;
+  send(msg: Message, ctx: StepContext, page?: PageRequest): Promise<OutboundResponse>;
   /** The request's path rendered for the message: the first page of a paginated answer. */
   path(msg: Message): Promise<string>;
 }
@@ -102,15 +103,15 @@ export interface Delivery {
 export function compileDelivery(step: 'deliver' | 'call', options: DeliveryOptions, deps: StepDeps): Delivery {
   const connector = deps.connector(options.connector);
   const where = `${deps.flow}[${deps.index}].${step}`;
-  const request = compileStepRequest(connector, options.request, SEND_USE, where);
+  const request = compileStepRequest(connector, options.request, SEND_USE, where, deps.baseDir);
   const key = compileIdempotencyKey(options.idempotencyKey, where);
   return {
     connector,
-    async send(msg, ctx, pagePath) {
+    async send(msg, ctx, page) {
       const idempotencyKey = await key(msg);
-      const rendered = await request.render(msg);
+      const rendered = await request.render(msg, page);
       const { method, headers } = rendered;
-      const path = pagePath ?? rendered.path;
+      const path = page?.path ?? rendered.path;
       const body = bodyOf(rendered, msg);
       ctx.sendsIdempotencyKey?.(idempotencyKey);
       return sendRequest(connector, { method, path, headers: { ...body.headers, ...headers }, body: body.body, idempotencyKey }, msg, ctx);
