@@ -130,6 +130,39 @@ describe('graphql connector in a flow', () => {
   });
 });
 
+describe('graphql lookups', () => {
+  it('enrich adds the data of a query to the body (its cache keyed by the variables too)', async (t) => {
+    const shop = await shopFor(t);
+    shop.list(2);
+    const sink = await startRecorder(t, (_req, res) => res.writeHead(204).end());
+    const engine = await startTestEngine(t, `
+store: sqlite:./junction.db
+worker: { pollMs: 20, concurrency: 1 }
+connectors:
+  shop: { type: graphql, endpoint: ${shop.endpoint}, schema: ${SHOP_SCHEMA_FILE} }
+  sink: { type: rest, baseUrl: ${sink.url} }
+flows:
+  enriched:
+    trigger: { http: { path: /enriched } }
+    steps:
+      - enrich:
+          connector: shop
+          into: shop
+          cacheTtlMs: 60000
+          request:
+            query: "query Find($id: ID!) { order(id: $id) { email customer { name } } }"
+            variables: { id: orderId }
+      - deliver: { connector: sink, request: { path: /enriched } }
+`);
+    const ids: string[] = [];
+    for (const orderId of ['L-1', 'L-2', 'L-1']) ids.push((await engine.post('/enriched', { orderId })).json.id as string);
+    await engine.until(async () => (await Promise.all(ids.map((id) => engine.store.getMessage(id)))).every((m) => m?.state === 'done'));
+    const bodies = sink.seen.map((s) => JSON.parse(s.body) as { orderId: string; shop: unknown });
+    assert.deepEqual(bodies.find((b) => b.orderId === 'L-2'), { orderId: 'L-2', shop: { order: { email: 'buyer2@example.com', customer: { name: 'buyer2' } } } });
+    assert.equal(bodies.filter((b) => b.orderId === 'L-1').length, 2);
+  });
+});
+
 describe('relay pagination', () => {
   it('poll reads 500 nodes page by page through after/endCursor, and each is delivered once', { timeout: 60_000 }, async (t) => {
     const shop = await shopFor(t);
