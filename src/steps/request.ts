@@ -47,6 +47,7 @@ export function requestUseOf(schema: z.core.$ZodType | undefined): RequestUse | 
  * The step's `request` compiled by the connector's type, at start-up. The
  * reference check has reported a bad one at its line already; here it stops
  * start-up with the same words.
+ * @param baseDir the config file's directory: a file the request names (a GraphQL document) is read from there.
  */
 export function compileStepRequest(connector: Connector, raw: unknown, use: RequestUse, where: string, baseDir: string): CompiledRequest {
   const kind = connectorTypes.get(connector.type)?.request;
