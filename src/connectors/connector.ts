@@ -28,6 +28,8 @@ export interface ConnectorDeps {
   clock?: Clock | undefined;
   /** Where policies log what an operator should see (a circuit opening). Default: nowhere. */
   logger?: Logger | undefined;
+  /** Relative paths in the options (a GraphQL schema file) start here: the config file's directory. Default: the working directory. */
+  baseDir?: string | undefined;
 }
 
 /** A connector's live state, for the admin API: each policy that keeps state reports it under its slot. */
@@ -40,6 +42,8 @@ export interface Connector {
   readonly name: string;
   /** The connector type, e.g. `rest`. */
   readonly type: string;
+  /** Its parsed options (defaults applied): a step's request may depend on them (a GraphQL document checked against the schema). */
+  readonly options: Readonly<ConnectorTypeOptions & { readonly [key: string]: unknown }>;
   readonly retry: RetryPolicy;
   /**
    * Sends the request through the policies. Resolves with any HTTP response
@@ -88,6 +92,13 @@ export interface ConnectorParts {
   explain?(res: OutboundResponse): AnswerDetail | undefined;
 }
 
+/** A mistake in a connector's options found by its type's {@link ConnectorDefinition.check}. */
+export interface ConnectorCheckIssue {
+  /** Relative to the connector's options, e.g. `['schema']`. */
+  path: (string | number)[];
+  message: string;
+}
+
 /** Options of every connector type: the shared HTTP ones and its `type`. */
 export type ConnectorTypeOptions = HttpConnectorOptions & { type: string };
 
@@ -99,6 +110,12 @@ export interface ConnectorDefinition<O extends z.ZodType<ConnectorTypeOptions> =
   readonly options: O;
   /** The `request` of the steps that call it (deliver, call, enrich): its schema, and how a message renders into it. */
   readonly request: RequestKind;
+  /**
+   * Checks what the options' shape cannot show, such as a file they name (an
+   * SDL schema, a WSDL) that is missing or broken. Called by `junction check`
+   * and at start-up before {@link create}; each issue is reported at its line.
+   */
+  check?(options: z.output<O>, ctx: { baseDir: string }): Promise<ConnectorCheckIssue[]>;
   /** Called once per connector at start-up, with parsed options (defaults applied). */
   create(name: string, options: z.output<O>, deps: ConnectorDeps): ConnectorParts;
 }

@@ -84,6 +84,7 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
   return {
     name,
     type: def.name,
+    options,
     retry: options.retry,
     call,
     classify,

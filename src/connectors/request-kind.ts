@@ -29,17 +29,46 @@ export interface RenderedRequest {
   body?: { payload: string | Uint8Array; contentType: string };
 }
 
+/**
+ * Where a page of a paginated answer differs from the first request: GraphQL
+ * relay pagination sends the same document with the variable `after` set to
+ * the last page's `pageInfo.endCursor`. The path-based styles change the path
+ * instead, which the caller does.
+ */
+export interface PageCursor {
+  after?: string | undefined;
+}
+
 export interface CompiledRequest {
-  /** Renders every template; one that fails on this message, or has a part that gives nothing, throws JNC_STEP_INVALID. */
-  render(msg: Message): Promise<RenderedRequest>;
+  /**
+   * Renders every template; one that fails on this message, or has a part that gives nothing, throws JNC_STEP_INVALID.
+   * @param page the cursor of a page after the first, for a type that carries it in the request (GraphQL).
+   */
+  render(msg: Message, page?: PageCursor): Promise<RenderedRequest>;
+}
+
+/** What a step's request may need beyond its options, resolved at start-up. */
+export interface RequestContext {
+  /** Relative paths in the request (a `.graphql` document file) start here: the config file's directory. */
+  baseDir: string;
+  /** The parsed options of the connector the request goes to (a GraphQL schema to check the document against). */
+  connector: Readonly<Record<string, unknown>>;
 }
 
 export interface RequestKind {
   /** The schema of a step's `request` option for this connector type (parsing, defaults, JSON Schema, docs). */
   options(use: RequestUse): z.ZodType;
   /**
-   * Compiles options parsed by {@link options} once, at start-up.
+   * Compiles options parsed by {@link options} once, at start-up; throws
+   * JNC_CONFIG_INVALID for a request that cannot work (a document that does
+   * not match the connector's schema).
    * @param where names the step in errors, e.g. `orders[2].deliver`.
    */
-  compile(options: unknown, where: string): CompiledRequest;
+  compile(options: unknown, where: string, ctx: RequestContext): CompiledRequest;
+  /**
+   * True when a paginated answer carries its cursor in the request (GraphQL
+   * relay: `paginate: { relay }`) rather than in the path (link, cursor,
+   * offset, page).
+   */
+  readonly relay?: boolean;
 }

@@ -78,4 +78,5 @@ export async function renderTemplate(t: Template, msg: Message, where: string, o
 export const restRequest: RequestKind = {
   options: ({ methods, defaultMethod }) => requestOptions(methods, defaultMethod).prefault({}),
   compile: (options, where) => compileRequest(options as RequestOptions, where),
+  relay: false,
 };

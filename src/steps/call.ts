@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import { CONTENT_TYPES } from '../core/media.ts';
-import { compilePaginate, gatherPages, paginateOptions } from './paginate.ts';
+import { connectorTypes } from '../connectors/registry.ts';
+import { checkPaginateFits, compilePaginate, gatherPages, paginateOptions } from './paginate.ts';
 import { compileDelivery, connectorStepOptions, idempotencyKeyOption, requestOption, SEND_USE } from './request.ts';
 import { defineStep } from './step.ts';
 
@@ -25,12 +26,13 @@ export const callStep = defineStep({
   options: callOptions,
   create(options, deps) {
     const delivery = compileDelivery('call', options, Object.keys(callOptions.shape), deps);
+    if (options.paginate !== undefined) checkPaginateFits(options.paginate, delivery.connector, connectorTypes.get(delivery.connector.type)?.request.relay === true);
     const paginate = options.paginate === undefined ? undefined : compilePaginate(options.paginate);
 
     return async function call(msg, ctx) {
       if (paginate !== undefined) {
-        // Each page is the same request with the page's path; the answers are read as JSON records.
-        const pages = paginate.pages(await delivery.path(msg), (path) => delivery.send(msg, ctx, path), delivery.connector);
+        // Each page is the same request with the page's path (or, for relay, its cursor); the answers are read as JSON records.
+        const pages = paginate.pages(await delivery.path(msg), (page) => delivery.send(msg, ctx, page), delivery.connector);
         return { ...msg, body: await gatherPages(pages), headers: { ...msg.headers, 'content-type': CONTENT_TYPES.json } };
       }
       const res = await delivery.send(msg, ctx);

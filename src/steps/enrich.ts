@@ -45,7 +45,7 @@ export const enrichStep = defineStep({
   create(options, deps) {
     const connector = deps.connector(options.connector);
     const where = `${deps.flow}[${deps.index}].enrich`;
-    const request = compileStepRequest(connector, options, Object.keys(enrichOptions.shape), LOOKUP_USE, where);
+    const request = compileStepRequest(connector, options, Object.keys(enrichOptions.shape), LOOKUP_USE, where, deps.baseDir);
     const into = options.into.split('.');
     const cache = options.cacheTtlMs > 0 ? createCache<Json>({ ttlMs: options.cacheTtlMs, maxEntries: options.cacheMaxEntries }) : undefined;
 

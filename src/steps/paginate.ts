@@ -12,6 +12,10 @@
  *   it stops on a page shorter than `limit`.
  * - `{ page: { param, size, start }, items }`: `param` numbers the pages; it
  *   stops on a page shorter than `size`.
+ * - `{ relay: <connection> }` (GraphQL connectors only): the same document is
+ *   sent again with the variable `after` set to the last page's
+ *   `<connection>.pageInfo.endCursor`; the records are the connection's
+ *   `edges[].node` (or `nodes`); it stops when `pageInfo.hasNextPage` is false.
  *
  * Every style stops after `maxPages` pages too, so a server that always says
  * "more" cannot keep a poll or a step running for ever. `items` is a JSONata
@@ -31,6 +35,8 @@ import type { Json } from '../core/message.ts';
 import type { Connector } from '../connectors/connector.ts';
 
 const param = z.string().min(1);
+/** GraphQL names (and aliases) joined by dots. */
+const CONNECTION_PATH = /^[_A-Za-z][_0-9A-Za-z]*(\.[_A-Za-z][_0-9A-Za-z]*)*$/;
 const common = {
   items: expression.optional().describe('JSONata expression that picks the records out of a page\'s body; default: the body itself (an array).'),
   maxPages: z.int().min(1).max(100_000).default(100).describe('At most this many pages are read per run: a server that always says "more" cannot keep it going.'),
@@ -72,8 +78,15 @@ export const paginateOptions = z
         .describe('Page-number pagination.'),
       ...common,
     }),
+    z.strictObject({
+      relay: z
+        .string()
+        .regex(CONNECTION_PATH, 'expected the dot path of a connection field in the answer\'s data, e.g. orders or viewer.orders')
+        .describe('GraphQL connectors: dot path of the Relay connection in the answer\'s data (e.g. orders or viewer.orders). Each page sends the variable `after` = the last page\'s pageInfo.endCursor; the records are edges[].node (or nodes); it stops when pageInfo.hasNextPage is false.'),
+      maxPages: common.maxPages,
+    }),
   ])
-  .describe('Read every page of a listing: { link: next } | { cursor: { param, from }, items } | { offset: { param, limit }, items } | { page: { param, size }, items }.');
+  .describe('Read every page of a listing: { link: next } | { cursor: { param, from }, items } | { offset: { param, limit }, items } | { page: { param, size }, items } | { relay: connection } (GraphQL).');
 
 export type PaginateOptions = z.output<typeof paginateOptions>;
 
@@ -85,18 +98,46 @@ export interface Page {
   truncated: boolean;
 }
 
-/** Sends one page's request (its path with the page's query); resolves with a success, rejects otherwise. */
-export type SendPage = (path: string) => Promise<OutboundResponse>;
+/**
+ * One page's request: its path (with the page's query, for the path-based
+ * styles) and, for relay, the cursor the request sends as its variable `after`
+ * (absent on the first page).
+ */
+export interface PageRequest {
+  path: string;
+  after?: string | undefined;
+}
+
+/** Sends one page's request; resolves with a success, rejects otherwise. */
+export type SendPage = (page: PageRequest) => Promise<OutboundResponse>;
 
 /** A compiled `paginate` option: walks the pages from the first request's path. */
 export interface Paginator {
+  /** True for `relay`, which only a connector type whose request carries the cursor can follow (GraphQL). */
+  readonly relay: boolean;
   pages(firstPath: string, send: SendPage, connector: Pick<Connector, 'name' | 'read'>): AsyncGenerator<Page>;
 }
 
+/**
+ * Refuses a style the connector's request cannot follow: `relay` needs a
+ * request that carries the cursor (GraphQL), and the others change a path that
+ * such a request does not have. Throws JNC_CONFIG_INVALID, at start-up.
+ */
+export function checkPaginateFits(options: PaginateOptions, connector: { name: string; type: string }, relayRequest: boolean): void {
+  const relay = 'relay' in options;
+  if (relay === relayRequest) return;
+  const why = relay
+    ? `paginate.relay follows GraphQL connections, but connector ${connector.name} is of type ${connector.type}; use link, cursor, offset or page`
+    : `connector ${connector.name} (type ${connector.type}) sends its cursor in the request's variables; use paginate: { relay: <connection> }`;
+  throw errors.CONFIG_INVALID.create([why]);
+}
+
 export function compilePaginate(options: PaginateOptions): Paginator {
+  if ('relay' in options) return relayPaginator(options.relay.split('.'), options.maxPages);
   const items = options.items === undefined ? undefined : compileExpression(options.items);
   const from = 'cursor' in options ? compileExpression(options.cursor.from) : undefined;
   return {
+    relay: false,
     async *pages(firstPath, send, { name: connector, read }) {
       let path = firstPath;
       if ('offset' in options) {
@@ -108,7 +149,7 @@ export function compilePaginate(options: PaginateOptions): Paginator {
       }
       let offset = 0;
       for (let number = 1; ; number++) {
-        const res = await send(path);
+        const res = await send({ path });
         const body = read(res).body;
         const records = await recordsOf(items, body, connector, number);
         const next = await nextPath(path, res, body, records.length, number);
@@ -138,11 +179,55 @@ export function compilePaginate(options: PaginateOptions): Paginator {
           offset += count;
           return withParam(current, options.offset.param, String(offset));
         }
-        if (count < options.page.size) return undefined;
+        if (!('page' in options) || count < options.page.size) return undefined;
         return withParam(current, options.page.param, String(options.page.start + number));
       }
     },
   };
+}
+
+/**
+ * Relay cursor pagination: the same request each time, `after` the last
+ * page's `endCursor`, until `hasNextPage` is false (GraphQL Cursor Connections
+ * Specification).
+ */
+function relayPaginator(connection: readonly string[], maxPages: number): Paginator {
+  const at = connection.join('.');
+  return {
+    relay: true,
+    async *pages(firstPath, send, { name: connector, read }) {
+      let after: string | undefined;
+      for (let number = 1; ; number++) {
+        const body = read(await send({ path: firstPath, after })).body;
+        let conn: unknown = body;
+        for (const key of connection) conn = isObject(conn) ? conn[key] : undefined;
+        if (conn === undefined) throw errors.PAGE_INVALID.create([connector, number, `the answer's data has no ${at}; name the connection with paginate.relay`]);
+        // A null connection (a nullable field with nothing to list) is an empty last page.
+        const records = conn === null ? [] : relayRecords(conn, at, connector, number);
+        const info = isObject(conn) && isObject(conn.pageInfo) ? conn.pageInfo : undefined;
+        if (conn !== null && info === undefined) throw errors.PAGE_INVALID.create([connector, number, `${at} has no pageInfo; select pageInfo { hasNextPage endCursor } in the document`]);
+        const more = info?.hasNextPage === true;
+        if (more && (typeof info.endCursor !== 'string' || info.endCursor === '')) {
+          throw errors.PAGE_INVALID.create([connector, number, `${at}.pageInfo says hasNextPage but gives no endCursor to go on from`]);
+        }
+        const truncated = more && number >= maxPages;
+        yield { records, number, truncated };
+        if (!more || truncated) return;
+        after = info.endCursor as string;
+      }
+    },
+  };
+}
+
+/** A connection's records: `edges[].node`, or `nodes` when the document selects those instead. */
+function relayRecords(conn: unknown, at: string, connector: string, number: number): Json[] {
+  if (isObject(conn) && Array.isArray(conn.edges)) return conn.edges.map((e) => (isObject(e) ? (e.node ?? null) : null)) as Json[];
+  if (isObject(conn) && Array.isArray(conn.nodes)) return conn.nodes as Json[];
+  throw errors.PAGE_INVALID.create([connector, number, `${at} has neither edges nor nodes; select edges { node { … } } or nodes { … }`]);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Every page's records in one array: what the `call` step makes its body. */

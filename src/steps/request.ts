@@ -22,6 +22,7 @@ import type { CompiledRequest, Method, RequestUse } from '../connectors/request-
 import { errorForResponse } from '../connectors/response-error.ts';
 import { renderTemplate } from '../connectors/rest-request.ts';
 import { isRecord } from '../core/record.ts';
+import type { PageRequest } from './paginate.ts';
 import type { StepContext, StepDeps } from './step.ts';
 
 const requestUses = new WeakMap<z.core.$ZodType, RequestUse>();
@@ -81,8 +82,9 @@ export function splitRequest(options: Readonly<Record<string, unknown>>, own: re
  * start-up with the same words.
  * @param options the step's options as parsed (with any request keys written on the step)
  * @param own the keys of the step's own schema
+ * @param baseDir the config file's directory: a file the request names (a GraphQL document) is read from there.
  */
-export function compileStepRequest(connector: Connector, options: Readonly<Record<string, unknown>>, own: readonly string[], use: RequestUse, where: string): CompiledRequest {
+export function compileStepRequest(connector: Connector, options: Readonly<Record<string, unknown>>, own: readonly string[], use: RequestUse, where: string, baseDir: string): CompiledRequest {
   const kind = connectorTypes.get(connector.type)?.request;
   if (kind === undefined) throw errors.CONFIG_INVALID.create([`connector ${connector.name} has no registered type ${connector.type}`]);
   const { request, both } = splitRequest(options, own);
@@ -92,7 +94,7 @@ export function compileStepRequest(connector: Connector, options: Readonly<Recor
     const first = parsed.error.issues[0];
     throw errors.CONFIG_INVALID.create([`${where}: request${first?.path.length ? `.${first.path.join('.')}` : ''}: ${first?.message ?? 'invalid'}`]);
   }
-  return kind.compile(parsed.data, where);
+  return kind.compile(parsed.data, where, { baseDir, connector: connector.options });
 }
 
 /** Renders the Idempotency-Key: the template's result, or the message's own key. */
@@ -125,9 +127,9 @@ export interface Delivery {
   readonly connector: Connector;
   /**
    * Sends the message as {@link sendRequest} does; resolves with the success.
-   * @param path replaces the rendered path (a page of a paginated answer).
+   * @param page a page of a paginated answer: its path replaces the rendered one, its cursor goes to the request (GraphQL's `after`).
    */
-  send(msg: Message, ctx: StepContext, path?: string): Promise<OutboundResponse>;
+  send(msg: Message, ctx: StepContext, page?: PageRequest): Promise<OutboundResponse>;
   /** The request's path rendered for the message: the first page of a paginated answer. */
   path(msg: Message): Promise<string>;
 }
@@ -140,15 +142,15 @@ export interface Delivery {
 export function compileDelivery(step: 'deliver' | 'call', options: DeliveryOptions, own: readonly string[], deps: StepDeps): Delivery {
   const connector = deps.connector(options.connector);
   const where = `${deps.flow}[${deps.index}].${step}`;
-  const request = compileStepRequest(connector, options, own, SEND_USE, where);
+  const request = compileStepRequest(connector, options, own, SEND_USE, where, deps.baseDir);
   const key = compileIdempotencyKey(options.idempotencyKey, where);
   return {
     connector,
-    async send(msg, ctx, pagePath) {
+    async send(msg, ctx, page) {
       const idempotencyKey = await key(msg);
-      const rendered = await request.render(msg);
+      const rendered = await request.render(msg, page);
       const { method, headers } = rendered;
-      const path = pagePath ?? rendered.path;
+      const path = page?.path ?? rendered.path;
       const body = bodyOf(rendered, msg);
       ctx.sendsIdempotencyKey?.(idempotencyKey);
       return sendRequest(connector, { method, path, headers: { ...body.headers, ...headers }, body: body.body, idempotencyKey }, msg, ctx);

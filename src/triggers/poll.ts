@@ -30,7 +30,8 @@ import { duration } from '../core/duration.ts';
 import { compileExpression, expression } from '../core/expression.ts';
 import type { Json, Message, NewMessage } from '../core/message.ts';
 import { errorForResponse } from '../connectors/response-error.ts';
-import { compilePaginate, paginateOptions, type Page } from '../steps/paginate.ts';
+import { connectorTypes } from '../connectors/registry.ts';
+import { checkPaginateFits, compilePaginate, paginateOptions, type Page, type PageRequest } from '../steps/paginate.ts';
 import { compileStepRequest, connectorStepOptions, requestOption } from '../steps/request.ts';
 import type { RequestUse } from '../connectors/request-kind.ts';
 import type { Ingest } from './ingest.ts';
@@ -62,7 +63,9 @@ export const pollTrigger = defineTrigger({
   create(options, deps) {
     const where = `${deps.flow}.trigger.poll`;
     const connector = deps.connector(options.connector);
-    const request = compileStepRequest(connector, options, Object.keys(pollOptions.shape), POLL_USE, where);
+    const request = compileStepRequest(connector, options, Object.keys(pollOptions.shape), POLL_USE, where, deps.baseDir);
+    const relayRequest = connectorTypes.get(connector.type)?.request.relay === true;
+    if (options.paginate !== undefined) checkPaginateFits(options.paginate, connector, relayRequest);
     // Without paginate, the answer is one page.
     const paginator = compilePaginate(options.paginate ?? paginateOptions.parse({ link: 'next', maxPages: 1, items: options.items }));
     const single = options.paginate === undefined;
@@ -86,8 +89,11 @@ export const pollTrigger = defineTrigger({
       const from: Json = saved?.checkpoint ?? options.initial;
       const bindings: Message & { checkpoint: Json } = { id: checkpointKey, flow: deps.flow, attempt: 0, idempotencyKey: checkpointKey, body: {}, headers: {}, meta: {}, checkpoint: from };
       const rendered = await request.render(bindings);
-      const send = async (path: string) => {
-        const res = await connector.call({ method: rendered.method, path, headers: rendered.headers }, { signal });
+      const send = async (page: PageRequest) => {
+        // A relay page is the same document with its cursor in the variables; a body the type builds (GraphQL) is sent.
+        const req = page.after === undefined ? rendered : await request.render(bindings, page);
+        const body = req.body === undefined ? {} : { body: req.body.payload, headers: { 'content-type': req.body.contentType } };
+        const res = await connector.call({ method: req.method, path: page.path, headers: { ...body.headers, ...req.headers }, body: body.body }, { signal });
         const cls = connector.classify(res);
         if (cls !== 'ok') throw errorForResponse(connector.name, res, cls, deps.clock.now(), connector.explain(res));
         return res;

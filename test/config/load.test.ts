@@ -23,7 +23,8 @@ describe('loadConfig on a valid file', () => {
     const loaded = await loadConfig(join(fixtures, 'valid.yaml'), { env });
     assert.equal(loaded.file, join(fixtures, 'valid.yaml'));
     assert.equal(loaded.baseDir, fixtures);
-    assert.equal(loaded.config.store, 'sqlite:./data/test.db');
+    assert.equal(loaded.config.store.url, 'sqlite:./data/test.db');
+    assert.equal(loaded.config.store.retention.done, 7 * 86_400_000, 'a URL alone gets the default retention');
   });
 
   test('applies the schema defaults', async () => {
