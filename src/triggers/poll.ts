@@ -35,7 +35,7 @@ import { checkPaginateFits, compilePaginate, paginateOptions, type Page, type Pa
 import { compileStepRequest, connectorStepOptions, requestOption } from '../steps/request.ts';
 import type { RequestUse } from '../connectors/request-kind.ts';
 import type { Ingest } from './ingest.ts';
-import { sleep } from './sleep.ts';
+import { sleep } from '../core/sleep.ts';
 import { defineTrigger } from './trigger.ts';
 
 /** A poll reads a listing with GET; POST for search endpoints that take their filter in a body. */

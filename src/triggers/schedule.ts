@@ -28,7 +28,7 @@ import { z } from 'zod';
 import { isRecord } from '../core/record.ts';
 import type { Json } from '../core/message.ts';
 import type { Ingest } from './ingest.ts';
-import { sleep } from './sleep.ts';
+import { sleep } from '../core/sleep.ts';
 import { defineTrigger } from './trigger.ts';
 
 export const scheduleOptions = z
