@@ -168,6 +168,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       purgeCache: (name) => connectors.get(name)?.purgeCache?.(),
       dropped: (flow) => dropped.get(flow) ?? 0,
       wake: () => worker.notify(),
+      worker: () => worker.view(),
     },
   });
 

@@ -40,6 +40,18 @@ export interface WorkerDeps {
   scrub?: Scrub;
 }
 
+/** What the admin API shows of a worker: its slots, and how its messages came to it since it started. */
+export interface WorkerView {
+  id: string;
+  running: boolean;
+  concurrency: number;
+  inFlight: number;
+  /** Messages leased to it as they were stored (the hand-off at ingest). */
+  handedOff: number;
+  /** Messages it claimed from the queue (due later, retried, replayed, or no free slot at ingest). */
+  claimed: number;
+}
+
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #deps: WorkerDeps;
@@ -55,6 +67,7 @@ export class Worker {
   #reserved = 0;
   /** Called when the last reservation is adopted or given back: stop() waits for it. */
   #reservationsDone: (() => void) | undefined;
+  readonly #counts = { handedOff: 0, claimed: 0 };
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -67,6 +80,10 @@ export class Worker {
 
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  view(): WorkerView {
+    return { id: this.id, running: this.running, concurrency: this.#deps.options.concurrency, inFlight: this.#inFlight.size, ...this.#counts };
   }
 
   start(): void {
@@ -98,6 +115,7 @@ export class Worker {
   /** Runs the messages leased to this worker at enqueue, and gives back the `reserved` slots they were promised. */
   adopt(claimed: readonly Claimed[], reserved: number): void {
     this.#reserved -= reserved;
+    this.#counts.handedOff += claimed.length;
     for (const msg of claimed) this.#start(msg);
     if (this.#reserved === 0) this.#reservationsDone?.();
   }
@@ -142,6 +160,7 @@ export class Worker {
         await this.#sleep(Math.min(5000, options.pollMs * 2 ** failures));
         continue;
       }
+      this.#counts.claimed += claimed.length;
       for (const msg of claimed) {
         const running = this.#inFlight.get(msg.id);
         if (running) {

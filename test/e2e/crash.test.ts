@@ -135,6 +135,54 @@ describe('crash safety', () => {
     }
   });
 
+  it('loses nothing to a SIGKILL while the fast paths are in use: messages handed to the worker as they are stored, leases and acks committed without their own fsync', { timeout: 120_000 }, async (t) => {
+    const N = 1200;
+    // A sink that takes a while keeps the worker's slots full of handed-off messages when the kill comes.
+    const sink = await startTestSink(t, { default: 'slow:15' });
+    const worker: WorkerSettings = { concurrency: 32, leaseMs: 3000, pollMs: 20, drainMs: 2000 };
+    const { dir, configFile } = writeTestConfig(t, `${config(sink, worker)}server: { adminToken: crash-test-token }\n`);
+    const keys = Array.from({ length: N }, (_, i) => `fast-${i}`);
+    const first = await runJunction(configFile);
+    t.after(() => first.child.kill('SIGKILL'));
+    const view = async () => (await (await fetch(`${first.url}/admin/worker`, { headers: { authorization: 'Bearer crash-test-token' } })).json()) as { handedOff: number; claimed: number; inFlight: number };
+    let atKill: Promise<{ handedOff: number; claimed: number; inFlight: number }> | undefined;
+    let killAt = Infinity;
+    const acceptedBefore = await postAll(first.url, keys, (n) => {
+      if (n === N / 3 && atKill === undefined) {
+        // The worker's view just before the kill: how its messages came to it.
+        atKill = view().then((v) => {
+          killAt = Date.now();
+          first.child.kill('SIGKILL');
+          return v;
+        });
+      }
+    });
+    assert.equal(await first.exited, 'SIGKILL');
+    const seen = await atKill!;
+    assert.ok(seen.handedOff > 0, `the hand-off was in use before the kill: ${JSON.stringify(seen)}`);
+    assert.ok(seen.inFlight > 0, `messages were in flight at the kill: ${JSON.stringify(seen)}`);
+
+    const second = await runJunction(configFile);
+    t.after(() => second.child.kill('SIGKILL'));
+    const acceptedAfter = await postAll(second.url, keys.filter((k) => !acceptedBefore.has(k)), () => {});
+    const accepted = new Set([...acceptedBefore.keys(), ...acceptedAfter.keys()]);
+    assert.equal(accepted.size, N);
+    await sink.waitFor(() => sink.received().size === N, 90_000);
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0, second.output());
+
+    const received = sink.received();
+    assert.deepEqual(new Set(received.keys()), accepted, 'every key that got a 202 is delivered');
+    const twice = [...received].filter(([, n]) => n > 1).length;
+    console.log(`# fast-path crash test: worker at the kill ${JSON.stringify(seen)}; ${acceptedBefore.size} accepted before, ${twice} delivered twice`);
+    assert.ok(twice <= worker.concurrency, `${twice} keys delivered twice, more than the ${worker.concurrency} slots`);
+    assert.ok(killAt < Infinity);
+    const store = openStore('sqlite:./junction.db', { baseDir: dir });
+    await store.migrate();
+    t.after(() => store.close());
+    assert.deepEqual(await store.stats(), { queued: 0, running: 0, done: N, dead: 0 });
+  });
+
   it('on SIGTERM drains: exits 0 and hands unfinished messages back without spending an attempt', { timeout: 60_000 }, async (t) => {
     const sink = await startTestSink(t, { default: 'hang' });
     const { dir, configFile } = writeTestConfig(t, config(sink, { concurrency: 8, leaseMs: 30000, pollMs: 20, drainMs: 300 }));

@@ -161,6 +161,8 @@ export async function startSink(opts: SinkOptions = {}): Promise<Sink> {
       received.set(record.idempotencyKey, (received.get(record.idempotencyKey) ?? 0) + 1);
     }
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(body.length), ...headers });
+    // A slow answer counts only now: waiters look again, or the last one would never be seen.
+    for (const w of [...waiters]) w();
   };
 
   const jsonBody = (status: number): Buffer =>

@@ -152,6 +152,20 @@ describe('admin API: flows and connectors', () => {
   });
 });
 
+describe('admin API: the worker', () => {
+  it('shows its slots and how its messages came to it: handed off at ingest, or claimed from the queue', async (t) => {
+    const { engine } = await setup(t);
+    const before = (await engine.app.inject({ url: '/admin/worker', headers: auth })).json() as Record<string, unknown>;
+    assert.deepEqual({ ...before, id: 'x' }, { id: 'x', running: true, concurrency: 32, inFlight: 0, handedOff: 0, claimed: 0 });
+    const res = await engine.post('/hooks/orders', { id: 1, card: 'c' });
+    await engine.until(async () => (await engine.store.getMessage(String(res.json.id)))?.state === 'done');
+    const after = (await engine.app.inject({ url: '/admin/worker', headers: auth })).json() as { handedOff: number; claimed: number; id: string };
+    assert.equal(after.handedOff + after.claimed, 1);
+    assert.equal(after.handedOff, 1, 'a message due now, with a free slot, is handed to the worker as it is stored');
+    assert.equal(after.id, engine.worker.id);
+  });
+});
+
 describe('admin API: messages and dead letters', () => {
   it('shows a message with its history, and 404 for an unknown id', async (t) => {
     const { engine, sink } = await setup(t);

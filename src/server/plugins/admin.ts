@@ -20,6 +20,7 @@ import { adminTokenCheck } from '../admin/token.ts';
 import { connectorView, flowView, type FlowSummary } from '../admin/views.ts';
 import type { ConnectorState } from '../../connectors/connector.ts';
 import { sendProblem } from '../problem.ts';
+import type { WorkerView } from '../../runtime/worker.ts';
 
 export interface AdminOptions {
   /** `server.adminToken`; undefined disables the admin API. */
@@ -35,6 +36,8 @@ export interface AdminOptions {
   dropped: (flow: string) => number;
   /** Wakes the worker, so that replayed messages start now rather than at its next poll. */
   wake: () => void;
+  /** This process's worker: its slots and how its messages came to it. */
+  worker: () => WorkerView;
   logger: Logger;
 }
 
@@ -81,6 +84,8 @@ async function adminRoutes(admin: FastifyInstance, opts: AdminOptions): Promise<
   admin.get('/flows', async () => ({
     flows: await Promise.all(Object.entries(opts.flows).map(async ([name, flow]) => flowView(name, flow, await store.stats(name), opts.dropped(name)))),
   }));
+
+  admin.get('/worker', async () => opts.worker());
 
   admin.get('/connectors', async () => ({
     connectors: Object.entries(opts.connectors).map(([name, c]) => connectorView(name, c, opts.connectorState(name))),
