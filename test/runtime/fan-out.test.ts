@@ -38,13 +38,14 @@ flows:
 
   // As if the process had died after the fan-out committed and before the parent's ack.
   const db = new DatabaseSync(join(engine.dir, 'junction.db'));
-  db.prepare("UPDATE messages SET state = 'queued', run_at = 0 WHERE id = ?").run(parent);
+  db.prepare("UPDATE messages SET state = 'queued', run_at = 0, ack_started_at = NULL, ack_attempt = NULL WHERE id = ?").run(parent);
   db.close();
   engine.worker.notify();
 
-  await engine.until(async () => (await engine.store.getMessage(parent))?.history.length === 2);
+  await engine.until(async () => (await engine.store.getMessage(parent))?.history.length === 1);
   const history = (await engine.store.getMessage(parent))?.history ?? [];
-  assert.equal(history[1]?.outcome, 'ack', `the rerun was ${history[1]?.outcome}: ${history[1]?.error ?? ''}`);
+  assert.equal(history[0]?.outcome, 'ack', `the rerun was ${history[0]?.outcome}: ${history[0]?.error ?? ''}`);
+  assert.equal(history[0]?.attempt, 2, 'the second run');
   assert.deepEqual(await parts(), before, 'the parts stored first stand');
   assert.equal((await engine.store.stats()).done, 3);
 });

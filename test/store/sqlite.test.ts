@@ -151,6 +151,7 @@ describe('SQLite store', () => {
           [4, 'body_digest_and_sent_key'],
           [5, 'checkpoints_and_locks'],
           [6, 'retention'],
+          [7, 'ack_in_row'],
         ],
       );
     } finally {

@@ -112,8 +112,15 @@ export function settleMessage(st: Statements, ref: LeaseRef, outcome: Outcome, a
   let changes: number | bigint;
   switch (outcome.kind) {
     case 'ack':
-      changes = st.ackMessage.run(held).changes;
-      break;
+      // The ack's attempt goes into the row by the same statement; no attempts row.
+      changes = st.ackMessage.run({
+        ...held,
+        attempt: attempt?.attempt ?? null,
+        startedAt: attempt === null ? null : ms(attempt.startedAt),
+        durationMs: attempt === null ? null : ms(attempt.durationMs),
+        idempotencyKey: attempt?.idempotencyKey ?? null,
+      }).changes;
+      return Number(changes) > 0;
     case 'retry':
       changes = st.retryMessage.run({
         ...held,

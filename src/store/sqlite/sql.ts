@@ -70,9 +70,11 @@ export const sql = {
     WHERE id = :id
     RETURNING ${CLAIMED_COLUMNS}`,
 
+  // The acking attempt is the message's last: kept in its row (migration 0007), not in `attempts`.
   ackMessage: `
     UPDATE messages
-    SET state = 'done', ${RELEASE_LEASE}, updated_at = :now
+    SET state = 'done', ${RELEASE_LEASE}, updated_at = :now,
+        ack_attempt = :attempt, ack_started_at = :startedAt, ack_duration_ms = :durationMs, ack_idempotency_key = :idempotencyKey
     WHERE ${HELD_BY_LEASE}`,
 
   retryMessage: `
@@ -98,9 +100,14 @@ export const sql = {
 
   selectMessage: 'SELECT * FROM messages WHERE id = :id',
 
+  // The attempts rows in order, then the acking attempt kept in the message's row.
   selectHistory: `
-    SELECT attempt, started_at, duration_ms, outcome, error_code, error, response, idempotency_key
-    FROM attempts WHERE message_id = :id ORDER BY seq`,
+    SELECT attempt, started_at, duration_ms, outcome, error_code, error, response, idempotency_key, 0 AS part, seq
+    FROM attempts WHERE message_id = :id
+    UNION ALL
+    SELECT ack_attempt, ack_started_at, ack_duration_ms, 'ack', NULL, NULL, NULL, ack_idempotency_key, 1, 0
+    FROM messages WHERE id = :id AND ack_started_at IS NOT NULL
+    ORDER BY part, seq`,
 
   countByState: `
     SELECT state, count(*) AS n FROM messages
