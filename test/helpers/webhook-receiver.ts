@@ -30,8 +30,12 @@ export interface Delivery {
 
 export interface WebhookReceiver extends Served {
   readonly got: Delivery[];
-  /** The statuses of the next deliveries, in order; after them every delivery is answered 200. */
-  plan(statuses: number[]): void;
+  /**
+   * The statuses of the next deliveries, in order; after them every delivery is answered 200.
+   * @param opts.retryAfterSec sent as `Retry-After` with each planned failure, so the sender's next attempt
+   *   comes at least that much later (and carries a later `webhook-timestamp`)
+   */
+  plan(statuses: number[], opts?: { retryAfterSec?: number }): void;
   /** Answers every delivery with `status` from now on (until the next plan or `always(200)`). */
   always(status: number): void;
 }
@@ -48,6 +52,7 @@ export async function startWebhookReceiver(t: TestContext, secret: string): Prom
   const got: Delivery[] = [];
   let planned: number[] = [];
   let fallback = 200;
+  let retryAfterSec: number | undefined;
   const served = await serve(t, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -62,16 +67,19 @@ export async function startWebhookReceiver(t: TestContext, secret: string): Prom
         verified = false;
         error = (e as Error).message;
       }
-      const status = !verified ? 401 : (planned.shift() ?? fallback);
+      const next = verified ? planned.shift() : undefined;
+      const status = !verified ? 401 : (next ?? fallback);
       got.push({ headers: req.headers, body: raw.toString('utf8'), verified, status, ...(error === undefined ? {} : { error }) });
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ received: verified }));
+      const wait = next !== undefined && status >= 400 && retryAfterSec !== undefined ? { 'retry-after': String(retryAfterSec) } : {};
+      res.writeHead(status, { 'content-type': 'application/json', ...wait }).end(JSON.stringify({ received: verified }));
     });
   });
   return {
     ...served,
     got,
-    plan(statuses) {
+    plan(statuses, opts = {}) {
       planned = [...statuses];
+      retryAfterSec = opts.retryAfterSec;
     },
     always(status) {
       planned = [];
