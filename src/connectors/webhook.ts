@@ -21,7 +21,7 @@
  * a dead letter; `classify` overrides apply.
  */
 import { z } from 'zod';
-import { systemClock } from '../core/clock.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import { duration } from '../core/duration.ts';
 import { errors, isJunctionError } from '../core/errors.ts';
 import { compileTemplate, template, type Template } from '../core/expression.ts';
@@ -103,7 +103,7 @@ export const webhookConnector = defineConnector({
     const call: Transport['call'] = async (req, ctx) => {
       const known = await endpoint.current();
       if (known.disabledAt !== null) throw refuse(known);
-      const { headers, body } = await prepare(name, req, envelopeType);
+      const { headers, body } = await prepare(name, req, envelopeType, clock);
       const id = webhookId(req.idempotencyKey ?? `msg_${crypto.randomUUID()}`);
       const timestampSec = Math.floor(clock.now() / 1000);
       // Set last: a step's or the connector's headers cannot replace the signature.
@@ -151,11 +151,12 @@ function okClassifier(overrides: Readonly<Record<string, string>> | undefined): 
  * in the envelope when the connector or the step gives a type. The two
  * headers of `webhook-request` are taken off here.
  */
-async function prepare(connector: string, req: OutboundRequest, envelopeType: Template | undefined): Promise<{ headers: Record<string, string>; body: Buffer }> {
+async function prepare(connector: string, req: OutboundRequest, envelopeType: Template | undefined, clock: Clock): Promise<{ headers: Record<string, string>; body: Buffer }> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
   const stepType = headers[EVENT_TYPE_HEADER];
-  const time = headers[EVENT_TIME_HEADER] ?? new Date().toISOString();
+  // A call made without a step (the library's createConnector) has no event time: the attempt's.
+  const time = headers[EVENT_TIME_HEADER] ?? new Date(clock.now()).toISOString();
   delete headers[EVENT_TYPE_HEADER];
   delete headers[EVENT_TIME_HEADER];
   const raw = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
