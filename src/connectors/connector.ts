@@ -15,6 +15,7 @@ import type { Clock } from '../core/clock.ts';
 import type { AnswerDetail, Call, CallContext, Classification, OutboundRequest, OutboundResponse, RetryPolicy } from '../core/call.ts';
 import type { Answer } from '../core/message.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Json } from '../core/message.ts';
 import type { KeyValue, TokenRecord } from '../store/store.ts';
 import type { HttpConnectorOptions } from './options.ts';
 import type { RequestKind } from './request-kind.ts';
@@ -30,12 +31,21 @@ export interface ConnectorDeps {
   logger?: Logger | undefined;
   /** Relative paths in the options (a GraphQL schema file) start here: the config file's directory. Default: the working directory. */
   baseDir?: string | undefined;
+  /**
+   * Where a connector keeps state that must survive a restart and be shared by
+   * every process on the store (a webhook endpoint disabled after failing), under
+   * keys that start with its type and name, e.g. `webhook:partner`. The engine
+   * passes the store's `checkpoints`. Default: this process only.
+   */
+  state?: KeyValue<Json> | undefined;
 }
 
 /** A connector's live state, for the admin API: each policy that keeps state reports it under its slot. */
 export interface ConnectorState {
   type: string;
   policies: Record<string, unknown>;
+  /** The type's own state of the endpoint, when it keeps one (a webhook: disabled, failingSince). */
+  endpoint?: Record<string, unknown>;
 }
 
 export interface Connector {
@@ -66,6 +76,12 @@ export interface Connector {
   state(): ConnectorState;
   /** Drops every cached answer; present only when the connector has a `cache`. @returns how many there were */
   purgeCache?(): number;
+  /**
+   * Enables an endpoint the connector disabled (a webhook that kept failing), so
+   * that calls are sent again; present only when its type can disable one.
+   * Resolves after the change is stored.
+   */
+  enable?(): Promise<void>;
   /** Closes pooled connections and stops work in flight (a token request). */
   close(): Promise<void>;
 }
@@ -90,6 +106,10 @@ export interface ConnectorParts {
   read?(res: OutboundResponse): Answer;
   /** The type's reason for an answer that is not a success, kept with the attempt and the dead letter. */
   explain?(res: OutboundResponse): AnswerDetail | undefined;
+  /** The type's own state of the endpoint, for the admin API (`ConnectorState.endpoint`). */
+  state?(): Record<string, unknown>;
+  /** Enables an endpoint the type disabled; see {@link Connector.enable}. */
+  enable?(): Promise<void>;
 }
 
 /** A mistake in a connector's options found by its type's {@link ConnectorDefinition.check}. */

@@ -91,13 +91,15 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
     read: parts.read ? (res) => parts.read!(res) : (res) => readJsonOrText(name, res),
     explain: (res) => parts.explain?.(res),
     ...(cache ? { purgeCache: () => cache.purge() } : {}),
+    ...(parts.enable ? { enable: () => parts.enable!() } : {}),
     state() {
       const policies: Record<string, unknown> = {};
       for (const slot of POLICY_ORDER) {
         const state = layers[slot]?.state?.();
         if (state !== undefined) policies[slot] = state;
       }
-      return { type: def.name, policies };
+      const endpoint = parts.state?.();
+      return { type: def.name, policies, ...(endpoint === undefined ? {} : { endpoint }) };
     },
     close() {
       for (const layer of Object.values(layers)) layer.close?.();

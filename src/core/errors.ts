@@ -119,6 +119,7 @@ export const errors = {
   INPUT_MALFORMED_XML: defineError('JNC_INPUT_MALFORMED_XML', 'Body is not well-formed XML: %s', { family: 'input', status: 400 }),
   IDEMPOTENCY_KEY_REUSED: defineError('JNC_IDEMPOTENCY_KEY_REUSED', 'Idempotency key %s was already used in flow %s for a different body; a new message needs a new key', { family: 'input', status: 422 }),
   CACHE_UNKNOWN: defineError('JNC_CACHE_UNKNOWN', 'Connector %s has no cache to purge; connectors with a cache: %s', { family: 'input', status: 404 }),
+  ENABLE_UNKNOWN: defineError('JNC_ENABLE_UNKNOWN', 'Connector %s cannot be enabled: it is not configured, or its type has nothing to enable; connectors that can be: %s', { family: 'input', status: 404 }),
 
   // transient: retried with backoff; Retry-After honoured (capped)
   CONN_TIMEOUT: defineError('JNC_CONN_TIMEOUT', 'Connector %s: %s timed out after %dms', { family: 'transient' }),
@@ -149,6 +150,7 @@ export const errors = {
   TEMPLATE_VALUE: defineError('JNC_TEMPLATE_VALUE', 'Template %s: {{ %s }} gave %s; a part must give a non-empty string, a number or a boolean', { family: 'permanent' }),
   BODY_NOT_JSON: defineError('JNC_BODY_NOT_JSON', 'Step %s needs a JSON body; this one is %s (content-type %s)', { family: 'permanent' }),
   PAGE_INVALID: defineError('JNC_PAGE_INVALID', 'Connector %s: page %d cannot be read: %s', { family: 'permanent' }),
+  WEBHOOK_DISABLED: defineError('JNC_WEBHOOK_DISABLED', 'Connector %s: the webhook endpoint is disabled since %s, after %s; enable it with POST /admin/connectors/%s/enable, then replay its dead letters', { family: 'permanent' }),
 
   // paused: rescheduled without spending an attempt
   SHUTDOWN: defineError('JNC_SHUTDOWN', 'Shutting down; message returned to the queue', { family: 'paused' }),

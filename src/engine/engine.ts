@@ -77,8 +77,9 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const store = openStore(config.store.url, { baseDir: loaded.baseDir, clock });
   await store.migrate();
 
-  // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one.
-  const connectors = createConnectors(config.connectors, { tokens: store.tokens, clock, logger, baseDir: loaded.baseDir });
+  // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one; so does the
+  // state a connector keeps (a disabled webhook endpoint), under keys of its own among the checkpoints.
+  const connectors = createConnectors(config.connectors, { tokens: store.tokens, state: store.checkpoints, clock, logger, baseDir: loaded.baseDir });
   let flows: Map<string, CompiledFlow>;
   try {
     flows = await compileFlows(loaded, connectors);
@@ -166,6 +167,13 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       connectors: config.connectors,
       connectorState: (name) => connectors.get(name)?.state(),
       purgeCache: (name) => connectors.get(name)?.purgeCache?.(),
+      enable: async (name) => {
+        const c = connectors.get(name);
+        if (c?.enable === undefined) return false;
+        await c.enable();
+        return true;
+      },
+      enableable: [...connectors.values()].filter((c) => c.enable !== undefined).map((c) => c.name),
       dropped: (flow) => dropped.get(flow) ?? 0,
       wake: () => worker.notify(),
       worker: () => worker.view(),

@@ -51,6 +51,8 @@ export interface ConnectorView {
   type: string;
   /** Origin and path prefix only. */
   baseUrl?: string;
+  /** A webhook's endpoint: origin and path only (a query string may hold a token). */
+  url?: string;
   /** Which kind of credential it sends (`apiKey`, `bearer`, `basic`…), or none. */
   auth: string | null;
   /** Names of the static headers it sends; their values are not shown. */
@@ -70,6 +72,7 @@ export function connectorView(name: string, c: ConnectorOptions, state?: Connect
     name,
     type: c.type,
     ...(typeof o.baseUrl === 'string' ? { baseUrl: safeUrl(o.baseUrl) } : {}),
+    ...(typeof o.url === 'string' ? { url: safeUrl(o.url) } : {}),
     auth: kinds(o.auth as Readonly<Record<string, unknown>> | undefined)[0] ?? null,
     headers: Object.keys(headers ?? {}),
     ...(typeof o.timeoutMs === 'number' ? { timeoutMs: o.timeoutMs } : {}),

@@ -32,6 +32,10 @@ export interface AdminOptions {
   connectorState: (name: string) => ConnectorState | undefined;
   /** Drops a connector's cached answers: how many, or undefined when it has no cache. */
   purgeCache?: (name: string) => number | undefined;
+  /** Enables a connector's endpoint (a disabled webhook): false when it has nothing to enable. */
+  enable?: (name: string) => Promise<boolean>;
+  /** The connectors that can be enabled, named in the refusal for any other. */
+  enableable?: readonly string[];
   /** Messages a filter dropped in this process, for one flow. */
   dropped: (flow: string) => number;
   /** Wakes the worker, so that replayed messages start now rather than at its next poll. */
@@ -100,6 +104,14 @@ async function adminRoutes(admin: FastifyInstance, opts: AdminOptions): Promise<
     }
     opts.logger.info({ connector: name, purged }, 'admin API: connector cache purged');
     return { connector: name, purged };
+  });
+
+  admin.post<{ Params: { name: string } }>('/connectors/:name/enable', async (req) => {
+    const { name } = req.params;
+    const enabled = (await opts.enable?.(name)) ?? false;
+    if (!enabled) throw errors.ENABLE_UNKNOWN.create([name, opts.enableable?.join(', ') || '(none)']);
+    opts.logger.info({ connector: name }, 'admin API: connector endpoint enabled');
+    return { connector: name, state: opts.connectorState(name) };
   });
 
   admin.get<{ Params: { id: string } }>('/messages/:id', { schema: { params: idParams } }, async (req) => {
