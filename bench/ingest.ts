@@ -198,7 +198,7 @@ export async function runIngest(s: IngestSettings = ingestDefaults): Promise<Ben
       console.log(`ingest ${target.name} profiled (not counted): ${r.rate.toFixed(0)} req/s`);
       if (!r.profile) continue;
       console.log(`  ${phaseSentence(r.profile)}`);
-      const title = target.name === 'junction' ? 'Junction (this checkout)' : `Junction at ${s.before?.label ?? '?'} (before)`;
+      const title = target.name === 'junction' ? 'Junction (this checkout)' : `Junction at ${s.before?.short ?? '?'} (before)`;
       profiles.push({ title, summary: r.profile });
     }
   }
@@ -219,7 +219,7 @@ export async function runIngest(s: IngestSettings = ingestDefaults): Promise<Ben
       runs: s.repeats,
       body: `${orderBody(0).length}-byte JSON order, no Idempotency-Key`,
       rate: '202 answers per second of the measured requests',
-      ...(s.before ? { 'before': `junction-before is commit ${s.before.label}` } : {}),
+      ...(s.before ? { before: `junction-before is commit ${s.before.label}` } : {}),
     },
     rows,
     ratios,

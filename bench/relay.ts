@@ -231,7 +231,7 @@ export async function runRelay(s: RelaySettings = relayDefaults): Promise<Benchm
         console.log(`relay ${target.name} profiled (not counted): ${r.rate.toFixed(0)} msg/s`);
         if (!r.profile) continue;
         console.log(`  ${phaseSentence(r.profile)}`);
-        const title = target.name === 'junction' ? 'Junction (this checkout)' : `Junction at ${s.before?.label ?? '?'} (before)`;
+        const title = target.name === 'junction' ? 'Junction (this checkout)' : `Junction at ${s.before?.short ?? '?'} (before)`;
         profiles.push({ title, summary: r.profile });
       }
     }
@@ -280,7 +280,7 @@ function relayLimits(r: BenchmarkReport, postRates: number[][], p: ProfileSummar
   const parts = [
     `**Target.** Junction delivered ${rate('junction').toFixed(0)} msg/s end to end, ${ratioOf(r, headline).toFixed(2)}× the bare ` +
       `relay's ${rate('baseline').toFixed(0)} msg/s (target ≥ ${AIM}×: ${verdict(r, headline)}).` +
-      (before ? ` At ${before.label} it delivered ${rate('junction-before').toFixed(0)} msg/s, ${ratioOf(r, r.ratios[1]!).toFixed(2)}× the same baseline.` : ''),
+      (before ? ` At ${before.short} it delivered ${rate('junction-before').toFixed(0)} msg/s, ${ratioOf(r, r.ratios[1]!).toFixed(2)}× the same baseline.` : ''),
   ];
   // Ingest outran delivery by more than the spread of a run: the queue absorbed the difference.
   if (junctionPosts > 1.2 * rate('junction')) {
@@ -350,7 +350,7 @@ function leversParagraph(p: ProfileSummary, b: ProfileSummary, before: Revision)
     t.fullCommits === undefined ? 'not recorded' : (t.fullCommits / Math.max(1, s.messages)).toFixed(2);
   const row = (lever: string, what: string, x: string, y: string): string => `| ${lever} | ${what} | ${x} | ${y} |`;
   return [
-    `**Before and after.** The profiled runs of ${before.label} (before) and of this checkout (after), in this run. The levers ` +
+    `**Before and after.** The profiled runs of ${before.short} (before) and of this checkout (after), in this run. The levers ` +
       'were measured together, so each line shows where a lever\'s effect lands, not what it bought alone.',
     '',
     `| lever | what shows it | before | after |`,

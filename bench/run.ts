@@ -83,7 +83,8 @@ if (values.before !== undefined) {
 } else {
   await serverBenchmarks(undefined);
 }
-const backlog: BacklogResult | undefined = values.only === 'backlog' ? await runBacklog({ ...backlogDefaults, ...(messages ? { messages } : {}) }) : undefined;
+const backlogBase = values.quick ? { ...backlogDefaults, messages: 5000, steadySeconds: 20, steadyRate: 500 } : backlogDefaults;
+const backlog: BacklogResult | undefined = values.only === 'backlog' ? await runBacklog({ ...backlogBase, ...(messages ? { messages } : {}) }) : undefined;
 
 // In process: each step against its library, no servers involved.
 const transform = values.only === undefined || values.only === 'transform' ? await runTransform(values.quick ? 1 : 7) : [];

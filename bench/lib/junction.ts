@@ -27,7 +27,7 @@ export interface JunctionBuild {
 /** This checkout, then the commit of `--before` when given. */
 export function junctionBuilds(before: Revision | undefined): JunctionBuild[] {
   const builds: JunctionBuild[] = [{ name: 'junction', script: CURRENT, label: 'this checkout' }];
-  if (before) builds.push({ name: 'junction-before', script: before.junctionTarget, label: `commit ${before.label}` });
+  if (before) builds.push({ name: 'junction-before', script: before.junctionTarget, label: `commit ${before.short}` });
   return builds;
 }
 
