@@ -4,19 +4,32 @@
  * same run), prints their tables, and replaces BENCHMARKS.md with the results.
  *
  * ```
- * node bench/run.ts [--only ingest|relay|transform|policies] [--repeats N] [--quick] [--no-profile]
+ * node bench/run.ts [--only ingest|relay|transform|policies|backlog] [--repeats N] [--quick] [--no-profile]
+ *                   [--before <commit>] [--messages N]
  * ```
  * `--quick` runs smaller loads, once each: a smoke test of the harness, not
  * figures to publish (BENCHMARKS.md is not written then).
+ *
+ * `--before <commit>` measures Junction at that commit too, as one more row of
+ * ingest and relay (and profiles it): both ratios and both profiles come from
+ * one run (bench/lib/revision.ts checks the commit out in a temp worktree,
+ * removed afterwards).
+ *
+ * `--only backlog` (not part of the default run) is bench/backlog.ts: a backlog
+ * of `--messages N` (default 1,000,000) with the sink down, then drained, then
+ * a steady phase under a short retention. It replaces only its own section of
+ * BENCHMARKS.md, and bench/charts/backlog.svg.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { backlogDefaults, backlogSection, runBacklog, writeBacklogSection, type BacklogResult } from './backlog.ts';
 import { ingestDefaults, runIngest } from './ingest.ts';
 import { profileMarkdown } from './lib/profile.ts';
-import { figure, markdownSection, printTable, ratio, type BenchmarkReport } from './lib/report.ts';
+import { droppedText, figure, markdownSection, printTable, ratioOf, verdict, type BenchmarkReport } from './lib/report.ts';
+import { withRevision, type Revision } from './lib/revision.ts';
 import { policiesSection, runPolicies, writePoliciesSection, type PoliciesResult } from './policies.ts';
 import { relayDefaults, runRelay } from './relay.ts';
 import { runTransform, transformTable, type TransformRow } from './transform.ts';
@@ -27,9 +40,16 @@ const { values } = parseArgs({
     repeats: { type: 'string' },
     quick: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
+    before: { type: 'string' },
+    messages: { type: 'string' },
   },
 });
-if (values.only !== undefined && !['ingest', 'relay', 'transform', 'policies'].includes(values.only)) throw new Error('--only is ingest, relay, transform or policies');
+if (values.only !== undefined && !['ingest', 'relay', 'transform', 'policies', 'backlog'].includes(values.only)) {
+  throw new Error('--only is ingest, relay, transform, policies or backlog');
+}
+const messages = values.messages === undefined ? undefined : Number(values.messages);
+if (messages !== undefined && !(Number.isInteger(messages) && messages >= 100)) throw new Error('--messages is a whole number ≥ 100');
+if (messages !== undefined && values.only !== 'backlog') throw new Error('--messages is for --only backlog');
 const repeats = values.repeats === undefined ? undefined : Number(values.repeats);
 if (repeats !== undefined && !(Number.isInteger(repeats) && repeats >= 1)) throw new Error('--repeats is a whole number ≥ 1');
 const profile = !values['no-profile'];
@@ -42,14 +62,29 @@ if (loadAtStart > cpus().length / 2) {
 }
 const reports: BenchmarkReport[] = [];
 
-if (values.only === undefined || values.only === 'ingest') {
-  const base = values.quick ? { ...ingestDefaults, requests: 2000, warmup: 500, repeats: 1 } : ingestDefaults;
-  reports.push(await runIngest({ ...base, repeats: repeats ?? base.repeats, profile }));
+async function serverBenchmarks(before: Revision | undefined): Promise<void> {
+  const extra = before ? { before } : {};
+  if (values.only === undefined || values.only === 'ingest') {
+    const base = values.quick ? { ...ingestDefaults, requests: 2000, warmup: 500, repeats: 1 } : ingestDefaults;
+    reports.push(await runIngest({ ...base, repeats: repeats ?? base.repeats, profile, ...extra }));
+  }
+  if (values.only === undefined || values.only === 'relay') {
+    const base = values.quick ? { ...relayDefaults, messages: 1000, warmup: 200, repeats: 1 } : relayDefaults;
+    reports.push(await runRelay({ ...base, repeats: repeats ?? base.repeats, profile, ...extra }));
+  }
 }
-if (values.only === undefined || values.only === 'relay') {
-  const base = values.quick ? { ...relayDefaults, messages: 1000, warmup: 200, repeats: 1 } : relayDefaults;
-  reports.push(await runRelay({ ...base, repeats: repeats ?? base.repeats, profile }));
+let beforeLabel: string | undefined;
+if (values.before !== undefined) {
+  if (!['ingest', 'relay', undefined].includes(values.only)) throw new Error('--before is for ingest and relay');
+  await withRevision(values.before, async (rev) => {
+    beforeLabel = rev.label;
+    await serverBenchmarks(rev);
+  });
+} else {
+  await serverBenchmarks(undefined);
 }
+const backlogBase = values.quick ? { ...backlogDefaults, messages: 5000, steadySeconds: 20, steadyRate: 500 } : backlogDefaults;
+const backlog: BacklogResult | undefined = values.only === 'backlog' ? await runBacklog({ ...backlogBase, ...(messages ? { messages } : {}) }) : undefined;
 
 // In process: each step against its library, no servers involved.
 const transform = values.only === undefined || values.only === 'transform' ? await runTransform(values.quick ? 1 : 7) : [];
@@ -58,6 +93,7 @@ const policies = values.only === undefined || values.only === 'policies' ? await
 for (const r of reports) printTable(r);
 if (transform.length > 0) console.log(`\n${transformTable(transform)}`);
 if (policies) console.log(`\n${policiesSection(policies)}`);
+if (backlog) console.log(`\n${backlogSection(backlog)}`);
 const seconds = (Date.now() - started.getTime()) / 1000;
 console.log(`\nDone in ${seconds.toFixed(0)} s.`);
 
@@ -67,12 +103,19 @@ if (values.quick) {
   // Alone, it replaces its own section and leaves the figures of the others as they were.
   await writePoliciesSection(policies);
   console.log(`Wrote the Policies section of ${OUT}.`);
+} else if (backlog) {
+  await writeBacklogSection(backlog);
+  console.log(`Wrote the Backlog section of ${OUT} and its chart.`);
 } else {
   await writeFile(OUT, render(reports, transform, policies, seconds));
   console.log(`Wrote ${OUT}.`);
 }
 if (reports.some((r) => r.rows.some((row) => row.problems.length > 0))) {
   console.error('Some runs were FLAGGED (failures, duplicates or missing rows): see the tables.');
+  process.exitCode = 1;
+}
+if (backlog && backlog.checks.some((c) => !c.ok)) {
+  console.error(`Backlog checks failed: ${backlog.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}.`);
   process.exitCode = 1;
 }
 
@@ -92,39 +135,48 @@ function render(list: BenchmarkReport[], transform: TransformRow[], policies: Po
     `- Load average (1 min) of the machine: ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end ` +
       '(the benchmark itself keeps about 2 busy; more means other work shared the machine)',
     `- Junction: ${revision()}`,
+    ...(beforeLabel ? [`- Before (row junction-before, measured in the same run): commit ${beforeLabel}`] : []),
     `- Command: \`node bench/run.ts${process.argv.slice(2).length > 0 ? ' ' + process.argv.slice(2).join(' ') : ''}\``,
     '',
     'Figures are medians over the runs (each run listed); "spread" is half the',
     'range over the median. A run with failures, missing rows, duplicates or',
-    'undelivered messages is flagged, marked ✗ and left out of the median.',
+    'undelivered messages is flagged, marked ✗ and left out of the median (each',
+    'section says how many were); a row whose every run was flagged has no figure.',
     'p50/p99 are per-request latencies seen by the load generator (nearest rank',
     'over every measured request), medians over the runs. The machine is shared',
     'with other work, and the load generator shares its cores with the servers:',
     'compare the rows of one run with each other rather than with other machines.',
     '',
-    '| benchmark | Junction | baseline | ratio (aim ≥ 0.6) |',
-    '|---|---:|---:|---:|',
-    ...list.map((r) => {
-      const j = r.rows.find((x) => x.name === r.junction);
-      const b = r.rows.find((x) => x.name === r.baseline);
-      return `| ${r.name} | ${figure(j).toFixed(0)} ${r.unit} | ${figure(b).toFixed(0)} ${r.unit} | ${ratio(r).toFixed(2)} |`;
-    }),
+    '| benchmark | row | figure | over | figure | ratio | aim | met |',
+    '|---|---|---:|---|---:|---:|---:|---|',
+    ...list.flatMap((r) =>
+      r.ratios.map((line) => {
+        const of = figure(r.rows.find((x) => x.name === line.of));
+        const to = figure(r.rows.find((x) => x.name === line.to));
+        return `| ${r.name} | ${line.of} | ${of.toFixed(0)} ${r.unit} | ${line.to} | ${to.toFixed(0)} ${r.unit} | ${ratioOf(r, line).toFixed(2)} | ${line.aim === undefined ? '' : `≥ ${line.aim}`} | ${verdict(r, line)} |`;
+      }),
+    ),
+    '',
+    ...list.map((r) => `${r.name}: ${droppedText(r)}`),
     '',
   ];
   for (const r of list) {
     lines.push(markdownSection(r), '');
-    if (r.profile) {
+    for (const p of r.profiles) {
       lines.push(
-        `### Profile of Junction (${r.name})`,
+        `### Profile of ${p.title}, ${r.name}`,
         '',
-        'One more Junction run (not counted above) with bench/lib/instrument.ts: the',
-        'V8 CPU profiler (what `node --cpu-prof` records, limited to the measured',
-        'requests), event-loop utilisation, and the wall time of every node:sqlite',
-        'statement. Self time by area (package, folder of src/, node core, native',
-        'calls), then by function, then SQL statements. The wrappers that time each',
-        'statement cost a little themselves ("profiling overhead").',
+        'One more run of that build (not counted above) with bench/lib/instrument.ts:',
+        "the V8 CPU profiler on the child's main thread (what `node --cpu-prof` records,",
+        'limited to the measured messages) and its event-loop utilisation; the wall',
+        'time of every node:sqlite statement on the main thread and, where the store',
+        'runs in a worker thread, on that thread too (bench/lib/instrument-thread.ts),',
+        'with its event-loop utilisation. The worker thread has no CPU profile. Self',
+        'time by area (package, folder of src/, node core, native calls), then by',
+        'function, then statements. The wrappers that time each statement cost a',
+        'little themselves ("profiling overhead").',
         '',
-        profileMarkdown(r.profile),
+        profileMarkdown(p.summary),
         '',
       );
     }

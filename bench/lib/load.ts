@@ -23,6 +23,8 @@ export interface LoadOptions {
   firstIndex?: number;
   /** Per-request timeout; a request slower than this counts as a failure. */
   timeoutMs?: number;
+  /** Called on every answer (or failure): `ok` when it had the expected status. */
+  onAnswer?: (ok: boolean) => void;
 }
 
 export interface LoadResult {
@@ -72,8 +74,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         const text = await res.body.text();
         latencies[answered++] = performance.now() - t0;
         if (res.statusCode !== opts.expectStatus) fail(`#${i}: ${res.statusCode} ${text.slice(0, 200)}`);
+        opts.onAnswer?.(res.statusCode === opts.expectStatus);
       } catch (e) {
         fail(`#${i}: ${(e as Error).message}`);
+        opts.onAnswer?.(false);
       }
     }
   };

@@ -2,17 +2,21 @@
  * @module bench/lib/profile
  * Parent side of a profiled run ({@link startPhase}, {@link endPhase}; the child
  * side is bench/lib/instrument.ts), and the summary of what was recorded: a V8
- * CPU profile summed by function and by area (a package, a folder of src/, node
- * core, GC), and the wall time spent inside `node:sqlite` calls by statement.
+ * CPU profile of the child's MAIN thread summed by function and by area (a
+ * package, a folder of src/, node core, GC), its event-loop utilisation, and the
+ * wall time spent inside `node:sqlite` calls by statement, on the main thread
+ * and, when the child preloaded bench/lib/instrument-thread.ts, on the store's
+ * worker thread (with its event-loop utilisation).
  *
  * Native calls have frames of their own (`run`, `get`, `all` are node:sqlite's
- * StatementSync methods: SQL, WAL writes and fsync, on the main thread); the
- * statement table says which statements that time went to.
+ * StatementSync methods: SQL, WAL writes and fsync). They show in the main
+ * thread's profile only when the store runs on the main thread (before the
+ * store moved to a worker thread); the worker thread has no CPU profile here.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChildServer } from './child.ts';
-import type { PhaseStats } from './instrument.ts';
+import type { PhaseStats, SqlStat, ThreadStats } from './instrument.ts';
 
 interface CallFrame {
   functionName: string;
@@ -141,21 +145,45 @@ export async function endPhase(server: ChildServer, dir: string, messages: numbe
   return summarizeProfile(profile, phase, messages);
 }
 
-/** Totals over the statement table, by kind of statement. */
-export function sqlTotals(s: ProfileSummary): { sqlMs: number; commitMs: number; commits: number; begins: number } {
-  const sum = (pick: (sql: string) => boolean, f: 'ms' | 'calls'): number =>
-    s.phase.sql.filter((x) => pick(x.sql)).reduce((acc, x) => acc + x[f], 0);
+/** Where SQLite statements ran: on the main thread (store in-process) or on the store's worker thread. */
+export type SqlThread = 'main' | 'store';
+
+/** The statements of one thread (the store's thread: the one that ran the most SQL; none when not measured). */
+export function statementsOf(s: ProfileSummary, where: SqlThread): SqlStat[] {
+  if (where === 'main') return s.phase.sql;
+  const threads = [...(s.phase.threads ?? [])].sort((a, b) => total(b.sql) - total(a.sql));
+  return threads[0]?.sql ?? [];
+}
+
+/** The store's worker thread as measured, if it was. */
+export function storeThread(s: ProfileSummary): ThreadStats | undefined {
+  return [...(s.phase.threads ?? [])].sort((a, b) => total(b.sql) - total(a.sql))[0];
+}
+
+const total = (sql: SqlStat[]): number => sql.reduce((a, q) => a + q.ms, 0);
+
+/** Where this profile's SQL ran: the main thread if it ran any there, else the store's thread. */
+export function sqlThread(s: ProfileSummary): SqlThread {
+  return s.phase.sql.length > 0 || !storeThread(s) ? 'main' : 'store';
+}
+
+/** Totals over a statement table, by kind of statement. `fullCommits`: commits that ran under synchronous FULL (an fsync of the WAL), when known. */
+export function sqlTotals(s: ProfileSummary, where: SqlThread = 'main'): { sqlMs: number; commitMs: number; commits: number; fullCommits?: number; begins: number } {
+  const sql = statementsOf(s, where);
+  const sum = (pick: (q: string) => boolean, f: 'ms' | 'calls'): number => sql.filter((x) => pick(x.sql)).reduce((acc, x) => acc + x[f], 0);
+  const modeKnown = sql.some((q) => q.sql.startsWith('COMMIT (synchronous'));
   return {
     sqlMs: sum(() => true, 'ms'),
-    commitMs: sum((q) => q === 'COMMIT', 'ms'),
-    commits: sum((q) => q === 'COMMIT', 'calls'),
+    commitMs: sum((q) => q.startsWith('COMMIT'), 'ms'),
+    commits: sum((q) => q.startsWith('COMMIT'), 'calls'),
+    ...(modeKnown ? { fullCommits: sum((q) => q === 'COMMIT (synchronous FULL)', 'calls') } : {}),
     begins: sum((q) => q.startsWith('BEGIN'), 'calls'),
   };
 }
 
 /** Calls and wall time of the statements whose SQL starts with `prefix`. */
-export function statement(s: ProfileSummary, prefix: string): { calls: number; ms: number } {
-  const hits = s.phase.sql.filter((q) => q.sql.startsWith(prefix));
+export function statement(s: ProfileSummary, prefix: string, where: SqlThread = 'main'): { calls: number; ms: number } {
+  const hits = statementsOf(s, where).filter((q) => q.sql.startsWith(prefix));
   return { calls: hits.reduce((a, q) => a + q.calls, 0), ms: hits.reduce((a, q) => a + q.ms, 0) };
 }
 
@@ -169,40 +197,54 @@ export const SOCKET_AREA = 'socket writes (native)';
 
 export const pct = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(0)}%` : '–');
 
-/** The phase in one sentence: how busy the main thread was, and how much of it was SQLite. */
-export function phaseSentence(s: ProfileSummary): string {
-  const t = sqlTotals(s);
+/** The SQL of one thread in a sentence: time in statements, commits, and fsyncs when known. */
+function sqlSentence(s: ProfileSummary, where: SqlThread, wallMs: number): string {
+  const t = sqlTotals(s, where);
+  const full = t.fullCommits === undefined ? '' : `, ${t.fullCommits} of them under synchronous FULL (an fsync each)`;
   return (
-    `Over ${s.messages} messages (${(s.phase.wallMs / 1000).toFixed(1)} s): main-thread event-loop utilisation ${pct(s.phase.elu, 1)}; ` +
-    `${t.sqlMs.toFixed(0)} ms (${pct(t.sqlMs, s.phase.wallMs)} of the wall time) inside node:sqlite calls, ` +
+    `${t.sqlMs.toFixed(0)} ms (${pct(t.sqlMs, wallMs)} of the wall time) inside node:sqlite calls, ` +
     `of which COMMIT ${t.commitMs.toFixed(0)} ms (${t.commits} commits, ${(t.commits / Math.max(1, s.messages)).toFixed(2)} per message, ` +
-    `${t.commits > 0 ? ((t.commitMs / t.commits) * 1000).toFixed(0) : '–'} µs each).`
+    `${t.commits > 0 ? ((t.commitMs / t.commits) * 1000).toFixed(0) : '–'} µs each${full})`
   );
 }
 
-/** Markdown: the phase sentence, then areas, functions and statements. */
+/** The phase in sentences: how busy each thread was, and how much of it was SQLite, from what was measured only. */
+export function phaseSentence(s: ProfileSummary): string {
+  const parts = [`Over ${s.messages} messages (${(s.phase.wallMs / 1000).toFixed(1)} s): main-thread event-loop utilisation ${pct(s.phase.elu, 1)}`];
+  if (s.phase.sql.length > 0) parts.push(`on the main thread, ${sqlSentence(s, 'main', s.phase.wallMs)}`);
+  else parts.push('no node:sqlite statement ran on the main thread');
+  const thread = storeThread(s);
+  if (thread) parts.push(`the store's worker thread: event-loop utilisation ${pct(thread.elu, 1)}, ${sqlSentence(s, 'store', thread.wallMs)}`);
+  else if (s.phase.threads) parts.push('no worker thread ran node:sqlite statements');
+  return `${parts.join('; ')}.`;
+}
+
+/** Markdown: the phase sentence, then areas and functions of the main thread's CPU profile, then the statements of each thread measured. */
 export function profileMarkdown(s: ProfileSummary): string {
   const table = (title: string, rows: ProfileEntry[]): string =>
     [`| ${title} | self ms | % of busy |`, '|---|---:|---:|', ...rows.map((r) => `| ${r.name.replaceAll('|', '\\|')} | ${r.selfMs.toFixed(0)} | ${r.percent.toFixed(1)} |`)].join('\n');
-  const statements = [
-    '| statement (node:sqlite, wall time) | calls | per message | total ms | µs per call | % of wall |',
-    '|---|---:|---:|---:|---:|---:|',
-    ...s.phase.sql
-      .slice(0, 12)
-      .map(
-        (q) =>
-          `| \`${q.sql}\` | ${q.calls} | ${(q.calls / Math.max(1, s.messages)).toFixed(2)} | ${q.ms.toFixed(0)} | ${((q.ms / q.calls) * 1000).toFixed(0)} | ${pct(q.ms, s.phase.wallMs)} |`,
-      ),
-  ].join('\n');
-  return [
+  const statements = (where: string, sql: SqlStat[], wallMs: number): string =>
+    [
+      `| statement (node:sqlite on ${where}, wall time) | calls | per message | total ms | µs per call | % of wall |`,
+      '|---|---:|---:|---:|---:|---:|',
+      ...sql
+        .slice(0, 12)
+        .map(
+          (q) =>
+            `| \`${q.sql}\` | ${q.calls} | ${(q.calls / Math.max(1, s.messages)).toFixed(2)} | ${q.ms.toFixed(0)} | ${((q.ms / q.calls) * 1000).toFixed(0)} | ${pct(q.ms, wallMs)} |`,
+        ),
+    ].join('\n');
+  const out = [
     phaseSentence(s),
     '',
-    `CPU profile: busy ${s.busyMs.toFixed(0)} ms of ${s.totalMs.toFixed(0)} ms sampled (idle ${s.idleMs.toFixed(0)} ms).`,
+    `CPU profile of the main thread: busy ${s.busyMs.toFixed(0)} ms of ${s.totalMs.toFixed(0)} ms sampled (idle ${s.idleMs.toFixed(0)} ms).`,
     '',
-    table('area (self time)', s.areas),
+    table('area (main thread, self time)', s.areas),
     '',
-    table('function (self time)', s.functions),
-    '',
-    statements,
-  ].join('\n');
+    table('function (main thread, self time)', s.functions),
+  ];
+  if (s.phase.sql.length > 0) out.push('', statements('the main thread', s.phase.sql, s.phase.wallMs));
+  const thread = storeThread(s);
+  if (thread) out.push('', statements("the store's worker thread", thread.sql, thread.wallMs));
+  return out.join('\n');
 }

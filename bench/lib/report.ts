@@ -29,6 +29,21 @@ export interface ResultRow {
   problems: string[];
 }
 
+/** A ratio the report states: row `of` over row `to` (medians), with the target it must reach, if any. */
+export interface RatioLine {
+  of: string;
+  to: string;
+  /** The target: the ratio must be at least this. */
+  aim?: number;
+}
+
+/** One profiled Junction run (not counted in the rows). */
+export interface ProfiledRun {
+  /** Heading, e.g. "Junction at 479c16b (before)". */
+  title: string;
+  summary: ProfileSummary;
+}
+
 export interface BenchmarkReport {
   name: string;
   title: string;
@@ -36,27 +51,52 @@ export interface BenchmarkReport {
   unit: string;
   settings: Record<string, string | number>;
   rows: ResultRow[];
-  /** Name of the Junction row and of THE baseline row: their ratio is the headline. */
-  junction: string;
-  baseline: string;
+  /** The ratios stated, the headline first. */
+  ratios: RatioLine[];
   /** Markdown paragraphs: what limits Junction here. */
   limits: string;
-  profile?: ProfileSummary;
+  profiles: ProfiledRun[];
 }
 
-/** Rates of the runs without problems; all of them if every run had one. */
+/** Rates of the runs without problems (none if every run had one: the row then has no figure). */
 export function cleanRates(row: ResultRow): number[] {
-  const clean = row.rates.filter((_, i) => !row.flaggedRuns.includes(i));
-  return clean.length > 0 ? clean : row.rates;
+  return row.rates.filter((_, i) => !row.flaggedRuns.includes(i));
 }
 
-/** The row's headline figure: the median over its clean runs. */
+/** The row's headline figure: the median over its clean runs; NaN when every run was flagged. */
 export function figure(row: ResultRow | undefined): number {
   return row ? median(cleanRates(row)) : Number.NaN;
 }
 
-export function ratio(r: BenchmarkReport): number {
-  return figure(r.rows.find((x) => x.name === r.junction)) / figure(r.rows.find((x) => x.name === r.baseline));
+export function ratioOf(r: BenchmarkReport, line: RatioLine): number {
+  return figure(r.rows.find((x) => x.name === line.of)) / figure(r.rows.find((x) => x.name === line.to));
+}
+
+/** "met", "NOT met" or "not measured" (a NaN ratio), for a line with an aim. */
+export function verdict(r: BenchmarkReport, line: RatioLine): string {
+  const x = ratioOf(r, line);
+  if (line.aim === undefined) return '';
+  if (Number.isNaN(x)) return 'not measured';
+  return x >= line.aim ? 'met' : 'NOT met';
+}
+
+/** "ratio junction / baseline: 0.62 (aim ≥ 0.6: met)" */
+export function ratioText(r: BenchmarkReport, line: RatioLine): string {
+  const aim = line.aim === undefined ? '' : ` (aim ≥ ${line.aim}: ${verdict(r, line)})`;
+  return `ratio ${line.of} / ${line.to}: ${fmt(ratioOf(r, line), 2)}${aim}`;
+}
+
+/** How many runs of each row were flagged and left out of its median, in words. */
+export function droppedText(r: BenchmarkReport): string {
+  const dropped = r.rows.filter((row) => row.flaggedRuns.length > 0);
+  if (dropped.length === 0) return `No run was flagged: every median is over all ${r.rows[0]?.rates.length ?? 0} runs.`;
+  return (
+    'Flagged runs, left out of the medians: ' +
+    dropped
+      .map((row) => `${row.name} ${row.flaggedRuns.length} of ${row.rates.length}${row.flaggedRuns.length === row.rates.length ? ' (no figure: every run was flagged)' : ''}`)
+      .join(', ') +
+    '.'
+  );
 }
 
 const fmt = (n: number | undefined, digits = 0): string => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
@@ -85,7 +125,8 @@ export function printTable(r: BenchmarkReport): void {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   console.log(`\n${r.title}`);
   for (const row of rows) console.log('  ' + row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
-  console.log(`  ratio ${r.junction} / ${r.baseline}: ${fmt(ratio(r), 2)}`);
+  for (const line of r.ratios) console.log(`  ${ratioText(r, line)}`);
+  console.log(`  ${droppedText(r)}`);
 }
 
 /** The markdown section of one benchmark. */
@@ -100,7 +141,9 @@ export function markdownSection(r: BenchmarkReport): string {
     `|${head.map((_, i) => (i === 0 || i === head.length - 1 ? '---' : '---:')).join('|')}|---|`,
     ...r.rows.map((row) => `| ${cells(row).join(' | ')} | ${row.what} |`),
     '',
-    `**Ratio ${r.junction} / ${r.baseline} (medians): ${fmt(ratio(r), 2)}** (aim: ≥ 0.6).`,
+    ...r.ratios.map((line, i) => (i === 0 ? `- **${ratioText(r, line)}** (medians)` : `- ${ratioText(r, line)} (medians)`)),
+    '',
+    droppedText(r),
     '',
     '### What limits it',
     '',

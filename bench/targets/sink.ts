@@ -11,11 +11,16 @@
  *   on one machine.
  * - `POST /reset` forgets everything.
  *
- * Run as a child: `node bench/targets/sink.ts`; prints `READY <url>`.
+ * Run as a child: `node bench/targets/sink.ts [--port N]`; prints `READY <url>`.
+ * `--port` (default 0: any free port) lets bench/backlog bring the sink up on
+ * the port a running Junction already delivers to.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
 import { announce, exitWithParent } from '../lib/child.ts';
+
+const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
 
 const seen = new Map<string, number>();
 let requests = 0;
@@ -59,7 +64,7 @@ const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
   });
 });
 
-server.listen(0, '127.0.0.1', () => announce(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+server.listen(Number(values.port), '127.0.0.1', () => announce(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
 exitWithParent(async () => {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
