@@ -5,20 +5,19 @@
  * while its sink is down, then the sink comes back and everything drains, then
  * a steady flow runs through a fresh engine with a short retention.
  *
- * 1. Backlog. The connector's port has no listener, and the connector has a
- *    circuit breaker (`consecutiveFailures`): after a few refused connections
- *    the circuit opens, and from then on a message whose delivery the circuit
- *    refuses is put back until the circuit half-opens, WITHOUT spending an
- *    attempt (docs/circuit-breaker.md). A long retry schedule would also keep
- *    messages queued, but each message would spend an attempt and wait out its
- *    own backoff after the sink is back; the breaker lets one probe decide, so
- *    the drain starts within `openMs` of the sink's return. N POSTs go in over
+ * 1. Backlog. The sink is down in the way that keeps a backlog queued and costs
+ *    it nothing: it takes each connection and holds every request unanswered
+ *    (bench/targets/sink.ts `--hold`), and the connector waits for an answer
+ *    for a day. The worker's slots each hold one first attempt; every other
+ *    message stays queued, never claimed, spending no attempt. (A closed port
+ *    spends an attempt per message; a circuit breaker puts every paused message
+ *    back once per open period, work that grows with the backlog.) N POSTs go in over
  *    HTTP (bench/lib/load.ts, bounded concurrency); every second the child's
  *    RSS (VmRSS in /proc/<pid>/status: the whole process, the store's worker
  *    thread included), the 202s so far and the database size (file + -wal) are
  *    sampled.
- * 2. Drain. The sink (bench/targets/sink.ts) comes up on the connector's port;
- *    the bench waits until it has received every accepted message, counting
+ * 2. Drain. The sink comes back (`POST /release`: the held requests are
+ *    answered, and every later one); the bench waits until it has received every accepted message, counting
  *    each idempotency key: each must arrive exactly once.
  * 3. Steady. A fresh engine on a fresh database, retention `done` 1 s, sweeps
  *    every 1 s; messages are sent at a constant rate to the live sink; the
@@ -30,7 +29,7 @@
  * the database over the last third of the steady phase at most 5% above its
  * largest size before that third.
  *
- *   node bench/backlog.ts [--messages 1000000] [--steady-seconds 90] [--steady-rate 1000] [--open-ms 10000] [--write]
+ *   node bench/backlog.ts [--messages 1000000] [--steady-seconds 90] [--steady-rate 1000] [--node-options "--max-semi-space-size=4"] [--write]
  *
  * `bench/run.ts --only backlog [--messages N]` runs it and writes its section
  * of BENCHMARKS.md and bench/charts/backlog.svg (`--write` here does the same).
@@ -46,7 +45,7 @@ import { lineChart, type Marker } from './lib/chart.ts';
 import { spawnChild, type ChildServer } from './lib/child.ts';
 import { junctionBuilds, spawnJunction } from './lib/junction.ts';
 import { orderBody, runLoad, sleep } from './lib/load.ts';
-import { unusedPort, withTempDir } from './lib/report.ts';
+import { withTempDir } from './lib/report.ts';
 
 export interface BacklogSettings {
   /** Messages taken while the sink is down. */
@@ -54,8 +53,8 @@ export interface BacklogSettings {
   /** POSTs in flight during the backlog. */
   concurrency: number;
   sampleMs: number;
-  /** The circuit breaker's open period: the longest wait for the probe once the sink is back. */
-  openMs: number;
+  /** NODE_OPTIONS for Junction's process (heap settings), stated in the report; empty: Node's defaults. */
+  nodeOptions: string;
   /** Longest wait for the drain, from the sink's return. */
   drainTimeoutMs: number;
   /** Messages per second in the steady phase. */
@@ -67,7 +66,7 @@ export const backlogDefaults: BacklogSettings = {
   messages: 1_000_000,
   concurrency: 64,
   sampleMs: 1000,
-  openMs: 10_000,
+  nodeOptions: '',
   drainTimeoutMs: 30 * 60_000,
   steadyRate: 1000,
   steadySeconds: 90,
@@ -145,7 +144,7 @@ async function sinkStats(sink: ChildServer | undefined): Promise<SinkStats | und
   return (await res.body.json()) as SinkStats;
 }
 
-async function config(dir: string, sinkUrl: string, openMs: number): Promise<string> {
+async function config(dir: string, sinkUrl: string): Promise<string> {
   const file = join(dir, 'junction.yaml');
   await writeFile(
     file,
@@ -158,7 +157,8 @@ async function config(dir: string, sinkUrl: string, openMs: number): Promise<str
       '    type: rest',
       `    baseUrl: "${sinkUrl}"`,
       '    pool: { connections: 16 }',
-      `    circuitBreaker: { consecutiveFailures: 5, openMs: ${openMs} }`,
+      // A held request is waited for, not timed out: the backlog spends no attempt.
+      '    timeoutMs: 86400000',
       '    retry: { maxAttempts: 50 }',
       'flows:',
       '  relay:',
@@ -252,8 +252,8 @@ export async function runBacklog(s: BacklogSettings = backlogDefaults): Promise<
 
   // Phases 1 and 2: backlog with the sink down, then the drain.
   const first = await withTempDir('backlog', async (dir) => {
-    const port = await unusedPort();
-    const server = await spawnJunction(build, await config(dir, `http://127.0.0.1:${port}`, s.openMs));
+    const held = await spawnChild({ name: 'sink', script: SINK, args: ['--hold'] });
+    const server = await spawnJunction(build, await config(dir, held.url), [], undefined, s.nodeOptions);
     const state: { phase: Phase; accepted: number; sink?: ChildServer } = { phase: 'backlog', accepted: 0 };
     const sampling = sampler(s, t0, state, server, dir, samples);
     let sink: ChildServer | undefined;
@@ -290,7 +290,8 @@ export async function runBacklog(s: BacklogSettings = backlogDefaults): Promise<
       state.phase = 'drain';
       markers.push({ x: at(), label: 'sink up' });
       const sinkUp = performance.timeOrigin + performance.now();
-      sink = await spawnChild({ name: 'sink', script: SINK, args: ['--port', String(port)] });
+      sink = held;
+      await request(`${sink.url}/release`, { method: 'POST' }).then((r) => r.body.text());
       state.sink = sink;
       const done = await waitDelivered(sink, accepted, s.drainTimeoutMs);
       markers.push({ x: at(), label: 'drained' });
@@ -311,7 +312,6 @@ export async function runBacklog(s: BacklogSettings = backlogDefaults): Promise<
         drainSeconds: done.unique > 0 ? (done.lastNewAtMs - sinkUp) / 1000 : Number.NaN,
         delivered: after.unique,
         duplicates: after.duplicates,
-        sinkPort: port,
       };
     } finally {
       await sampling.stop();
@@ -324,7 +324,7 @@ export async function runBacklog(s: BacklogSettings = backlogDefaults): Promise<
   // Phase 3: a constant flow through a fresh engine with a short retention.
   const steady = await withTempDir('backlog-steady', async (dir) => {
     const sink = await spawnChild({ name: 'sink', script: SINK });
-    const server = await spawnJunction(build, await config(dir, sink.url, s.openMs));
+    const server = await spawnJunction(build, await config(dir, sink.url), [], undefined, s.nodeOptions);
     const state: { phase: Phase; accepted: number; sink?: ChildServer; db?: DatabaseSync } = { phase: 'steady', accepted: 0, sink };
     const markerT = at();
     markers.push({ x: markerT, label: 'steady: fresh engine and database' });
@@ -501,11 +501,12 @@ export function backlogSection(r: BacklogResult): string {
     '',
     'Written by `node bench/run.ts --only backlog` (bench/backlog.ts), which replaces only this section and',
     '[bench/charts/backlog.svg](bench/charts/backlog.svg). Junction runs in a child process with its workers on;',
-    "its sink's port has no listener at first. The connector has a circuit breaker (`consecutiveFailures: 5`,",
-    `\`openMs: ${s.openMs}\`): once it opens, a message the circuit refuses is put back until the circuit half-opens,`,
-    'without spending an attempt, and when the sink is back one probe closes the circuit and delivery resumes. A long',
-    'retry schedule would also keep the messages queued, but each would spend an attempt and wait out its own backoff',
-    'after the sink is back. RSS is VmRSS of the child (the whole process, the store\'s worker thread included), sampled',
+    'its sink is down: it takes each connection and holds every request unanswered, and the connector waits a day for',
+    'an answer, so the worker\'s slots each hold one first attempt and every other message stays queued, claimed by no',
+    'one and spending no attempt (a closed port would spend an attempt per message; a circuit breaker would put every',
+    'paused message back once per open period). The sink comes back by answering what it held and all that follows.',
+    `Junction's process ran with ${s.nodeOptions === '' ? "Node's default heap settings" : `NODE_OPTIONS=\`${s.nodeOptions}\``}.`,
+    "RSS is VmRSS of the child (the whole process, the store's worker thread included), sampled",
     `every ${s.sampleMs} ms with the 202s so far, the messages the sink has and the database file plus its -wal.`,
     '',
     `![RSS, rates and database size over time](bench/charts/backlog.svg)`,
@@ -515,7 +516,7 @@ export function backlogSection(r: BacklogResult): string {
     `| backlog, sink down | ${r.accepted} of ${s.messages} POSTs answered 202 in ${r.ingestSeconds.toFixed(1)} s (${s.concurrency} in flight); ${r.failures} other answers |`,
     `| | ${r.queuedAtEnd} messages waiting at the end, the most attempts any had spent: ${r.maxAttempts} |`,
     `| | database ${r.dbMBAtBacklogEnd.toFixed(1)} MB (${bytesPerMessage.toFixed(0)} bytes per message) |`,
-    `| drain, sink up | first delivery ${r.firstDeliveryAfterS.toFixed(1)} s after the sink came up (the circuit's probe), all ${r.delivered} delivered ${r.drainSeconds.toFixed(1)} s after it, ${r.drainRate.toFixed(0)} msg/s from first to last |`,
+    `| drain, sink up | first delivery ${r.firstDeliveryAfterS.toFixed(1)} s after the sink came up, all ${r.delivered} delivered ${r.drainSeconds.toFixed(1)} s after it, ${r.drainRate.toFixed(0)} msg/s from first to last |`,
     `| steady, fresh engine, retention done ${RETENTION.done}, sweep every ${RETENTION.sweepEvery} | ${r.steady.sent} messages at ${r.steady.rate.toFixed(0)} msg/s for ${s.steadySeconds} s; at most ${r.steady.maxRows} rows in the table over the last third; database ${r.steady.finalMB.toFixed(1)} MB at the end, where ${bytesPerMessage.toFixed(0)} bytes per message kept would be ${withoutRetentionMB.toFixed(1)} MB |`,
     '',
     '| check | result |',
@@ -543,7 +544,7 @@ if (import.meta.main) {
       messages: { type: 'string' },
       'steady-seconds': { type: 'string' },
       'steady-rate': { type: 'string' },
-      'open-ms': { type: 'string' },
+      'node-options': { type: 'string' },
       write: { type: 'boolean', default: false },
       chart: { type: 'string' },
     },
@@ -554,7 +555,7 @@ if (import.meta.main) {
     messages: n(values.messages, backlogDefaults.messages),
     steadySeconds: n(values['steady-seconds'], backlogDefaults.steadySeconds),
     steadyRate: n(values['steady-rate'], backlogDefaults.steadyRate),
-    openMs: n(values['open-ms'], backlogDefaults.openMs),
+    nodeOptions: values['node-options'] ?? backlogDefaults.nodeOptions,
   });
   console.log(backlogSection(result));
   // `--chart FILE` writes the chart elsewhere, to look at a short run without touching the repository.

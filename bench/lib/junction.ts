@@ -31,9 +31,13 @@ export function junctionBuilds(before: Revision | undefined): JunctionBuild[] {
   return builds;
 }
 
-/** `--measure-dir dir` turns the profile on, with the thread preload. */
-export function spawnJunction(build: JunctionBuild, config: string, args: readonly string[] = [], measureDir?: string): Promise<ChildServer> {
+/**
+ * `--measure-dir dir` turns the profile on, with the thread preload.
+ * @param nodeOptions NODE_OPTIONS for this child only (heap settings)
+ */
+export function spawnJunction(build: JunctionBuild, config: string, args: readonly string[] = [], measureDir?: string, nodeOptions = ''): Promise<ChildServer> {
   return spawnChild({
+    ...(nodeOptions === '' ? {} : { env: { NODE_OPTIONS: nodeOptions } }),
     name: build.name,
     script: build.script,
     args: ['--config', config, ...args, ...(measureDir === undefined ? [] : ['--measure-dir', measureDir])],

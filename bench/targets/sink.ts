@@ -10,6 +10,9 @@
  *   (`performance.timeOrigin + performance.now()`), comparable across processes
  *   on one machine.
  * - `POST /reset` forgets everything.
+ * - `--hold`: every request is held unanswered (a sink that accepts the
+ *   connection and never answers) until `POST /release`, which answers every
+ *   held one and the rest as usual; bench/backlog keeps its backlog this way.
  *
  * Run as a child: `node bench/targets/sink.ts [--port N]`; prints `READY <url>`.
  * `--port` (default 0: any free port) lets bench/backlog bring the sink up on
@@ -20,7 +23,10 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { announce, exitWithParent } from '../lib/child.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, hold: { type: 'boolean', default: false } } });
+
+let holding = values.hold;
+const held: (() => void)[] = [];
 
 const seen = new Map<string, number>();
 let requests = 0;
@@ -38,6 +44,14 @@ const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     res.end(text);
     return;
   }
+  if (req.method === 'POST' && req.url === '/release') {
+    req.resume();
+    holding = false;
+    const n = held.length;
+    for (const answer of held.splice(0)) answer();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ released: n }));
+    return;
+  }
   if (req.method === 'POST' && req.url === '/reset') {
     req.resume();
     seen.clear();
@@ -46,7 +60,8 @@ const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     return;
   }
   req.resume();
-  req.on('end', () => {
+  req.on('end', () => (holding ? held.push(answer) : answer()));
+  function answer(): void {
     const now = performance.timeOrigin + performance.now();
     requests++;
     if (firstAtMs === 0) firstAtMs = now;
@@ -61,7 +76,7 @@ const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     }
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': OK.length });
     res.end(OK);
-  });
+  }
 });
 
 server.listen(Number(values.port), '127.0.0.1', () => announce(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
