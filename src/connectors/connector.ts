@@ -27,6 +27,14 @@ export interface ConnectorDeps {
   clock?: Clock | undefined;
   /** Where policies log what an operator should see (a circuit opening). Default: nowhere. */
   logger?: Logger | undefined;
+  /** The config file's folder: where a type's relative file options (a WSDL) start. Default: the working directory. */
+  baseDir?: string | undefined;
+}
+
+/** A mistake a connector type finds in its options or a step's request, at a key path relative to them. */
+export interface ConnectorCheckIssue {
+  path: (string | number)[];
+  message: string;
 }
 
 /** A connector's live state, for the admin API: each policy that keeps state reports it under its slot. */
@@ -98,6 +106,17 @@ export interface ConnectorDefinition<O extends z.ZodType<ConnectorTypeOptions> =
   readonly options: O;
   /** The `request` of the steps that call it (deliver, call, enrich): its schema, and how a message renders into it. */
   readonly request: RequestKind;
+  /**
+   * What the options alone cannot show (a WSDL that does not parse, an SDL
+   * file missing): called by `junction check` and at start-up, before
+   * `create`; each issue is reported at its line under `connectors.<name>`.
+   */
+  check?(options: z.output<O>, ctx: { baseDir: string }): Promise<ConnectorCheckIssue[]>;
+  /**
+   * A step's or poll's `request` (as written) checked against this connector
+   * (an operation the WSDL has not): called like `check`; paths are relative to the `request`.
+   */
+  checkRequest?(options: z.output<O>, request: unknown, ctx: { baseDir: string }): Promise<ConnectorCheckIssue[]>;
   /** Called once per connector at start-up, with parsed options (defaults applied). */
   create(name: string, options: z.output<O>, deps: ConnectorDeps): ConnectorParts;
 }

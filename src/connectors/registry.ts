@@ -8,9 +8,11 @@ import { Registry } from '../core/registry.ts';
 import type { Connector, ConnectorDefinition, ConnectorDeps, ConnectorTypeOptions } from './connector.ts';
 import { assembleConnector } from './pipeline.ts';
 import { restConnector } from './rest.ts';
+import { soapConnector } from './soap.ts';
 
 export const connectorTypes = new Registry<ConnectorDefinition>('connector type');
 connectorTypes.register(restConnector as ConnectorDefinition);
+connectorTypes.register(soapConnector as unknown as ConnectorDefinition);
 
 /** Parsed options of any registered connector type: the shared ones typed, the type's own as unknown. */
 export type ConnectorOptions = ConnectorTypeOptions & { readonly [key: string]: unknown };

@@ -24,6 +24,7 @@ import type { CompiledFlow } from '../runtime/flow.ts';
 import { ResponseHub } from '../runtime/responses.ts';
 import { Worker } from '../runtime/worker.ts';
 import type { FlowSummary } from '../server/admin/views.ts';
+import { checkConnectors } from './connector-checks.ts';
 import { compileFlows } from './flows.ts';
 
 /** The trigger's side of `validate: { at: ingress }`: the flow's ingress steps on the message before it is stored. */
@@ -69,11 +70,13 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const logger = opts.logger ?? createLogger({ level: config.log.level, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
   // Secrets are cut from outcomes by the worker (scrub), before they reach the store or a waiting caller.
   for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, column: w.column, path: w.path }, `config: ${w.message}`);
+  // A WSDL or schema file that cannot be used stops start-up at its line, before anything is opened.
+  await checkConnectors(loaded);
   const store = openStore(config.store, { baseDir: loaded.baseDir, clock });
   await store.migrate();
 
   // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one.
-  const connectors = createConnectors(config.connectors, { tokens: store.tokens, clock, logger });
+  const connectors = createConnectors(config.connectors, { tokens: store.tokens, clock, logger, baseDir: loaded.baseDir });
   let flows: Map<string, CompiledFlow>;
   try {
     flows = await compileFlows(loaded, connectors);

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { formatIssue } from '../../config/issue.ts';
 import { loadConfig } from '../../config/load.ts';
 import { closeConnectors, createConnectors } from '../../connectors/registry.ts';
+import { checkConnectors } from '../../engine/connector-checks.ts';
 import { compileFlows } from '../../engine/flows.ts';
 import { configOption } from './options.ts';
 
@@ -19,7 +20,9 @@ export function registerCheck(program: Command): void {
       const loaded = await loadConfig(opts.config);
       const { config, file } = loaded;
       // Starting each step finds what the file alone cannot show: a schema file that is missing, a module that does not load.
-      const pools = createConnectors(config.connectors);
+      // A connector type checks what it reads (a WSDL) before it is created.
+      await checkConnectors(loaded);
+      const pools = createConnectors(config.connectors, { baseDir: loaded.baseDir });
       try {
         await compileFlows(loaded, pools);
       } finally {
