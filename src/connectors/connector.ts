@@ -112,9 +112,9 @@ export interface ConnectorParts {
   enable?(): Promise<void>;
 }
 
-/** A mistake in a connector's options found by its type's {@link ConnectorDefinition.check}. */
+/** A mistake a connector type finds in its options or a step's request ({@link ConnectorDefinition.check}, `checkRequest`). */
 export interface ConnectorCheckIssue {
-  /** Relative to the connector's options, e.g. `['schema']`. */
+  /** Relative to the connector's options (`['schema']`), or to the step's request (`['operation']`). */
   path: (string | number)[];
   message: string;
 }
@@ -131,11 +131,16 @@ export interface ConnectorDefinition<O extends z.ZodType<ConnectorTypeOptions> =
   /** The `request` of the steps that call it (deliver, call, enrich): its schema, and how a message renders into it. */
   readonly request: RequestKind;
   /**
-   * Checks what the options' shape cannot show, such as a file they name (an
-   * SDL schema, a WSDL) that is missing or broken. Called by `junction check`
-   * and at start-up before {@link create}; each issue is reported at its line.
+   * What the options alone cannot show (a WSDL that does not parse, an SDL
+   * file missing): called by `junction check` and at start-up, before
+   * `create`; each issue is reported at its line under `connectors.<name>`.
    */
   check?(options: z.output<O>, ctx: { baseDir: string }): Promise<ConnectorCheckIssue[]>;
+  /**
+   * A step's or poll's `request` (as written) checked against this connector
+   * (an operation the WSDL has not): called like `check`; paths are relative to the `request`.
+   */
+  checkRequest?(options: z.output<O>, request: unknown, ctx: { baseDir: string }): Promise<ConnectorCheckIssue[]>;
   /** Called once per connector at start-up, with parsed options (defaults applied). */
   create(name: string, options: z.output<O>, deps: ConnectorDeps): ConnectorParts;
 }

@@ -9,11 +9,13 @@ import type { Connector, ConnectorDefinition, ConnectorDeps, ConnectorTypeOption
 import { assembleConnector } from './pipeline.ts';
 import { graphqlConnector } from './graphql.ts';
 import { restConnector } from './rest.ts';
+import { soapConnector } from './soap.ts';
 import { webhookConnector } from './webhook.ts';
 
 export const connectorTypes = new Registry<ConnectorDefinition>('connector type');
 connectorTypes.register(restConnector as ConnectorDefinition);
 connectorTypes.register(graphqlConnector as ConnectorDefinition);
+connectorTypes.register(soapConnector as unknown as ConnectorDefinition);
 connectorTypes.register(webhookConnector as ConnectorDefinition);
 
 /** Parsed options of any registered connector type: the shared ones typed, the type's own as unknown. */

@@ -130,6 +130,7 @@ export const errors = {
   INTERNAL: defineError('JNC_INTERNAL', 'Internal error: %s', { family: 'transient', status: 500 }),
   STEP_RETRY_LATER: defineError('JNC_STEP_RETRY_LATER', 'Retry later: %s', { family: 'transient' }),
   OAUTH_UNAVAILABLE: defineError('JNC_OAUTH_UNAVAILABLE', 'Connector %s: the token endpoint is unavailable: %s', { family: 'transient' }),
+  SOAP_WSDL: defineError('JNC_SOAP_WSDL', 'Connector %s: the WSDL cannot be loaded: %s', { family: 'transient' }),
 
   // permanent: dead letter, no retry
   REMOTE_REJECTED: defineError('JNC_REMOTE_REJECTED', 'Connector %s answered %d with an error: %s', { family: 'permanent' }),
@@ -149,6 +150,8 @@ export const errors = {
   OAUTH_REFUSED: defineError('JNC_OAUTH_REFUSED', 'Connector %s: the token endpoint refused the credentials: %s', { family: 'permanent' }),
   TEMPLATE_VALUE: defineError('JNC_TEMPLATE_VALUE', 'Template %s: {{ %s }} gave %s; a part must give a non-empty string, a number or a boolean', { family: 'permanent' }),
   BODY_NOT_JSON: defineError('JNC_BODY_NOT_JSON', 'Step %s needs a JSON body; this one is %s (content-type %s)', { family: 'permanent' }),
+  SOAP_REQUEST: defineError('JNC_SOAP_REQUEST', 'Connector %s cannot build the SOAP request: %s', { family: 'permanent' }),
+  SOAP_ANSWER: defineError('JNC_SOAP_ANSWER', 'Connector %s answered %d with a body that is not a SOAP envelope: %s', { family: 'permanent' }),
   PAGE_INVALID: defineError('JNC_PAGE_INVALID', 'Connector %s: page %d cannot be read: %s', { family: 'permanent' }),
   WEBHOOK_DISABLED: defineError('JNC_WEBHOOK_DISABLED', 'Connector %s: the webhook endpoint is disabled since %s, after %s; enable it with POST /admin/connectors/%s/enable, then replay its dead letters', { family: 'permanent' }),
 

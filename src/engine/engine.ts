@@ -25,7 +25,7 @@ import { ResponseHub } from '../runtime/responses.ts';
 import { startSweeper, type Sweeper } from '../runtime/retention.ts';
 import { Worker } from '../runtime/worker.ts';
 import type { FlowSummary } from '../server/admin/views.ts';
-import { assertConnectorsValid } from './connector-checks.ts';
+import { checkConnectors } from './connector-checks.ts';
 import { compileFlows } from './flows.ts';
 
 /** The trigger's side of `validate: { at: ingress }`: the flow's ingress steps on the message before it is stored. */
@@ -73,7 +73,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const logger = opts.logger ?? createLogger({ level: config.log.level, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
   // Secrets are cut from outcomes by the worker (scrub), before they reach the store or a waiting caller.
   for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, column: w.column, path: w.path }, `config: ${w.message}`);
-  await assertConnectorsValid(loaded);
+  // A WSDL or schema file that cannot be used stops start-up at its line, before anything is opened.
+  await checkConnectors(loaded);
   const store = openStore(config.store.url, { baseDir: loaded.baseDir, clock });
   await store.migrate();
 

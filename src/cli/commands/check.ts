@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { formatIssue } from '../../config/issue.ts';
 import { loadConfig } from '../../config/load.ts';
 import { closeConnectors, createConnectors } from '../../connectors/registry.ts';
-import { assertConnectorsValid } from '../../engine/connector-checks.ts';
+import { checkConnectors } from '../../engine/connector-checks.ts';
 import { compileFlows } from '../../engine/flows.ts';
 import { configOption } from './options.ts';
 
@@ -20,7 +20,7 @@ export function registerCheck(program: Command): void {
       const loaded = await loadConfig(opts.config);
       const { config, file } = loaded;
       // A file a connector names (an SDL schema, a WSDL) is checked before the connectors are made from it.
-      await assertConnectorsValid(loaded);
+      await checkConnectors(loaded);
       // Starting each step finds what the file alone cannot show: a schema file that is missing, a module that does not load.
       const pools = createConnectors(config.connectors, { baseDir: loaded.baseDir });
       try {
