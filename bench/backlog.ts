@@ -46,6 +46,7 @@ import { spawnChild, type ChildServer } from './lib/child.ts';
 import { junctionBuilds, spawnJunction } from './lib/junction.ts';
 import { orderBody, runLoad, sleep } from './lib/load.ts';
 import { withTempDir } from './lib/report.ts';
+import { PATH, RELAY_FLOW } from './relay.ts';
 
 export interface BacklogSettings {
   /** Messages taken while the sink is down. */
@@ -75,7 +76,7 @@ export const backlogDefaults: BacklogSettings = {
 const SINK = fileURLToPath(new URL('./targets/sink.ts', import.meta.url));
 const OUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 const CHART = fileURLToPath(new URL('./charts/backlog.svg', import.meta.url));
-const PATH = '/in';
+// The relay's flow and path: the backlog is the relay with its sink down.
 const RSS_LIMIT_MB = 200;
 const RATE_TOLERANCE = 0.2;
 const PLATEAU_TOLERANCE = 0.05;
@@ -160,19 +161,7 @@ async function config(dir: string, sinkUrl: string): Promise<string> {
       // A held request is waited for, not timed out: the backlog spends no attempt.
       '    timeoutMs: 86400000',
       '    retry: { maxAttempts: 50 }',
-      'flows:',
-      '  relay:',
-      `    trigger: { http: { path: ${PATH} } }`,
-      '    steps:',
-      '      - map:',
-      '          orderId: id',
-      '          email: $lowercase(customer.email)',
-      '          total: $sum(items.(price * qty))',
-      '      - deliver:',
-      '          connector: sink',
-      '          request: { method: POST, path: /orders }',
-      '          idempotencyKey: "order-{{ orderId }}"',
-      '',
+      ...RELAY_FLOW,
     ].join('\n'),
   );
   return file;

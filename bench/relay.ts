@@ -44,7 +44,7 @@ export const relayDefaults: RelaySettings = { messages: 15_000, warmup: 1_500, c
 
 const BASELINE = fileURLToPath(new URL('./lib/baselines/relay.ts', import.meta.url));
 const SINK = fileURLToPath(new URL('./targets/sink.ts', import.meta.url));
-const PATH = '/in';
+export const PATH = '/in';
 /** The target of the issue: Junction over the bare relay, at least this. */
 const AIM = 0.6;
 /** Sockets from the relay to the sink: Junction's connector default (pool.connections), and the baselines' Pool. */
@@ -56,6 +56,23 @@ interface Target {
   start(dir: string, sinkUrl: string, measureDir?: string): Promise<ChildServer>;
 }
 
+/** The relayed flow, as YAML lines: HTTP in, the quickstart's map, deliver to the connector `sink`. bench/backlog runs it too. */
+export const RELAY_FLOW: readonly string[] = [
+  'flows:',
+  '  relay:',
+  `    trigger: { http: { path: ${PATH} } }`,
+  '    steps:',
+  '      - map:',
+  '          orderId: id',
+  '          email: $lowercase(customer.email)',
+  '          total: $sum(items.(price * qty))',
+  '      - deliver:',
+  '          connector: sink',
+  '          request: { method: POST, path: /orders }',
+  '          idempotencyKey: "order-{{ orderId }}"',
+  '',
+];
+
 async function junctionConfig(dir: string, sinkUrl: string): Promise<string> {
   const file = join(dir, 'junction.yaml');
   await writeFile(
@@ -65,19 +82,7 @@ async function junctionConfig(dir: string, sinkUrl: string): Promise<string> {
       'server: { port: 0, host: 127.0.0.1 }',
       'connectors:',
       `  sink: { type: rest, baseUrl: "${sinkUrl}", pool: { connections: ${SINK_CONNECTIONS} } }`,
-      'flows:',
-      '  relay:',
-      `    trigger: { http: { path: ${PATH} } }`,
-      '    steps:',
-      '      - map:',
-      '          orderId: id',
-      '          email: $lowercase(customer.email)',
-      '          total: $sum(items.(price * qty))',
-      '      - deliver:',
-      '          connector: sink',
-      '          request: { method: POST, path: /orders }',
-      '          idempotencyKey: "order-{{ orderId }}"',
-      '',
+      ...RELAY_FLOW,
     ].join('\n'),
   );
   return file;

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig, startEngine } from 'junction-engine';
 import { startShop } from '../../test/fixtures/graphql/shop-server.ts';
+import { stopOnSignals } from '../lib/stop-on-signals.ts';
 
 const configFile = fileURLToPath(new URL('./junction.yaml', import.meta.url));
 const shop = await startShop({ port: Number(process.env.SHOP_PORT ?? 4030) });
@@ -24,14 +25,4 @@ console.log(`
   Press Ctrl-C to stop.
 `);
 
-// `npm run` runs this with `exec`, so npm's forwarded signal reaches this process; a Ctrl-C may
-// arrive twice (terminal and npm): a repeat is not a request to hurry.
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await engine.stop();
-  await shop.close();
-}
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+stopOnSignals(() => engine.stop(), () => shop.close());

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig, startEngine } from 'junction-engine';
 import { startDemoSystems } from './systems.ts';
+import { stopOnSignals } from '../lib/stop-on-signals.ts';
 
 const configFile = fileURLToPath(new URL('./junction.yaml', import.meta.url));
 const systems = await startDemoSystems({ port: Number(process.env.SYSTEMS_PORT ?? 4020) });
@@ -25,16 +26,4 @@ console.log(`
   Press Ctrl-C to stop.
 `);
 
-// `npm start` runs this with `exec`, so npm's own forwarded signal reaches this process (no
-// shell in between that would die and leave it running). A Ctrl-C in a terminal thus arrives
-// twice, from the terminal and from npm: a repeat is not a request to hurry. The drain is
-// bounded by worker.drainMs anyway.
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await engine.stop();
-  await systems.close();
-}
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+stopOnSignals(() => engine.stop(), () => systems.close());

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.ts';
 import { startEngine } from '../../src/engine/engine.ts';
 import { startDemoCrm } from './crm.ts';
+import { stopOnSignals } from '../lib/stop-on-signals.ts';
 
 // The demo CRM and junction.yaml agree on these fallbacks; the tests move them with the environment.
 process.env.CRM_API_KEY ??= 'demo-key';
@@ -31,16 +32,4 @@ console.log(`
   Press Ctrl-C to stop.
 `);
 
-// `npm start` runs this with `exec`, so npm's own forwarded signal reaches this process (no
-// shell in between that would die and leave it running). A Ctrl-C in a terminal thus arrives
-// twice, from the terminal and from npm: a repeat is not a request to hurry. The drain is
-// bounded by worker.drainMs anyway.
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await engine.stop();
-  await crm.close();
-}
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+stopOnSignals(() => engine.stop(), () => crm.close());

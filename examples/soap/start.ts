@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig, startEngine } from 'junction-engine';
 import { startDemoErp } from './erp-server.ts';
+import { stopOnSignals } from '../lib/stop-on-signals.ts';
 
 const configFile = fileURLToPath(new URL('./junction.yaml', import.meta.url));
 process.env.ERP_PASSWORD ??= 'demo-password';
@@ -25,13 +26,4 @@ console.log(`
   Press Ctrl-C to stop.
 `);
 
-// A Ctrl-C may arrive twice (terminal and npm): a repeat is not a request to hurry.
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await engine.stop();
-  await erp.close();
-}
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+stopOnSignals(() => engine.stop(), () => erp.close());

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig, startEngine } from 'junction-engine';
 import { startPartner } from './partner.ts';
+import { stopOnSignals } from '../lib/stop-on-signals.ts';
 
 const configFile = fileURLToPath(new URL('./junction.yaml', import.meta.url));
 // The partner holds the newer of the two secrets the connector signs with, as in the middle of a rotation.
@@ -28,14 +29,4 @@ console.log(`
   Press Ctrl-C to stop.
 `);
 
-// `npm run` runs this with `exec`, so npm's forwarded signal reaches this process; a Ctrl-C may
-// arrive twice (terminal and npm): a repeat is not a request to hurry.
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await engine.stop();
-  await partner.close();
-}
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+stopOnSignals(() => engine.stop(), () => partner.close());

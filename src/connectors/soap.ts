@@ -14,11 +14,10 @@
  *   Client/Sender are permanent, and the dead letter says code and string.
  */
 import { z } from 'zod';
-import { oauth2Options } from '../auth/outbound/options.ts';
+import { httpAuthShape } from '../auth/outbound/options.ts';
 import { errors } from '../core/errors.ts';
 import { CONTENT_TYPES, mediaKind } from '../core/media.ts';
 import type { Json } from '../core/message.ts';
-import { secret } from '../core/secret-field.ts';
 import { defineConnector, type ConnectorCheckIssue, type Transport } from './connector.ts';
 import { httpConnectorShape } from './options.ts';
 import { snapshotResponse } from './response-error.ts';
@@ -34,22 +33,7 @@ const HTTP_AUTH = ['apiKey', 'bearer', 'basic', 'oauth2'] as const;
 export const soapAuthOptions = z
   .strictObject({
     wsSecurity: wsSecurityOptions.optional(),
-    apiKey: z
-      .strictObject({
-        header: z.string().min(1).default('X-Api-Key').describe('Header that carries the key.'),
-        value: secret.describe('The key; use ${env:NAME} or ${file:path}.'),
-      })
-      .optional()
-      .describe('An API key sent in a header on every call.'),
-    bearer: secret.optional().describe('A bearer token sent as `Authorization: Bearer …`.'),
-    basic: z
-      .strictObject({
-        username: z.string().min(1).describe('User name.'),
-        password: secret.describe('Password; use ${env:NAME} or ${file:path}.'),
-      })
-      .optional()
-      .describe('HTTP basic credentials.'),
-    oauth2: oauth2Options.optional(),
+    ...httpAuthShape,
   })
   .refine((a) => HTTP_AUTH.filter((k) => a[k] !== undefined).length <= 1, { message: 'give at most one of apiKey, bearer, basic or oauth2 (wsSecurity may go with any of them)' })
   .refine((a) => a.wsSecurity !== undefined || HTTP_AUTH.some((k) => a[k] !== undefined), { message: 'give wsSecurity, or one of apiKey, bearer, basic or oauth2' })

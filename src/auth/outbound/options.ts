@@ -38,25 +38,28 @@ export const oauth2Options = z
   })
   .describe('OAuth 2.0: a bearer token from the token endpoint, kept in the store, renewed before it expires and after a 401.');
 
+/** The HTTP credentials a connector may send, one of them at a time; a type with credentials of its own (SOAP's WS-Security) adds them beside these. */
+export const httpAuthShape = {
+  apiKey: z
+    .strictObject({
+      header: z.string().min(1).default('X-Api-Key').describe('Header that carries the key.'),
+      value: secret.describe('The key; use ${env:NAME} or ${file:path}.'),
+    })
+    .optional()
+    .describe('An API key sent in a header on every call.'),
+  bearer: secret.optional().describe('A bearer token sent as `Authorization: Bearer …`.'),
+  basic: z
+    .strictObject({
+      username: z.string().min(1).describe('User name.'),
+      password: secret.describe('Password; use ${env:NAME} or ${file:path}.'),
+    })
+    .optional()
+    .describe('HTTP basic credentials.'),
+  oauth2: oauth2Options.optional(),
+};
+
 export const authOptions = z
-  .strictObject({
-    apiKey: z
-      .strictObject({
-        header: z.string().min(1).default('X-Api-Key').describe('Header that carries the key.'),
-        value: secret.describe('The key; use ${env:NAME} or ${file:path}.'),
-      })
-      .optional()
-      .describe('An API key sent in a header on every call.'),
-    bearer: secret.optional().describe('A bearer token sent as `Authorization: Bearer …`.'),
-    basic: z
-      .strictObject({
-        username: z.string().min(1).describe('User name.'),
-        password: secret.describe('Password; use ${env:NAME} or ${file:path}.'),
-      })
-      .optional()
-      .describe('HTTP basic credentials.'),
-    oauth2: oauth2Options.optional(),
-  })
+  .strictObject(httpAuthShape)
   .refine((a) => [a.apiKey, a.bearer, a.basic, a.oauth2].filter((x) => x !== undefined).length === 1, {
     message: 'give exactly one of apiKey, bearer, basic or oauth2',
   })
