@@ -7,9 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { DatabaseSync } from 'node:sqlite';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { lockKey } from '../../src/store/postgres/exclusive.ts';
 import { createPostgresStore } from '../../src/store/postgres/store.ts';
+import { migrate as migrateSqlite } from '../../src/store/sqlite/migrate.ts';
 import type { PostgresStoreOptions } from '../../src/store/postgres/store.ts';
 import type { Claimed, Store } from '../../src/store/store.ts';
 import { ManualClock } from '../helpers/clock.ts';
@@ -101,6 +103,21 @@ describe('PostgreSQL store', skipAll, () => {
       [1],
     );
     for (const s of starting) await s.ping();
+  });
+
+  it("has the SQLite schema's tables and columns (locks aside: advisory locks need no table)", async () => {
+    await open();
+    const db = new DatabaseSync(':memory:');
+    try {
+      migrateSqlite(db, 0);
+      for (const table of ['messages', 'attempts', 'tokens', 'checkpoints']) {
+        const sqlite = db.prepare(`PRAGMA table_info(${table})`).all().map((c) => String(c.name)).sort();
+        const { rows } = await admin.query('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [schema, table]);
+        assert.deepEqual(rows.map((r) => String(r.column_name)).sort(), sqlite, table);
+      }
+    } finally {
+      db.close();
+    }
   });
 
   it('refuses a database migrated by a newer version of Junction', async () => {
