@@ -223,6 +223,22 @@ describe('PostgreSQL store', skipAll, () => {
     assert.equal(await held, true);
   });
 
+  it('exclusive: close while fn runs aborts its signal, waits for it to return, and frees the lock', async () => {
+    const holder = await open();
+    const other = await open();
+    let running!: (signal: AbortSignal) => void;
+    const started = new Promise<AbortSignal>((resolve) => (running = resolve));
+    const held = holder.exclusive('schedule:nightly', async (signal) => {
+      running(signal);
+      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    });
+    const signal = await started;
+    await holder.close();
+    assert.equal((signal.reason as { code?: string }).code, 'JNC_LOCK_LOST');
+    assert.equal(await held, true);
+    assert.equal(await other.exclusive('schedule:nightly', async () => {}), true);
+  });
+
   it('exclusive: the same name in two schemas is two locks', async () => {
     const here = await open();
     const elsewhereSchema = `${schema}_b`;

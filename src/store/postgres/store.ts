@@ -11,7 +11,6 @@ import { errors, isJunctionError } from '../../core/errors.ts';
 import type { JunctionError } from '../../core/errors.ts';
 import type { MessageState, QueueStats, Store } from '../store.ts';
 import { createPool, describeServer, isConnectionLost, sqlState, transaction } from './connection.ts';
-import type { Queryable } from './connection.ts';
 import { createDeadLetters } from './dead-letters.ts';
 import type { Access } from './dead-letters.ts';
 import { createExclusive } from './exclusive.ts';
@@ -86,11 +85,6 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   /** Runs `fn` on the pool, each statement in its own transaction. */
   const run: Access = (what, fn) => guarded(what, (now) => fn(pool, now));
 
-  /** Runs `fn` in one transaction; resolves after COMMIT. */
-  function inTransaction<T>(what: string, fn: (tx: Queryable, now: number) => Promise<T>): Promise<T> {
-    return guarded(what, (now) => transaction(pool, (tx) => fn(tx, now)));
-  }
-
   function guarded<T>(what: string, fn: (now: number) => Promise<T>): Promise<T> {
     try {
       ready();
@@ -133,7 +127,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
 
     close() {
       closing ??= (async () => {
-        // Writes already made are let finish (each resolves after its COMMIT), then every connection is ended.
+        // Calls already made are let finish (a write resolves after its COMMIT). Held locks are
+        // dropped: their fn is told to stop, and the pool's end waits for it to return.
         await Promise.allSettled([...inflight]);
         locks.dropAll();
         await pool.end().catch(() => undefined);
@@ -150,21 +145,16 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     enqueue(batch, enqueueOpts = {}) {
       const { checkpoint } = enqueueOpts;
       if (batch.length === 0 && checkpoint === undefined) return Promise.resolve([]);
-      let prepared: ReturnType<typeof prepareBatch>;
-      let saved: ReturnType<typeof prepareCheckpoint> | undefined;
-      try {
-        ready();
+      return guarded('enqueue', async (now) => {
         // Refused as input before a connection is taken: nothing of the batch is written.
-        prepared = prepareBatch(batch, clock.now());
-        saved = checkpoint === undefined ? undefined : prepareCheckpoint(checkpoint);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return inTransaction('enqueue', async (tx, now) => {
-        const results = batch.length === 0 ? [] : await enqueueMessages(tx, prepared, now, enqueueOpts);
-        // After the batch, so a refused batch throws first; the rollback undoes both either way.
-        if (saved !== undefined) await saveCheckpoint(tx, saved, now);
-        return results;
+        const prepared = prepareBatch(batch, now);
+        const saved = checkpoint === undefined ? undefined : prepareCheckpoint(checkpoint);
+        return transaction(pool, async (tx) => {
+          const results = prepared.length === 0 ? [] : await enqueueMessages(tx, prepared, now, enqueueOpts);
+          // After the batch, so a refused batch throws first; the rollback undoes both either way.
+          if (saved !== undefined) await saveCheckpoint(tx, saved, now);
+          return results;
+        });
       });
     },
 
@@ -214,6 +204,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
 
     checkpoints: createCheckpoints(run),
 
-    exclusive: (name, fn) => track(locks.exclusive(name, fn)),
+    // Not tracked: close() does not wait for fn by itself, it tells fn to stop (its signal) and ends the session.
+    exclusive: locks.exclusive,
   };
 }
