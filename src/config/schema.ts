@@ -62,8 +62,10 @@ export const DEFAULT_STORE_URL = 'sqlite:./data/junction.db';
 
 const storeUrlString = z
   .string()
-  .regex(/^sqlite:.+/, 'use sqlite:PATH (PostgreSQL comes later)')
-  .describe('Where state lives. sqlite:PATH is relative to the config file.');
+  .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)/, 'use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE')
+  .describe(
+    'Where state lives. sqlite:PATH is relative to the config file. postgres://USER:PASSWORD@HOST:PORT/DATABASE is shared by every node pointed at it; add ?schema=NAME (default: the server\'s search_path), pool_max=N (connections per node, default 10) and statement_timeout=MS (default 30000).',
+  );
 
 export const retentionOptions = z
   .strictObject({
@@ -81,7 +83,7 @@ export interface StoreOptions {
   retention: z.output<typeof retentionOptions>;
 }
 
-/** `store: sqlite:PATH`, or `store: { url, retention }`; either way the output is {@link StoreOptions}. */
+/** `store: sqlite:PATH` or `postgres://…`, or `store: { url, retention }`; either way the output is {@link StoreOptions}. */
 export const storeOptions = z
   .union([
     storeUrlString,
@@ -94,7 +96,7 @@ export const storeOptions = z
   ])
   .default(DEFAULT_STORE_URL)
   .transform((v): StoreOptions => (typeof v === 'string' ? { url: v, retention: retentionOptions.parse({}) } : v))
-  .describe('Where state lives: sqlite:PATH (relative to the config file), or { url, retention: { done: 7d, dead: 30d } }.');
+  .describe('Where state lives: sqlite:PATH (relative to the config file) or postgres://…, or { url, retention: { done: 7d, dead: 30d } }.');
 
 /** The name of a connector or a flow, chosen by the user. */
 export const componentName = z.string().regex(/^[A-Za-z][\w-]*$/, 'letters, digits, - and _');

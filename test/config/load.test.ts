@@ -27,6 +27,16 @@ describe('loadConfig on a valid file', () => {
     assert.equal(loaded.config.store.retention.done, 7 * 86_400_000, 'a URL alone gets the default retention');
   });
 
+  test('store takes a postgres:// or postgresql:// URL, alone or with retention', () => {
+    for (const store of ['postgres://junction@db:5432/junction?schema=jnc', '{ url: "postgresql://junction@db/junction", retention: { done: 1d } }']) {
+      const r = parseConfigText(`store: ${store}\nflows: {}\n`, 'junction.yaml', {});
+      assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+      assert.match(r.config.store.url, /^postgres(ql)?:\/\/junction@db/);
+    }
+    const refused = parseConfigText('store: mysql://junction@db/junction\nflows: {}\n', 'junction.yaml', {});
+    assert.ok(!refused.ok);
+  });
+
   test('applies the schema defaults', async () => {
     const { config } = await loadConfig(join(fixtures, 'valid.yaml'), { env });
     assert.equal(config.server.port, 9090);

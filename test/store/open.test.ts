@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { openStore } from '../../src/store/open.ts';
+import { openStore, postgresOptions } from '../../src/store/open.ts';
 import { ManualClock } from '../helpers/clock.ts';
 
 describe('openStore', () => {
@@ -41,7 +41,31 @@ describe('openStore', () => {
     await store.close();
   });
 
-  for (const url of ['postgres://junction@localhost/junction', 'sqlite:', 'sqlite://host/junction.db', 'mysql://x', './junction.db', '']) {
+  it('reads schema, pool_max and statement_timeout out of a postgres:// URL and leaves the rest to pg', () => {
+    assert.deepEqual(postgresOptions('postgres://junction:pw@db.internal:6432/junction?schema=jnc&pool_max=20&statement_timeout=5000&sslmode=require'), {
+      url: 'postgres://junction:pw@db.internal:6432/junction?sslmode=require',
+      schema: 'jnc',
+      pool: { max: 20 },
+      statementTimeoutMs: 5000,
+    });
+    assert.deepEqual(postgresOptions('postgresql://localhost/junction'), { url: 'postgresql://localhost/junction' });
+  });
+
+  it('opens a postgres:// URL without connecting until migrate', async () => {
+    const store = openStore('postgres://junction@127.0.0.1:1/junction', { baseDir: dir });
+    await store.close();
+  });
+
+  for (const url of ['postgres://junction:pw@localhost/junction?pool_max=0', 'postgres://localhost/j?statement_timeout=soon']) {
+    it(`refuses ${JSON.stringify(url)} with JNC_STORE_URL, without the password`, () => {
+      assert.throws(
+        () => openStore(url, { baseDir: dir }),
+        (e: unknown) => (e as { code?: unknown }).code === 'JNC_STORE_URL' && !(e as Error).message.includes(':pw@'),
+      );
+    });
+  }
+
+  for (const url of ['sqlite:', 'sqlite://host/junction.db', 'mysql://x', './junction.db', '']) {
     it(`refuses ${JSON.stringify(url)} with JNC_STORE_URL`, () => {
       assert.throws(
         () => openStore(url, { baseDir: dir }),

@@ -1,0 +1,116 @@
+/**
+ * @module store/postgres/exclusive
+ * `Store.exclusive` on PostgreSQL: a session-level advisory lock
+ * (`pg_try_advisory_lock`, as graphile-worker's), taken on a pooled connection
+ * that the call keeps to itself until `fn` settles. A holder that dies loses the
+ * lock with its session; nothing to expire. The lock's key is 64 bits of
+ * SHA-256 over the store's schema and the name, so two installations sharing one
+ * database (in two schemas) never exclude each other.
+ *
+ * The lock is found lost when its connection breaks (an 'error' or 'end' of the
+ * client, or a failed heartbeat): `fn`'s signal aborts with JNC_LOCK_LOST.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { errors } from '../../core/errors.ts';
+import type { Store } from '../store.ts';
+import { sql } from './sql.ts';
+
+export interface ExclusiveOptions {
+  pool: pg.Pool;
+  /** The schema, or '' for the default one: part of every lock's key. */
+  namespace: string;
+  /** How often a held lock's connection is checked. */
+  heartbeatMs: number;
+  /** Throws when the store cannot be used (closed, not migrated). */
+  ready: () => void;
+  /** Wraps what the database threw (never what `fn` threw). */
+  toStoreError: (e: unknown, what: string) => Error;
+}
+
+export interface Exclusive {
+  exclusive: Store['exclusive'];
+  /** Ends every held lock's session at once (close): their signals abort, PostgreSQL releases the locks. */
+  dropAll(): void;
+}
+
+/** The advisory lock key of `name`: a signed 64-bit integer, as text for the bigint parameter. */
+export function lockKey(namespace: string, name: string): string {
+  return createHash('sha256').update(`junction\u0000${namespace}\u0000${name}`, 'utf8').digest().readBigInt64BE(0).toString();
+}
+
+export function createExclusive(opts: ExclusiveOptions): Exclusive {
+  /** Names held by calls on this store: a second call, or one from inside fn, resolves false without a connection. */
+  const heldHere = new Set<string>();
+  const drops = new Set<() => void>();
+
+  async function exclusive(name: string, fn: (signal: AbortSignal) => Promise<void>): Promise<boolean> {
+    if (typeof name !== 'string' || name === '') throw errors.INPUT_INVALID.create(['a lock name must be a non-empty string']);
+    opts.ready();
+    if (heldHere.has(name)) return false;
+    heldHere.add(name);
+    try {
+      return await holdAndRun(name, fn);
+    } finally {
+      heldHere.delete(name);
+    }
+  }
+
+  async function holdAndRun(name: string, fn: (signal: AbortSignal) => Promise<void>): Promise<boolean> {
+    const key = lockKey(opts.namespace, name);
+    let client: pg.PoolClient;
+    try {
+      client = await opts.pool.connect();
+    } catch (e) {
+      throw opts.toStoreError(e, `take lock ${name}`);
+    }
+    const lost = new AbortController();
+    let broken: Error | undefined;
+    const loseWith = (e: Error): void => {
+      broken ??= e;
+      if (!lost.signal.aborted) lost.abort(errors.LOCK_LOST.create([`${name} (its PostgreSQL session ended: ${e.message})`], { cause: e }));
+    };
+    const onError = (e: Error): void => loseWith(e);
+    const onEnd = (): void => loseWith(new Error('the connection closed'));
+    client.on('error', onError);
+    client.on('end', onEnd);
+    const drop = (): void => loseWith(new Error('the store was closed'));
+    drops.add(drop);
+    let heartbeat: NodeJS.Timeout | undefined;
+    try {
+      let taken: boolean;
+      try {
+        taken = (await client.query(sql.tryLock, [key])).rows[0]?.taken === true;
+      } catch (e) {
+        broken ??= e as Error;
+        throw opts.toStoreError(e, `take lock ${name}`);
+      }
+      if (!taken) return false;
+      heartbeat = setInterval(() => {
+        client.query(sql.ping).catch((e: unknown) => loseWith(e instanceof Error ? e : new Error(String(e))));
+      }, opts.heartbeatMs);
+      heartbeat.unref();
+      try {
+        await fn(lost.signal);
+      } finally {
+        clearInterval(heartbeat);
+        // A lost session released the lock already; unlocking on it would only fail.
+        if (broken === undefined) await client.query(sql.unlock, [key]).catch((e: unknown) => loseWith(e as Error));
+      }
+      return true;
+    } finally {
+      drops.delete(drop);
+      client.off('error', onError);
+      client.off('end', onEnd);
+      // A connection that broke (or that close() dropped) is destroyed, which also ends its session and any lock on it.
+      client.release(broken ?? false);
+    }
+  }
+
+  return {
+    exclusive,
+    dropAll() {
+      for (const drop of drops) drop();
+    },
+  };
+}
