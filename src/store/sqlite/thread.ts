@@ -4,6 +4,8 @@
  * it owns the database connection and runs every statement, group commit and
  * fsync, so that none of them stalls the caller's event loop (HTTP, deliveries).
  *
+ * Requests and replies cross in batches (one message per turn of either event
+ * loop), so a burst of calls costs one structured clone each way, not one per call.
  * A request names a member of the store by its path (`enqueue`,
  * `deadLetters.replay`, `locks.take`) with its arguments and the caller's clock
  * reading, which the store takes as the time of the call: a test's manual clock
@@ -32,19 +34,27 @@ if (parentPort !== null) {
   const port = parentPort;
   let now = Date.now();
   const store = createSqliteStore({ ...(workerData as ThreadOptions), clock: { now: () => now } });
-  port.on('message', (req: StoreRequest) => {
-    now = req.now;
-    if (req.member === 'settle') req.args[1] = outcomeFromWire(req.args[1] as WireOutcome);
-    let result: Promise<unknown>;
-    try {
-      result = Promise.resolve(memberOf(store, req.member)(...req.args));
-    } catch (e) {
-      result = Promise.reject(e);
+  // Replies go back in batches, as requests come: a group commit settles many calls at once.
+  const outbox: StoreReply[] = [];
+  const reply = (r: StoreReply): void => {
+    if (outbox.length === 0) queueMicrotask(() => port.postMessage(outbox.splice(0)));
+    outbox.push(r);
+  };
+  port.on('message', (batch: StoreRequest[]) => {
+    for (const req of batch) {
+      now = req.now;
+      if (req.member === 'settle') req.args[1] = outcomeFromWire(req.args[1] as WireOutcome);
+      let result: Promise<unknown>;
+      try {
+        result = Promise.resolve(memberOf(store, req.member)(...req.args));
+      } catch (e) {
+        result = Promise.reject(e);
+      }
+      result.then(
+        (value) => reply({ id: req.id, ok: true, value }),
+        (e: unknown) => reply({ id: req.id, ok: false, error: toWire(e) }),
+      );
     }
-    result.then(
-      (value) => port.postMessage({ id: req.id, ok: true, value } satisfies StoreReply),
-      (e: unknown) => port.postMessage({ id: req.id, ok: false, error: toWire(e) } satisfies StoreReply),
-    );
   });
 }
 

@@ -40,13 +40,15 @@ export function createThreadedSqliteStore(opts: ThreadedStoreOptions): Store {
   // Only calls in flight keep the process alive, as an open database file does not.
   worker.unref();
 
-  worker.on('message', (reply: StoreReply) => {
-    const call = pending.get(reply.id);
-    if (call === undefined) return;
-    pending.delete(reply.id);
+  worker.on('message', (replies: StoreReply[]) => {
+    for (const reply of replies) {
+      const call = pending.get(reply.id);
+      if (call === undefined) continue;
+      pending.delete(reply.id);
+      if (reply.ok) call.resolve(reply.value);
+      else call.reject(fromWire(reply.error));
+    }
     if (pending.size === 0) worker.unref();
-    if (reply.ok) call.resolve(reply.value);
-    else call.reject(fromWire(reply.error));
   });
   const fail = (cause: unknown) => {
     failure = errors.STORE_UNAVAILABLE.create(['the store thread stopped'], { cause });
@@ -58,6 +60,29 @@ export function createThreadedSqliteStore(opts: ThreadedStoreOptions): Store {
     if (!closed) fail(new Error(`exit code ${code}`));
   });
 
+  /** Calls made in one turn of the event loop go to the thread as one message. */
+  let outbox: StoreRequest[] = [];
+  const flush = (): void => {
+    const batch = outbox;
+    outbox = [];
+    try {
+      worker.postMessage(batch);
+    } catch {
+      // One of them cannot be cloned (a function in a body): send each alone, so only that one fails.
+      for (const req of batch) {
+        try {
+          worker.postMessage([req]);
+        } catch (e) {
+          const call = pending.get(req.id);
+          pending.delete(req.id);
+          if (pending.size === 0) worker.unref();
+          // The caller's mistake, as a cycle in a body is.
+          call?.reject(errors.INPUT_INVALID.create([`${req.member}: ${(e as Error).message}`], { cause: e }));
+        }
+      }
+    }
+  };
+
   function call<T>(member: string, ...args: unknown[]): Promise<T> {
     if (failure) return Promise.reject(failure);
     if (closed) return Promise.reject(errors.STORE_UNAVAILABLE.create(['the store is closed']));
@@ -65,14 +90,8 @@ export function createThreadedSqliteStore(opts: ThreadedStoreOptions): Store {
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       if (pending.size === 1) worker.ref();
-      try {
-        worker.postMessage({ id, member, args, now: clock.now() } satisfies StoreRequest);
-      } catch (e) {
-        // A value that cannot be cloned (a function in a body) is the caller's mistake, as a cycle is.
-        pending.delete(id);
-        if (pending.size === 0) worker.unref();
-        reject(errors.INPUT_INVALID.create([`${member}: ${(e as Error).message}`], { cause: e }));
-      }
+      if (outbox.length === 0) setImmediate(flush);
+      outbox.push({ id, member, args, now: clock.now() });
     });
   }
 
