@@ -5,7 +5,7 @@
  *
  * ```
  * node bench/run.ts [--only ingest|relay|transform|policies|backlog] [--repeats N] [--quick] [--no-profile]
- *                   [--before <commit>] [--messages N]
+ *                   [--before <commit>] [--messages N] [--node-options="--max-semi-space-size=4"]
  * ```
  * `--quick` runs smaller loads, once each: a smoke test of the harness, not
  * figures to publish (BENCHMARKS.md is not written then).
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     'no-profile': { type: 'boolean', default: false },
     before: { type: 'string' },
     messages: { type: 'string' },
+    'node-options': { type: 'string' },
   },
 });
 if (values.only !== undefined && !['ingest', 'relay', 'transform', 'policies', 'backlog'].includes(values.only)) {
@@ -84,7 +85,7 @@ if (values.before !== undefined) {
   await serverBenchmarks(undefined);
 }
 const backlogBase = values.quick ? { ...backlogDefaults, messages: 5000, steadySeconds: 20, steadyRate: 500 } : backlogDefaults;
-const backlog: BacklogResult | undefined = values.only === 'backlog' ? await runBacklog({ ...backlogBase, ...(messages ? { messages } : {}) }) : undefined;
+const backlog: BacklogResult | undefined = values.only === 'backlog' ? await runBacklog({ ...backlogBase, ...(messages ? { messages } : {}), ...(values['node-options'] === undefined ? {} : { nodeOptions: values['node-options'] }) }) : undefined;
 
 // In process: each step against its library, no servers involved.
 const transform = values.only === undefined || values.only === 'transform' ? await runTransform(values.quick ? 1 : 7) : [];
