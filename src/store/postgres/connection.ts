@@ -5,7 +5,7 @@
  * `search_path` and statement timeout (startup parameters: no extra round trip).
  */
 import pg from 'pg';
-import type { Row } from './rows.ts';
+import type { Row } from '../rows.ts';
 
 export interface QueryResult {
   rows: Row[];

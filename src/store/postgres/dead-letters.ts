@@ -6,8 +6,8 @@
 import { errors } from '../../core/errors.ts';
 import type { DeadLetterSelector, DeadLetterStore } from '../store.ts';
 import type { Queryable } from './connection.ts';
-import { int, text, toAttemptRecord, toDeadLetter, toDeadLetterSummary } from './rows.ts';
-import type { Row } from './rows.ts';
+import { int, text, toAttemptRecord, toDeadLetter, toDeadLetterSummary } from '../rows.ts';
+import type { Row } from '../rows.ts';
 import { sql } from './sql.ts';
 
 const DEFAULT_PAGE = 50;

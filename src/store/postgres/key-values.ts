@@ -10,7 +10,7 @@ import type { Json } from '../../core/message.ts';
 import type { Checkpoint, KeyValue, TokenRecord } from '../store.ts';
 import type { Queryable } from './connection.ts';
 import type { Access } from './dead-letters.ts';
-import { int, intOrNull, text, textOrNull, toJsonText } from './rows.ts';
+import { int, intOrNull, text, textOrNull, toJsonText } from '../rows.ts';
 import { sql } from './sql.ts';
 
 export function createTokens(run: Access): KeyValue<TokenRecord> {

@@ -17,7 +17,7 @@ import { createExclusive } from './exclusive.ts';
 import { createCheckpoints, createTokens, prepareCheckpoint, saveCheckpoint } from './key-values.ts';
 import { migrate } from './migrate.ts';
 import { claimMessages, enqueueMessages, extendLeases, prepareBatch, settleMessage } from './queue.ts';
-import { int, intOrNull, toAttemptRecord, toMessageRecord } from './rows.ts';
+import { int, intOrNull, toAttemptRecord, toMessageRecord } from '../rows.ts';
 import { sql } from './sql.ts';
 
 export interface PostgresStoreOptions {

@@ -9,7 +9,7 @@ import { errors } from '../../core/errors.ts';
 import type { Json } from '../../core/message.ts';
 import type { Checkpoint, KeyValue } from '../store.ts';
 import type { Access } from './dead-letters.ts';
-import { text, toJsonText } from './rows.ts';
+import { text, toJsonText } from '../rows.ts';
 import type { Statements } from './sql.ts';
 
 export interface CheckpointDeps {

@@ -6,8 +6,8 @@
 import { errors } from '../../core/errors.ts';
 import type { DeadLetterSelector, DeadLetterStore } from '../store.ts';
 import type { Statements } from './sql.ts';
-import { int, toAttemptRecord, toDeadLetter, toDeadLetterSummary } from './rows.ts';
-import type { Row } from './rows.ts';
+import { int, toAttemptRecord, toDeadLetter, toDeadLetterSummary } from '../rows.ts';
+import type { Row } from '../rows.ts';
 
 const DEFAULT_PAGE = 50;
 

@@ -11,8 +11,8 @@ import type { AttemptRecord, Json, NewMessage, Outcome } from '../../core/messag
 import { bodyDigest } from '../body-digest.ts';
 import type { ClaimQuery, Claimed, EnqueueOptions, EnqueueResult, LeaseRef } from '../store.ts';
 import type { Statements } from './sql.ts';
-import { text, textOrNull, toClaimed, toJsonOrNull, toJsonText } from './rows.ts';
-import type { Row } from './rows.ts';
+import { text, textOrNull, toClaimed, toJsonOrNull, toJsonText } from '../rows.ts';
+import type { Row } from '../rows.ts';
 
 /** SQLite columns are STRICT integers; callers may compute fractional times. */
 function ms(value: number): number {

@@ -18,7 +18,7 @@ import { createExclusive, createLocks, type LockRows } from './exclusive.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrate.ts';
 import { claimMessages, enqueueMessages, extendLeases, settleMessage } from './queue.ts';
-import { intOrNull, toAttemptRecord, toMessageRecord } from './rows.ts';
+import { intOrNull, toAttemptRecord, toMessageRecord } from '../rows.ts';
 import { prepareStatements } from './sql.ts';
 import type { Statements } from './sql.ts';
 import { createTokens } from './tokens.ts';

@@ -7,7 +7,7 @@
  */
 import type { KeyValue, TokenRecord } from '../store.ts';
 import type { Access } from './dead-letters.ts';
-import { int, intOrNull, text, textOrNull } from './rows.ts';
+import { int, intOrNull, text, textOrNull } from '../rows.ts';
 
 export interface TokenDeps {
   /** Runs at once, outside any write transaction. */

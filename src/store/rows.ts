@@ -1,14 +1,15 @@
 /**
- * @module store/sqlite/rows
- * Turns rows (snake_case columns, JSON as text) into the store's types and back.
+ * @module store/rows
+ * Turns rows (snake_case columns, JSON as text) into the store's types and back,
+ * for both stores: SQLite gives integers as numbers and pg gives its int8 columns
+ * as strings, so an integer is read from either.
  */
-import type { SQLOutputValue } from 'node:sqlite';
-import type { ResponseSnapshot } from '../../core/call.ts';
-import { errors } from '../../core/errors.ts';
-import type { AttemptRecord, Json } from '../../core/message.ts';
-import type { Claimed, DeadLetter, DeadLetterSummary, MessageRecord, MessageState } from '../store.ts';
+import type { ResponseSnapshot } from '../core/call.ts';
+import { errors } from '../core/errors.ts';
+import type { AttemptRecord, Json } from '../core/message.ts';
+import type { Claimed, DeadLetter, DeadLetterSummary, MessageRecord, MessageState } from './store.ts';
 
-export type Row = Record<string, SQLOutputValue>;
+export type Row = Record<string, unknown>;
 
 export function text(row: Row, column: string): string {
   const value = row[column];
@@ -23,8 +24,10 @@ export function textOrNull(row: Row, column: string): string | null {
 
 export function int(row: Row, column: string): number {
   const value = row[column];
-  if (typeof value !== 'number') throw new TypeError(`column ${column} is ${typeof value}, expected integer`);
-  return value;
+  if (typeof value === 'number') return value;
+  // pg's int8 (times, counts), always within 2^53 here.
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  throw new TypeError(`column ${column} is ${typeof value}, expected an integer`);
 }
 
 export function intOrNull(row: Row, column: string): number | null {
