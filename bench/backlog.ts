@@ -46,7 +46,7 @@ import { spawnChild, type ChildServer } from './lib/child.ts';
 import { junctionBuilds, spawnJunction } from './lib/junction.ts';
 import { orderBody, runLoad, sleep } from './lib/load.ts';
 import { withTempDir } from './lib/report.ts';
-import { PATH, RELAY_FLOW } from './relay.ts';
+import { PATH, RELAY_FLOW, type SinkStats } from './relay.ts';
 
 export interface BacklogSettings {
   /** Messages taken while the sink is down. */
@@ -130,14 +130,6 @@ export interface BacklogResult {
   checks: Check[];
 }
 
-interface SinkStats {
-  requests: number;
-  unique: number;
-  duplicates: number;
-  withoutKey: number;
-  firstAtMs: number;
-  lastNewAtMs: number;
-}
 
 async function sinkStats(sink: ChildServer | undefined): Promise<SinkStats | undefined> {
   if (!sink) return undefined;

@@ -119,7 +119,8 @@ function targetsFor(before: Revision | undefined): Target[] {
   ];
 }
 
-interface SinkStats {
+/** What bench/targets/sink.ts counts (`GET /stats`). */
+export interface SinkStats {
   requests: number;
   unique: number;
   duplicates: number;
