@@ -7,7 +7,7 @@
 import type { ResponseSnapshot } from '../core/call.ts';
 import { errors } from '../core/errors.ts';
 import type { AttemptRecord, Json } from '../core/message.ts';
-import type { Claimed, DeadLetter, DeadLetterSummary, MessageRecord, MessageState } from './store.ts';
+import type { Claimed, DeadLetter, DeadLetterSummary, MessageRecord, MessageState, TokenRecord } from './store.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -141,5 +141,14 @@ export function toDeadLetter(row: Row, history: AttemptRecord[]): DeadLetter {
     history,
     createdAt: int(row, 'created_at'),
     replays: int(row, 'replays'),
+  };
+}
+
+export function toTokenRecord(row: Row): TokenRecord {
+  return {
+    accessToken: text(row, 'access_token'),
+    expiresAt: intOrNull(row, 'expires_at'),
+    refreshToken: textOrNull(row, 'refresh_token'),
+    obtainedAt: int(row, 'obtained_at'),
   };
 }

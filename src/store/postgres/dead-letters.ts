@@ -4,11 +4,12 @@
  * never a copy, so the idempotency key and the history survive it.
  */
 import { errors } from '../../core/errors.ts';
-import type { DeadLetterSelector, DeadLetterStore } from '../store.ts';
+import type { DeadLetterStore } from '../store.ts';
 import type { Queryable } from './connection.ts';
 import { int, text, toAttemptRecord, toDeadLetter, toDeadLetterSummary } from '../rows.ts';
 import type { Row } from '../rows.ts';
 import { sql } from './sql.ts';
+import { flowOf, unique } from '../input.ts';
 
 const DEFAULT_PAGE = 50;
 
@@ -62,15 +63,4 @@ export function createDeadLetters(run: Access): DeadLetterStore {
       });
     },
   };
-}
-
-/** `{ all: true }` selects every flow; bound as NULL. */
-function flowOf(sel: Exclude<DeadLetterSelector, { ids: string[] }>): string | null {
-  if ('flow' in sel) return sel.flow;
-  if (sel.all === true) return null;
-  throw errors.INPUT_INVALID.create(['a dead-letter selector needs ids, flow or all: true']);
-}
-
-function unique(ids: string[]): string[] {
-  return [...new Set(ids)];
 }

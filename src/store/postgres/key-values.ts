@@ -10,7 +10,7 @@ import type { Json } from '../../core/message.ts';
 import type { Checkpoint, KeyValue, TokenRecord } from '../store.ts';
 import type { Queryable } from './connection.ts';
 import type { Access } from './dead-letters.ts';
-import { int, intOrNull, text, textOrNull, toJsonText } from '../rows.ts';
+import { text, toJsonText, toTokenRecord } from '../rows.ts';
 import { sql } from './sql.ts';
 
 export function createTokens(run: Access): KeyValue<TokenRecord> {
@@ -19,13 +19,7 @@ export function createTokens(run: Access): KeyValue<TokenRecord> {
       // The key is named in errors, never the value: it holds no secret.
       return run(`read token ${key}`, async (db) => {
         const row = (await db.query(sql.selectToken, [key])).rows[0];
-        if (!row) return undefined;
-        return {
-          accessToken: text(row, 'access_token'),
-          expiresAt: intOrNull(row, 'expires_at'),
-          refreshToken: textOrNull(row, 'refresh_token'),
-          obtainedAt: int(row, 'obtained_at'),
-        };
+        return row ? toTokenRecord(row) : undefined;
       });
     },
 

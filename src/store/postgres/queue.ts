@@ -13,6 +13,7 @@ import type { ClaimQuery, Claimed, EnqueueOptions, EnqueueResult, LeaseRef } fro
 import type { Queryable } from './connection.ts';
 import { text, textOrNull, toClaimed, toJsonOrNull, toJsonText } from '../rows.ts';
 import type { Row } from '../rows.ts';
+import { checkNewMessage } from '../input.ts';
 import { sql, withAttempt } from './sql.ts';
 
 /** Columns are bigint milliseconds; callers may compute fractional times. */
@@ -25,19 +26,6 @@ function checkText(value: string | undefined, what: string): void {
   if (value?.includes('\u0000')) throw errors.INPUT_INVALID.create([`${what} must not contain U+0000`]);
 }
 
-function checkNewMessage(m: NewMessage, index: number): void {
-  if (typeof m.flow !== 'string' || m.flow === '') throw errors.INPUT_INVALID.create([`message ${index}: flow must be a non-empty string`]);
-  if (m.dedupeKey !== undefined && (typeof m.dedupeKey !== 'string' || m.dedupeKey === '')) {
-    throw errors.INPUT_IDEMPOTENCY_KEY.create([`message ${index}: the dedupe key must be a non-empty string`]);
-  }
-  if (m.runAt !== undefined && !Number.isFinite(m.runAt)) throw errors.INPUT_INVALID.create([`message ${index}: runAt must be a finite number`]);
-  if (m.startStep !== undefined && !(Number.isInteger(m.startStep) && m.startStep >= 0)) {
-    throw errors.INPUT_INVALID.create([`message ${index}: startStep must be a whole number ≥ 0`]);
-  }
-  checkText(m.flow, `message ${index}: flow`);
-  checkText(m.dedupeKey, `message ${index}: the dedupe key`);
-  checkText(m.traceparent, `message ${index}: traceparent`);
-}
 
 /** A message of the batch as it will be inserted; computed before the transaction, so a retry repeats nothing. */
 interface Prepared {
@@ -57,6 +45,9 @@ interface Prepared {
 export function prepareBatch(batch: NewMessage[], now: number): Prepared[] {
   return batch.map((m, index) => {
     checkNewMessage(m, index);
+    checkText(m.flow, `message ${index}: flow`);
+    checkText(m.dedupeKey, `message ${index}: the dedupe key`);
+    checkText(m.traceparent, `message ${index}: traceparent`);
     // First: a body that cannot be JSON (a cycle) is refused as input before it is digested.
     const body = toJsonText(m.body, `message ${index}: body`);
     return {

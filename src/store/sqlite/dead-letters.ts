@@ -4,10 +4,11 @@
  * so a replay is an update, never a copy, and the idempotency key survives it.
  */
 import { errors } from '../../core/errors.ts';
-import type { DeadLetterSelector, DeadLetterStore } from '../store.ts';
+import type { DeadLetterStore } from '../store.ts';
 import type { Statements } from './sql.ts';
 import { int, toAttemptRecord, toDeadLetter, toDeadLetterSummary } from '../rows.ts';
 import type { Row } from '../rows.ts';
+import { flowOf, unique } from '../input.ts';
 
 const DEFAULT_PAGE = 50;
 
@@ -69,15 +70,4 @@ export function createDeadLetters({ read, write }: DeadLetterDeps): DeadLetterSt
       });
     },
   };
-}
-
-/** `{ all: true }` selects every flow; bound as NULL. */
-function flowOf(sel: Exclude<DeadLetterSelector, { ids: string[] }>): string | null {
-  if ('flow' in sel) return sel.flow;
-  if (sel.all === true) return null;
-  throw errors.INPUT_INVALID.create(['a dead-letter selector needs ids, flow or all: true']);
-}
-
-function unique(ids: string[]): string[] {
-  return [...new Set(ids)];
 }

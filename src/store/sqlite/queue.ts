@@ -13,22 +13,13 @@ import type { ClaimQuery, Claimed, EnqueueOptions, EnqueueResult, LeaseRef } fro
 import type { Statements } from './sql.ts';
 import { text, textOrNull, toClaimed, toJsonOrNull, toJsonText } from '../rows.ts';
 import type { Row } from '../rows.ts';
+import { checkNewMessage } from '../input.ts';
 
 /** SQLite columns are STRICT integers; callers may compute fractional times. */
 function ms(value: number): number {
   return Math.round(value);
 }
 
-function checkNewMessage(m: NewMessage, index: number): void {
-  if (typeof m.flow !== 'string' || m.flow === '') throw errors.INPUT_INVALID.create([`message ${index}: flow must be a non-empty string`]);
-  if (m.dedupeKey !== undefined && (typeof m.dedupeKey !== 'string' || m.dedupeKey === '')) {
-    throw errors.INPUT_IDEMPOTENCY_KEY.create([`message ${index}: the dedupe key must be a non-empty string`]);
-  }
-  if (m.runAt !== undefined && !Number.isFinite(m.runAt)) throw errors.INPUT_INVALID.create([`message ${index}: runAt must be a finite number`]);
-  if (m.startStep !== undefined && !(Number.isInteger(m.startStep) && m.startStep >= 0)) {
-    throw errors.INPUT_INVALID.create([`message ${index}: startStep must be a whole number ≥ 0`]);
-  }
-}
 
 /**
  * Inserts the batch; a dedupe key already in the flow (even earlier in this

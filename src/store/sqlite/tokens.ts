@@ -7,7 +7,7 @@
  */
 import type { KeyValue, TokenRecord } from '../store.ts';
 import type { Access } from './dead-letters.ts';
-import { int, intOrNull, text, textOrNull } from '../rows.ts';
+import { toTokenRecord } from '../rows.ts';
 
 export interface TokenDeps {
   /** Runs at once, outside any write transaction. */
@@ -22,13 +22,7 @@ export function createTokens({ read, write }: TokenDeps): KeyValue<TokenRecord> 
       // The key is named in errors, never the value: it holds no secret.
       return read(`read token ${key}`, (st) => {
         const row = st.selectToken.get({ key });
-        if (!row) return undefined;
-        return {
-          accessToken: text(row, 'access_token'),
-          expiresAt: intOrNull(row, 'expires_at'),
-          refreshToken: textOrNull(row, 'refresh_token'),
-          obtainedAt: int(row, 'obtained_at'),
-        };
+        return row ? toTokenRecord(row) : undefined;
       });
     },
 
