@@ -16,7 +16,7 @@ import { POLL_USE, pollOptions } from '../triggers/poll.ts';
 import type { KeyPath, PathIssue } from './issue.ts';
 import { allowedKeys, schemaAt } from './schema-path.ts';
 import { fromZodIssues } from './zod-issues.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../core/suggest.ts';
 
 /** Served by Junction itself (DESIGN.md "What the user runs"); a trigger there would never be reached. */
 export const RESERVED_PATHS = ['/admin', '/healthz', '/metrics', '/readyz', '/ui'] as const;

@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type { KeyPath, PathIssue } from './issue.ts';
 import { allowedKeys, schemaAt } from './schema-path.ts';
 import { entryInfo } from './registry-entry.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../core/suggest.ts';
 
 type Issue = z.core.$ZodIssue;
 

@@ -14,6 +14,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import soap from 'soap';
 import { request } from 'undici';
+import { closest } from '../core/suggest.ts';
 
 const SOAP12_BINDING_NS = 'http://schemas.xmlsoap.org/wsdl/soap12/';
 
@@ -153,23 +154,8 @@ function pick(key: 'service' | 'port', names: string[], wanted: string | undefin
 
 /** ` (did you mean "X"?)` for the closest name within a few edits, else nothing. */
 export function suggest(word: string, names: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const name of names) {
-    const d = distance(word.toLowerCase(), name.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [name, d];
-  }
-  return best === undefined ? '' : ` (did you mean "${best}"?)`;
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
+  const guess = closest(word, names);
+  return guess === undefined ? '' : ` (did you mean "${guess}"?)`;
 }
 
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: false, isArray: (_name, _path, _leaf, isAttribute) => !isAttribute });

@@ -1,5 +1,5 @@
 /**
- * @module config/suggest
+ * @module core/suggest
  * "Did you mean …?" for a mistyped key or name: the closest candidate by edit
  * distance, when it is close enough to be a typo rather than a different word.
  */
