@@ -7,7 +7,6 @@
  */
 import { z } from 'zod';
 import { CONTENT_TYPES } from '../core/media.ts';
-import { connectorTypes } from '../connectors/registry.ts';
 import { checkPaginateFits, compilePaginate, gatherPages, paginateOptions } from './paginate.ts';
 import { compileDelivery, connectorStepOptions, idempotencyKeyOption, requestOption, SEND_USE } from './request.ts';
 import { defineStep } from './step.ts';
@@ -26,7 +25,7 @@ export const callStep = defineStep({
   options: callOptions,
   create(options, deps) {
     const delivery = compileDelivery('call', options, Object.keys(callOptions.shape), deps);
-    if (options.paginate !== undefined) checkPaginateFits(options.paginate, delivery.connector, connectorTypes.get(delivery.connector.type)?.request.relay === true);
+    if (options.paginate !== undefined) checkPaginateFits(options.paginate, delivery.connector);
     const paginate = options.paginate === undefined ? undefined : compilePaginate(options.paginate);
 
     return async function call(msg, ctx) {

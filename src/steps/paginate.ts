@@ -33,6 +33,7 @@ import { errors } from '../core/errors.ts';
 import { compileExpression, expression, type Expression } from '../core/expression.ts';
 import type { Json } from '../core/message.ts';
 import type { Connector } from '../connectors/connector.ts';
+import { connectorTypes } from '../connectors/registry.ts';
 
 const param = z.string().min(1);
 /** GraphQL names (and aliases) joined by dots. */
@@ -123,9 +124,10 @@ export interface Paginator {
  * request that carries the cursor (GraphQL), and the others change a path that
  * such a request does not have. Throws JNC_CONFIG_INVALID, at start-up.
  */
-export function checkPaginateFits(options: PaginateOptions, connector: { name: string; type: string }, relayRequest: boolean): void {
+export function checkPaginateFits(options: PaginateOptions, connector: { name: string; type: string }): void {
   const relay = 'relay' in options;
-  if (relay === relayRequest) return;
+  // A type whose request carries the page's cursor (GraphQL) pages by relay; the others by their path.
+  if (relay === (connectorTypes.get(connector.type)?.request.relay === true)) return;
   const why = relay
     ? `paginate.relay follows GraphQL connections, but connector ${connector.name} is of type ${connector.type}; use link, cursor, offset or page`
     : `connector ${connector.name} (type ${connector.type}) sends its cursor in the request's variables; use paginate: { relay: <connection> }`;

@@ -30,7 +30,6 @@ import { duration } from '../core/duration.ts';
 import { compileExpression, expression } from '../core/expression.ts';
 import type { Json, Message, NewMessage } from '../core/message.ts';
 import { errorForResponse } from '../connectors/response-error.ts';
-import { connectorTypes } from '../connectors/registry.ts';
 import { checkPaginateFits, compilePaginate, paginateOptions, type Page, type PageRequest } from '../steps/paginate.ts';
 import { compileStepRequest, connectorStepOptions, requestOption } from '../steps/request.ts';
 import type { RequestUse } from '../connectors/request-kind.ts';
@@ -64,8 +63,7 @@ export const pollTrigger = defineTrigger({
     const where = `${deps.flow}.trigger.poll`;
     const connector = deps.connector(options.connector);
     const request = compileStepRequest(connector, options, Object.keys(pollOptions.shape), POLL_USE, where, deps.baseDir);
-    const relayRequest = connectorTypes.get(connector.type)?.request.relay === true;
-    if (options.paginate !== undefined) checkPaginateFits(options.paginate, connector, relayRequest);
+    if (options.paginate !== undefined) checkPaginateFits(options.paginate, connector);
     // Without paginate, the answer is one page.
     const paginator = compilePaginate(options.paginate ?? paginateOptions.parse({ link: 'next', maxPages: 1, items: options.items }));
     const single = options.paginate === undefined;
