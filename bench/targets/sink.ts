@@ -14,16 +14,14 @@
  *   connection and never answers) until `POST /release`, which answers every
  *   held one and the rest as usual; bench/backlog keeps its backlog this way.
  *
- * Run as a child: `node bench/targets/sink.ts [--port N]`; prints `READY <url>`.
- * `--port` (default 0: any free port) lets bench/backlog bring the sink up on
- * the port a running Junction already delivers to.
+ * Run as a child: `node bench/targets/sink.ts [--hold]`; prints `READY <url>`.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { announce, exitWithParent } from '../lib/child.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, hold: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { hold: { type: 'boolean', default: false } } });
 
 let holding = values.hold;
 const held: (() => void)[] = [];
@@ -79,7 +77,7 @@ const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
   }
 });
 
-server.listen(Number(values.port), '127.0.0.1', () => announce(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+server.listen(0, '127.0.0.1', () => announce(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
 exitWithParent(async () => {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));

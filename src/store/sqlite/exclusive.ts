@@ -14,6 +14,9 @@ import { errors } from '../../core/errors.ts';
 import type { Store } from '../store.ts';
 import type { Access } from './dead-letters.ts';
 
+/** How long a lock outlives its holder's last renewal, unless the store is told otherwise (`lockLeaseMs`). */
+export const DEFAULT_LOCK_LEASE_MS = 30_000;
+
 /** The lock rows; each resolves after commit, true when the row was the holder's to take or renew. */
 export interface LockRows {
   take(name: string, holder: string): Promise<boolean>;

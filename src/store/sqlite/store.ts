@@ -14,7 +14,7 @@ import { createCheckpoints, saveCheckpoint } from './checkpoints.ts';
 import { openDatabase } from './connection.ts';
 import { createDeadLetters } from './dead-letters.ts';
 import type { Access } from './dead-letters.ts';
-import { createExclusive, createLocks, type LockRows } from './exclusive.ts';
+import { createExclusive, DEFAULT_LOCK_LEASE_MS, createLocks, type LockRows } from './exclusive.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrate.ts';
 import { claimMessages, enqueueMessages, extendLeases, settleMessage } from './queue.ts';
@@ -47,7 +47,6 @@ export interface SqliteStoreOptions {
 }
 
 const STATES: readonly MessageState[] = ['queued', 'running', 'done', 'dead'];
-const DEFAULT_LOCK_LEASE_MS = 30_000;
 
 /** The SQLite store, and the lock rows its `exclusive` is made of (what a threaded store's caller drives). */
 export type SqliteStore = Store & { readonly locks: LockRows };

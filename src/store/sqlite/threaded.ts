@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { errors } from '../../core/errors.ts';
 import type { Store } from '../store.ts';
-import { createExclusive, type LockRows } from './exclusive.ts';
+import { createExclusive, DEFAULT_LOCK_LEASE_MS, type LockRows } from './exclusive.ts';
 import type { StoreReply, StoreRequest, ThreadOptions } from './thread.ts';
 import { fromWire, outcomeToWire } from './wire-error.ts';
 
@@ -25,7 +25,6 @@ export interface ThreadedStoreOptions extends ThreadOptions {
   clock?: Clock | undefined;
 }
 
-const DEFAULT_LOCK_LEASE_MS = 30_000;
 
 // The same extension as this module: .ts when run from the sources, .js when built.
 const THREAD = new URL(`./thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
