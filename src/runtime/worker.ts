@@ -55,8 +55,8 @@ export interface WorkerView {
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #deps: WorkerDeps;
-  /** Messages being processed; `lease` is the token held now (a re-claim replaces it). */
-  readonly #inFlight = new Map<string, { msg: Claimed; lease: string; done: Promise<void> }>();
+  /** Messages being processed, by id. */
+  readonly #inFlight = new Map<string, Run>();
   /** Aborted when the drain time is over: steps stop and messages go back to the queue. */
   readonly #abort = new AbortController();
   #wake: (() => void) | undefined;
@@ -128,7 +128,7 @@ export class Worker {
     await this.#loop;
     // An enqueue that reserved slots before the stop is adopted into the drain, not left behind.
     if (this.#reserved > 0) await new Promise<void>((resolve) => (this.#reservationsDone = resolve));
-    const all = Promise.all([...this.#inFlight.values()].map((f) => f.done));
+    const all = this.#allDone();
     const drained = await Promise.race([all.then(() => true), delay(this.#deps.options.drainMs).then(() => false)]);
     if (!drained) {
       this.#deps.logger.warn({ inFlight: this.#inFlight.size }, 'drain time over; returning in-flight messages to the queue');
@@ -163,14 +163,16 @@ export class Worker {
       this.#counts.claimed += claimed.length;
       for (const msg of claimed) {
         const running = this.#inFlight.get(msg.id);
-        if (running) {
+        if (running?.settling) {
+          // Its outcome is being written: a retry due at once was claimed before the
+          // settle's answer came back. That is a new attempt; it starts when this one ends.
+          running.next = msg;
+        } else if (running) {
           // Our own lease ran out while the message was still running (a stalled event
           // loop), and the claim handed it back to us: keep the one run, under the new lease.
           logger.warn({ messageId: msg.id }, 'lease expired while processing; renewed by the claim');
           running.lease = msg.lease;
-          continue;
-        }
-        this.#start(msg);
+        } else this.#start(msg);
       }
       // A full batch suggests more is due: claim again at once.
       if (claimed.length === 0 || claimed.length < free) await this.#sleep(options.pollMs);
@@ -180,16 +182,17 @@ export class Worker {
   /** Processes a message this worker holds the lease of; its slot frees when the outcome is written. */
   #start(msg: Claimed): void {
     publish('message:claimed', { worker: this.id, flow: msg.flow, id: msg.id, attempt: msg.attempt });
-    const entry = { msg, lease: msg.lease, done: Promise.resolve() };
-    entry.done = this.#process(msg, () => entry.lease).finally(() => {
+    const run: Run = { msg, lease: msg.lease, settling: false, next: undefined, done: Promise.resolve() };
+    run.done = this.#process(msg, run).finally(() => {
       this.#inFlight.delete(msg.id);
-      this.notify();
+      if (run.next) this.#start(run.next);
+      else this.notify();
     });
-    this.#inFlight.set(msg.id, entry);
+    this.#inFlight.set(msg.id, run);
   }
 
-  /** @param lease the lease token held when the outcome is written */
-  async #process(msg: Claimed, lease: () => string): Promise<void> {
+  /** @param run read for the lease held when the outcome is written, and marked as settling then */
+  async #process(msg: Claimed, run: Run): Promise<void> {
     const { flows, clock, logger, store } = this.#deps;
     const startedAt = clock.now();
     const t0 = performance.now();
@@ -255,7 +258,8 @@ export class Worker {
       ...(sentKey === undefined ? {} : { idempotencyKey: scrub(sentKey) }),
     };
     try {
-      const held = await store.settle({ id: msg.id, lease: lease() }, outcome, record);
+      run.settling = true;
+      const held = await store.settle({ id: msg.id, lease: run.lease }, outcome, record);
       if (!held) logger.warn(fields, 'lease lost before settling; another worker owns the message now');
       else {
         if (outcome.kind === 'dead' && flow?.respondTimeoutMs !== undefined) {
@@ -285,6 +289,11 @@ export class Worker {
     else logger.warn({ ...fields, code: outcome.error.code }, `dead letter: ${outcome.error.message}`);
   }
 
+  /** Resolves when nothing is in flight, counting the attempts that start as the one before them ends. */
+  async #allDone(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.values()].map((r) => r.done));
+  }
+
   async #renewLeases(): Promise<void> {
     if (this.#inFlight.size === 0) return;
     const refs = [...this.#inFlight.values()].map(({ msg, lease }) => ({ id: msg.id, lease }));
@@ -308,6 +317,18 @@ export class Worker {
       this.#wake = undefined;
     });
   }
+}
+
+/** One message being processed by this worker. */
+interface Run {
+  readonly msg: Claimed;
+  /** The lease token held now: a claim that finds the run still going replaces it. */
+  lease: string;
+  /** True once its outcome is being written: a claim of it after that is a new attempt. */
+  settling: boolean;
+  /** That new attempt, started when this run ends. */
+  next: Claimed | undefined;
+  done: Promise<void>;
 }
 
 function delay(ms: number): Promise<void> {

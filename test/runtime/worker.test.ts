@@ -1,12 +1,20 @@
 /**
  * The worker's hold on a message: a lease that lapses while the message is
- * still running (a stalled process) does not start a second run of it.
+ * still running (a stalled process) does not start a second run of it, and a
+ * retry claimed before its settle's answer arrives is run, not lost to its lease.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { it } from 'node:test';
-import { startTestEngine } from '../helpers/engine.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { errors } from '../../src/core/errors.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import type { CompiledFlow } from '../../src/runtime/flow.ts';
+import { Worker } from '../../src/runtime/worker.ts';
+import { openStore } from '../../src/store/open.ts';
+import type { Store } from '../../src/store/store.ts';
+import { startTestEngine, tempDir, until } from '../helpers/engine.ts';
 import { startTestSink } from '../helpers/sink.ts';
 
 it('keeps one run of a message whose lease lapsed and came back to it through a claim', async (t) => {
@@ -41,4 +49,46 @@ flows:
   const rec = await engine.store.getMessage(id);
   assert.equal(rec?.history.length, 1);
   assert.equal(rec?.history[0]?.outcome, 'ack', 'the outcome was written under the renewed lease');
+});
+
+it('runs a retry that is claimed before the answer to its own settle comes back', async (t) => {
+  // A retry due at once can be claimed while the settle that scheduled it is still on its
+  // way back (the store answers both in one batch). The claim is a new attempt, not the
+  // same run with a new lease: it must run, not wait 30 s for its lease to lapse.
+  const dir = tempDir(t);
+  const real = openStore('sqlite:./j.db', { baseDir: dir });
+  await real.migrate();
+  t.after(() => real.close());
+  const store: Store = Object.create(real) as Store;
+  store.settle = async (...args) => {
+    const held = await real.settle(...args);
+    await new Promise((r) => setTimeout(r, 150));
+    return held;
+  };
+  const attempts: number[] = [];
+  const flow: CompiledFlow = {
+    name: 'orders',
+    retry: { maxAttempts: 5, baseMs: 1, maxMs: 1 },
+    checksAtIngress: false,
+    respondTimeoutMs: undefined,
+    checkIngress: async () => {},
+    run: async (msg) => {
+      attempts.push(msg.attempt);
+      if (msg.attempt === 1) throw errors.STEP_FAILED.create(['orders.deliver', 'not yet']);
+      return { kind: 'done' };
+    },
+  };
+  const worker = new Worker({
+    store,
+    flows: new Map([['orders', flow]]),
+    options: { concurrency: 4, leaseMs: 30_000, pollMs: 10, drainMs: 1000 },
+    logger: silentLogger,
+    clock: systemClock,
+  });
+  const [{ id }] = await real.enqueue([{ flow: 'orders', body: { n: 1 } }]);
+  worker.start();
+  t.after(() => worker.stop());
+  await until(async () => (await real.getMessage(id))?.state === 'done', 10_000, 20);
+  assert.deepEqual(attempts, [1, 2]);
+  assert.deepEqual((await real.getMessage(id))?.history.map((a) => a.outcome), ['retry', 'ack']);
 });
