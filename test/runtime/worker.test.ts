@@ -85,7 +85,7 @@ it('runs a retry that is claimed before the answer to its own settle comes back'
     logger: silentLogger,
     clock: systemClock,
   });
-  const [{ id }] = await real.enqueue([{ flow: 'orders', body: { n: 1 } }]);
+  const id = (await real.enqueue([{ flow: 'orders', body: { n: 1 } }]))[0]!.id;
   worker.start();
   t.after(() => worker.stop());
   await until(async () => (await real.getMessage(id))?.state === 'done', 10_000, 20);
