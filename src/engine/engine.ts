@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { errors } from '../core/errors.ts';
 import { closeConnectors, createConnectors } from '../connectors/registry.ts';
 import { listening, publish, subscribe } from '../observability/channels.ts';
+import { LiveStats } from '../observability/live-stats.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { secretScrub } from '../observability/redact.ts';
 import { buildApp } from '../server/app.ts';
@@ -57,6 +58,8 @@ export interface Engine {
   readonly app: FastifyInstance;
   /** Deletes what is past `store.retention` every `sweepEvery`; `sweep()` runs a pass now. */
   readonly sweeper: Sweeper;
+  /** This engine's traffic over the last hour, per flow and connector. */
+  readonly stats: LiveStats;
   /**
    * Drains, then closes: new messages and `/readyz` are answered 503 while
    * in-flight work gets `worker.drainMs` to finish (the rest goes back to the
@@ -100,6 +103,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     logger,
     options: config.worker,
   });
+  // The last hour of this engine's traffic: live rates for the admin API, the dashboard and the alert rules.
+  const stats = new LiveStats({ clock, worker: worker.id });
   // Drops are done messages, not failures: the admin API counts them from this engine's settled events.
   const dropped = new Map<string, number>();
   const unsubscribe = subscribe('message:settled', (e) => {
@@ -176,6 +181,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       },
       enableable: [...connectors.values()].filter((c) => c.enable !== undefined).map((c) => c.name),
       dropped: (flow) => dropped.get(flow) ?? 0,
+      stats,
       wake: () => worker.notify(),
       worker: () => worker.view(),
     },
@@ -191,6 +197,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     await closeConnectors(connectors);
     await store.close();
     unsubscribe();
+    stats.close();
     throw errors.LISTEN_FAILED.create([`${config.server.host}:${port}`, (e as Error).message], { cause: e });
   }
   const triggersRunning = new AbortController();
@@ -206,6 +213,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     worker,
     app,
     sweeper,
+    stats,
     stop() {
       stopping ??= (async () => {
         accepting = false;
@@ -221,6 +229,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         await closeConnectors(connectors);
         await store.close();
         unsubscribe();
+        stats.close();
         logger.info('junction stopped');
       })();
       return stopping;

@@ -7,6 +7,7 @@
  */
 import type { ConnectorState } from '../../connectors/connector.ts';
 import type { ConnectorOptions } from '../../connectors/registry.ts';
+import type { WindowFigures } from '../../observability/live-stats.ts';
 import type { QueueStats } from '../../store/store.ts';
 
 /** A flow as the engine hands it to the admin API: its trigger as the trigger describes itself (whatever its type). */
@@ -29,9 +30,11 @@ export interface FlowView {
   messages: QueueStats;
   /** Messages a filter dropped, counted by this process since it started. */
   dropped: number;
+  /** This process's outcomes over the last minute: rate (acks/s), error ratio, p95. */
+  live: WindowFigures;
 }
 
-export function flowView(name: string, flow: FlowSummary, messages: QueueStats, dropped: number): FlowView {
+export function flowView(name: string, flow: FlowSummary, messages: QueueStats, dropped: number, live: WindowFigures): FlowView {
   return {
     name,
     ...(flow.description === undefined ? {} : { description: flow.description }),
@@ -43,6 +46,7 @@ export function flowView(name: string, flow: FlowSummary, messages: QueueStats, 
     redact: [...flow.redact],
     messages,
     dropped,
+    live,
   };
 }
 
@@ -62,10 +66,12 @@ export interface ConnectorView {
   pool?: { connections: number; keepAliveMs: number; pipelining: number };
   /** Live state of its policies in this process (circuit, rate limit…), from `Connector.state()`. */
   state?: ConnectorState;
+  /** This process's calls over the last minute: rate (successes/s), error ratio, p95. */
+  live: WindowFigures;
 }
 
 /** Read by name, not by type: connector types to come (graphql, soap, webhook) have some of these and not others. */
-export function connectorView(name: string, c: ConnectorOptions, state?: ConnectorState): ConnectorView {
+export function connectorView(name: string, c: ConnectorOptions, state: ConnectorState | undefined, live: WindowFigures): ConnectorView {
   const o = c as unknown as Readonly<Record<string, unknown>>;
   const headers = o.headers as Readonly<Record<string, string>> | undefined;
   return {
@@ -79,6 +85,7 @@ export function connectorView(name: string, c: ConnectorOptions, state?: Connect
     ...('retry' in c ? { retry: { ...c.retry } } : {}),
     ...('pool' in c ? { pool: { ...c.pool } } : {}),
     ...(state === undefined ? {} : { state }),
+    live,
   };
 }
 

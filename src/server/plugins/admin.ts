@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Secret } from '../../core/secret.ts';
 import type { ConnectorOptions } from '../../connectors/registry.ts';
 import { errors } from '../../core/errors.ts';
+import type { LiveStats } from '../../observability/live-stats.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { forDisplay, summaryForDisplay } from '../../observability/mask.ts';
 import { redactUrl } from '../../observability/redact.ts';
@@ -38,6 +39,8 @@ export interface AdminOptions {
   enableable?: readonly string[];
   /** Messages a filter dropped in this process, for one flow. */
   dropped: (flow: string) => number;
+  /** This process's live figures per flow and connector. */
+  stats: LiveStats;
   /** Wakes the worker, so that replayed messages start now rather than at its next poll. */
   wake: () => void;
   /** This process's worker: its slots and how its messages came to it. */
@@ -86,13 +89,13 @@ async function adminRoutes(admin: FastifyInstance, opts: AdminOptions): Promise<
   admin.setNotFoundHandler((req, reply) => sendProblem(reply, errors.NOT_FOUND.create([req.method, req.url.split('?')[0]])));
 
   admin.get('/flows', async () => ({
-    flows: await Promise.all(Object.entries(opts.flows).map(async ([name, flow]) => flowView(name, flow, await store.stats(name), opts.dropped(name)))),
+    flows: await Promise.all(Object.entries(opts.flows).map(async ([name, flow]) => flowView(name, flow, await store.stats(name), opts.dropped(name), opts.stats.flow(name)))),
   }));
 
   admin.get('/worker', async () => opts.worker());
 
   admin.get('/connectors', async () => ({
-    connectors: Object.entries(opts.connectors).map(([name, c]) => connectorView(name, c, opts.connectorState(name))),
+    connectors: Object.entries(opts.connectors).map(([name, c]) => connectorView(name, c, opts.connectorState(name), opts.stats.connector(name))),
   }));
 
   admin.delete<{ Params: { name: string } }>('/connectors/:name/cache', async (req) => {
