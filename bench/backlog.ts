@@ -29,11 +29,14 @@
  * the database over the last third of the steady phase at most 5% above its
  * largest size before that third.
  *
- *   node bench/backlog.ts [--messages 1000000] [--steady-seconds 90] [--steady-rate 1000] [--node-options "--max-semi-space-size=4"] [--write]
+ *   node bench/backlog.ts [--messages 1000000] [--steady-seconds 90] [--steady-rate 1000] [--node-options "--max-semi-space-size=4"] [--from-source] [--write]
+ *
+ * Junction runs from the built package (dist/, built first), as installed; `--from-source` runs src/ instead.
  *
  * `bench/run.ts --only backlog [--messages N]` runs it and writes its section
  * of BENCHMARKS.md and bench/charts/backlog.svg (`--write` here does the same).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,7 +46,7 @@ import { parseArgs } from 'node:util';
 import { Pool, request } from 'undici';
 import { lineChart, type Marker } from './lib/chart.ts';
 import { spawnChild, type ChildServer } from './lib/child.ts';
-import { junctionBuilds, spawnJunction } from './lib/junction.ts';
+import { junctionBuilds, spawnJunction, type JunctionBuild } from './lib/junction.ts';
 import { orderBody, runLoad, sleep } from './lib/load.ts';
 import { withTempDir } from './lib/report.ts';
 import { PATH, RELAY_FLOW, type SinkStats } from './relay.ts';
@@ -56,6 +59,11 @@ export interface BacklogSettings {
   sampleMs: number;
   /** NODE_OPTIONS for Junction's process (heap settings), stated in the report; empty: Node's defaults. */
   nodeOptions: string;
+  /**
+   * Run the built package (dist/, built first) as an installed Junction runs,
+   * rather than the TypeScript sources; stated in the report.
+   */
+  built: boolean;
   /** Longest wait for the drain, from the sink's return. */
   drainTimeoutMs: number;
   /** Messages per second in the steady phase. */
@@ -68,6 +76,7 @@ export const backlogDefaults: BacklogSettings = {
   concurrency: 64,
   sampleMs: 1000,
   nodeOptions: '',
+  built: true,
   drainTimeoutMs: 30 * 60_000,
   steadyRate: 1000,
   steadySeconds: 90,
@@ -76,6 +85,8 @@ export const backlogDefaults: BacklogSettings = {
 const SINK = fileURLToPath(new URL('./targets/sink.ts', import.meta.url));
 const OUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 const CHART = fileURLToPath(new URL('./charts/backlog.svg', import.meta.url));
+const BUILT_TARGET = fileURLToPath(new URL('./targets/junction-built.mjs', import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(new URL('../scripts/build.ts', import.meta.url));
 // The relay's flow and path: the backlog is the relay with its sink down.
 const RSS_LIMIT_MB = 200;
 const RATE_TOLERANCE = 0.2;
@@ -224,12 +235,19 @@ async function waitDelivered(sink: ChildServer, unique: number, timeoutMs: numbe
   }
 }
 
+/** Builds dist/ (scripts/build.ts) and names bench/targets/junction-built.mjs, which runs it. */
+function builtPackage(): JunctionBuild {
+  const built = spawnSync(process.execPath, [BUILD_SCRIPT], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`npm run build failed (exit ${built.status})`);
+  return { name: 'junction', script: BUILT_TARGET, label: 'the built package' };
+}
+
 export async function runBacklog(s: BacklogSettings = backlogDefaults): Promise<BacklogResult> {
   const t0 = performance.now();
   const at = (): number => (performance.now() - t0) / 1000;
   const samples: Sample[] = [];
   const markers: Marker[] = [];
-  const build = junctionBuilds(undefined)[0]!;
+  const build = s.built ? builtPackage() : junctionBuilds(undefined)[0]!;
 
   // Phases 1 and 2: backlog with the sink down, then the drain.
   const first = await withTempDir('backlog', async (dir) => {
@@ -486,7 +504,7 @@ export function backlogSection(r: BacklogResult): string {
     'an answer, so the worker\'s slots each hold one first attempt and every other message stays queued, claimed by no',
     'one and spending no attempt (a closed port would spend an attempt per message; a circuit breaker would put every',
     'paused message back once per open period). The sink comes back by answering what it held and all that follows.',
-    `Junction's process ran with ${s.nodeOptions === '' ? "Node's default heap settings" : `NODE_OPTIONS=\`${s.nodeOptions}\``}.`,
+    `Junction's process ran ${s.built ? 'the built package (dist/, `npm run build`), as an installed Junction runs,' : 'the TypeScript sources (src/),'} with ${s.nodeOptions === '' ? "Node's default heap settings" : `NODE_OPTIONS=\`${s.nodeOptions}\``}.`,
     "RSS is VmRSS of the child (the whole process, the store's worker thread included), sampled",
     `every ${s.sampleMs} ms with the 202s so far, the messages the sink has and the database file plus its -wal.`,
     '',
@@ -526,6 +544,7 @@ if (import.meta.main) {
       'steady-seconds': { type: 'string' },
       'steady-rate': { type: 'string' },
       'node-options': { type: 'string' },
+      'from-source': { type: 'boolean', default: false },
       write: { type: 'boolean', default: false },
       chart: { type: 'string' },
     },
@@ -537,6 +556,7 @@ if (import.meta.main) {
     steadySeconds: n(values['steady-seconds'], backlogDefaults.steadySeconds),
     steadyRate: n(values['steady-rate'], backlogDefaults.steadyRate),
     nodeOptions: values['node-options'] ?? backlogDefaults.nodeOptions,
+    built: !values['from-source'],
   });
   console.log(backlogSection(result));
   // `--chart FILE` writes the chart elsewhere, to look at a short run without touching the repository.
