@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { parseConfigText } from '../../src/config/load.ts';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, parseConfigText } from '../../src/config/load.ts';
 import { errors } from '../../src/core/errors.ts';
 import type { Json } from '../../src/core/message.ts';
 import { alertsOptions } from '../../src/observability/alert-options.ts';
@@ -351,5 +352,10 @@ describe('junction check refuses alert rules that cannot work', () => {
     const result = parseConfigText(`${[...base, ...rules].join('\n')}\n`, 'junction.yaml', {});
     assert.ok(result.ok, JSON.stringify(result.ok ? [] : result.issues, null, 2));
     assert.equal(result.config.alerts?.rules['orders-failing']?.coolDown, 15 * MIN);
+  });
+
+  it('accepts the example config (examples/alerts)', async () => {
+    const loaded = await loadConfig(fileURLToPath(new URL('../../examples/alerts/junction.yaml', import.meta.url)), { env: {} });
+    assert.deepEqual(Object.keys(loaded.config.alerts?.rules ?? {}), ['orders-failing', 'crm-slow', 'dlq-growing', 'crm-open', 'queue-old']);
   });
 });
