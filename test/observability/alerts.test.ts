@@ -308,6 +308,38 @@ describe('alerts in a running engine', () => {
   });
 });
 
+it('a rule may notify a rest connector: the notice is POSTed to its baseUrl with an Idempotency-Key', async (t) => {
+  const ops = await startTestSink(t);
+  const engine = await startTestEngine(
+    t,
+    `
+store: sqlite:./j.db
+connectors:
+  ops: { type: rest, baseUrl: "${ops.url}/alerts" }
+flows:
+  orders:
+    trigger: { http: { path: /orders } }
+    steps:
+      - map: { n: n }
+alerts:
+  evaluateEvery: 1h
+  rules:
+    queue-old: { when: { queueAge: { flow: orders, aboveMs: 1 } }, notify: { connector: ops } }
+`,
+    { workers: false },
+  );
+  assert.equal((await engine.post('/orders', { n: 1 })).status, 202);
+  // Without workers nothing claims the order, and nothing delivers the notice: it waits, durable.
+  await engine.until(async () => (await engine.alerts!.evaluate()).length === 1);
+  assert.equal((await engine.store.stats('junction:alerts:ops')).queued, 1);
+  engine.worker.start();
+  await engine.until(() => ops.requests.some((r) => r.url === '/alerts'));
+  const [req] = ops.requests;
+  assert.equal(req?.method, 'POST');
+  assert.match(req?.idempotencyKey ?? '', /^alert:queue-old:\d+:firing$/);
+  assert.equal((JSON.parse(req!.body) as AlertNotice).rule, 'queue-old');
+});
+
 describe('junction check refuses alert rules that cannot work', () => {
   const base = [
     'connectors:',
