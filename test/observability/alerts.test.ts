@@ -20,6 +20,7 @@ import { silentLogger } from '../../src/observability/logger.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
 import { ManualClock } from '../helpers/clock.ts';
+import { PG_URL, postgresUnavailable, SchemaAdmin, schemaName } from '../helpers/db.ts';
 import { startTestEngine, tempDir } from '../helpers/engine.ts';
 import { startTestSink } from '../helpers/sink.ts';
 import { SECRETS, startWebhookReceiver } from '../helpers/webhook-receiver.ts';
@@ -217,6 +218,35 @@ describe('the evaluator', () => {
     assert.deepEqual(inside, []);
     assert.equal(sent.length, 0);
     assert.equal((await alerts.evaluate()).length, 1, 'once the turn is free, it evaluates');
+  });
+});
+
+describe('on PostgreSQL, with two nodes', async () => {
+  const skip = await postgresUnavailable();
+  it('one node at a time evaluates, and the rule\'s stored state keeps the other from firing it again', { skip }, async (t) => {
+    const admin = new SchemaAdmin();
+    const schema = schemaName(import.meta.filename, t.name);
+    await admin.create(schema);
+    t.after(async () => {
+      // Kept when the test failed, to look at (test/helpers/db.ts).
+      if ('passed' in t && t.passed === false) t.diagnostic(`schema kept: ${schema} on ${PG_URL}`);
+      else await admin.drop(schema);
+      await admin.end();
+    });
+    const clock = new ManualClock();
+    const node = async () => {
+      const store = openStore(`${PG_URL}?schema=${schema}`, { baseDir: '.', clock });
+      t.after(() => store.close());
+      await store.migrate();
+      return evaluator(t, { old: { when: { queueAge: { flow: 'orders', aboveMs: MIN } }, notify } }, { clock, store });
+    };
+    const a = await node();
+    const b = await node();
+    await a.store.enqueue([{ flow: 'orders', body: {} }]);
+    clock.advance(2 * MIN);
+    for (let i = 0; i < 3; i++) await Promise.all([a.alerts.evaluate(), b.alerts.evaluate()]);
+    assert.equal(a.sent.length + b.sent.length, 1, 'fired once across both nodes');
+    assert.equal((await a.store.stats('junction:alerts:ops')).queued, 1);
   });
 });
 
