@@ -34,7 +34,7 @@ export const errorRatioCondition = z
     connector: connectorName.optional().describe('The connector whose calls are counted: calls classified retry or permanent are errors.'),
     above: z.number().min(0).max(1).describe('Fires when the ratio of errors is above this fraction, e.g. 0.2 for 20%.'),
     window: statsWindow(5 * 60_000),
-    minEvents: z.int().min(1).default(1).describe('Fewer outcomes or calls than this in the window never fire (nor keep a firing rule firing); default 1.'),
+    minEvents: z.int().min(1).default(1).describe('With fewer outcomes or calls than this in the window the rule cannot tell: it neither fires nor resolves (a firing rule stays firing until there is enough traffic to see it healthy); default 1.'),
   })
   .superRefine(oneTarget)
   .describe('Errors over all outcomes (a flow) or calls (a connector) in the window, from this process\'s live figures. Paused attempts (circuit open, rate limited) are not errors.');
@@ -45,7 +45,7 @@ export const p95Condition = z
     connector: connectorName.optional().describe('The connector whose calls are timed.'),
     aboveMs: z.number().positive().describe('Fires when the 95th percentile latency in the window is above this many milliseconds.'),
     window: statsWindow(5 * 60_000),
-    minEvents: z.int().min(1).default(1).describe('Fewer attempts or calls than this in the window never fire; default 1.'),
+    minEvents: z.int().min(1).default(1).describe('With fewer attempts or calls than this in the window the rule cannot tell: it neither fires nor resolves; default 1.'),
   })
   .superRefine(oneTarget)
   .describe('The 95th percentile latency in the window (estimated from a histogram, as Prometheus does), from this process\'s live figures.');

@@ -71,7 +71,13 @@ export interface Alerts {
 
 /** A condition read at one instant: whether it holds, and what to tell. */
 interface Reading {
-  holds: boolean;
+  /**
+   * Undefined when the figure cannot tell (too few events in the window): the
+   * rule keeps its state. Otherwise a node just started, or one that took over
+   * the evaluation with no traffic of its own yet, would resolve every firing
+   * rule on live figures.
+   */
+  holds: boolean | undefined;
   value: number | string | null;
   threshold: number | string;
   windowMs?: number;
@@ -97,7 +103,7 @@ async function read(rule: AlertRule, state: RuleState, sources: AlertSources, no
     const value = round(f.errorRatio);
     const what = c.flow !== undefined ? `flow ${c.flow}` : `connector ${c.connector}`;
     return {
-      holds: counted >= c.minEvents && f.errorRatio > c.above,
+      holds: counted < c.minEvents ? undefined : f.errorRatio > c.above,
       value,
       threshold: c.above,
       windowMs: c.window,
@@ -111,7 +117,7 @@ async function read(rule: AlertRule, state: RuleState, sources: AlertSources, no
     const value = f.p95Ms === undefined ? null : Math.round(f.p95Ms);
     const what = c.flow !== undefined ? `flow ${c.flow}` : `connector ${c.connector}`;
     return {
-      holds: f.total >= c.minEvents && f.p95Ms !== undefined && f.p95Ms > c.aboveMs,
+      holds: f.total < c.minEvents || f.p95Ms === undefined ? undefined : f.p95Ms > c.aboveMs,
       value,
       threshold: c.aboveMs,
       windowMs: c.window,
@@ -202,7 +208,7 @@ export function startAlerts(options: AlertsOptions, deps: AlertsDeps): Alerts {
     const state = isRuleState(stored) ? (stored as unknown as RuleState) : INITIAL_STATE;
     const now = deps.clock.now();
     const reading = await read(rule, state, deps, now);
-    const next = nextState(state, reading.holds, now, rule.coolDown);
+    const next = reading.holds === undefined ? { state } : nextState(state, reading.holds, now, rule.coolDown);
     const value: RuleState = reading.samples === undefined ? next.state : { ...next.state, samples: reading.samples };
     if (next.transition === undefined) {
       // Only a dead-letter rule's samples change while nothing is sent.

@@ -129,7 +129,7 @@ async function evaluator(t: TestContext, rules: unknown, opts: { clock?: ManualC
 const notify = { connector: 'ops' };
 
 describe('the evaluator', () => {
-  it('fires an error-ratio rule once, only with enough events, and resolves when the errors leave the window', async (t) => {
+  it('fires an error-ratio rule once, only with enough events, and resolves only once enough healthy traffic shows it', async (t) => {
     const { clock, alerts, sent } = await evaluator(t, { failing: { when: { errorRatio: { flow: 'orders', above: 0.2, window: '5m', minEvents: 10 } }, notify } });
     settled('orders', 'dead', 5);
     assert.deepEqual(await alerts.evaluate(), [], '5 events are fewer than minEvents');
@@ -146,10 +146,29 @@ describe('the evaluator', () => {
     clock.advance(MIN);
     assert.deepEqual(await alerts.evaluate(), [], 'still failing: nothing more is sent');
     clock.advance(5 * MIN);
+    assert.deepEqual(await alerts.evaluate(), [], 'no traffic in the window proves nothing: still firing');
+    settled('orders', 'ack', 9);
+    assert.deepEqual(await alerts.evaluate(), [], '9 events are fewer than minEvents');
+    settled('orders', 'ack', 1);
     const [resolved] = await alerts.evaluate();
-    assert.equal(resolved?.status, 'resolved');
+    assert.equal(resolved?.status, 'resolved', 'enough traffic, and healthy');
     assert.equal(resolved?.since, fired?.since);
     assert.equal(sent.length, 2);
+  });
+
+  it('a node that takes over with no traffic of its own does not resolve a rule on live figures', async (t) => {
+    const clock = new ManualClock();
+    const store = await tempStore(t, clock);
+    const rules = { failing: { when: { errorRatio: { flow: 'orders', above: 0.5 } }, notify } };
+    const first = await evaluator(t, rules, { clock, store });
+    settled('orders', 'dead', 3);
+    assert.equal((await first.alerts.evaluate())[0]?.status, 'firing');
+    await first.alerts.stop();
+    // A restart: live figures start empty, on a clock far enough on for the old buckets to be gone from any window.
+    clock.advance(2 * 3_600_000);
+    const second = await evaluator(t, rules, { clock, store });
+    assert.deepEqual(await second.alerts.evaluate(), []);
+    assert.equal((await store.checkpoints.get('alert:failing') as { firing: boolean }).firing, true);
   });
 
   it('keeps a rule\'s state in the store: another evaluator on it (a restart, another node) does not fire it again', async (t) => {
