@@ -17,6 +17,7 @@ import type { KeyPath, PathIssue } from './issue.ts';
 import { allowedKeys, schemaAt } from './schema-path.ts';
 import { fromZodIssues } from './zod-issues.ts';
 import { closest } from '../core/suggest.ts';
+import { checkAlertReferences } from './check-alerts.ts';
 
 /** Served by Junction itself (DESIGN.md "What the user runs"); a trigger there would never be reached. */
 export const RESERVED_PATHS = ['/admin', '/healthz', '/metrics', '/readyz', '/ui'] as const;
@@ -53,6 +54,7 @@ export function checkReferences(config: unknown): PathIssue[] {
     const slash = other.route === route ? '' : ' (a trailing slash makes no difference)';
     issues.push({ path, message: `${route} is already the trigger of flow "${other.flow}"${slash}; each flow needs its own path or method` });
   }
+  issues.push(...checkAlertReferences(config));
   return issues;
 }
 

@@ -13,6 +13,7 @@ import { keyedEntry, typedEntry } from './registry-entry.ts';
 import { redactOption } from '../observability/mask.ts';
 import { secret } from '../core/secret-field.ts';
 import { duration } from '../core/duration.ts';
+import { alertsOptions } from '../observability/alert-options.ts';
 
 /** A step is written `- map: {…}`: one key, the step type, holding its options. */
 export const stepEntry = keyedEntry(stepTypes, 'step', 'One step: a single key naming its type (validate, map, deliver, …) and holding its options.');
@@ -120,6 +121,7 @@ export const configSchema = z
     flows: z
       .record(componentName, flowOptions)
       .describe('Flows, each under a name of your choice (used by logs, the admin API and `junction dlq`).'),
+    alerts: alertsOptions.optional(),
   })
   .describe('Junction configuration (junction.yaml).');
 

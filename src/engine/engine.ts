@@ -28,6 +28,8 @@ import { Worker } from '../runtime/worker.ts';
 import type { FlowSummary } from '../server/admin/views.ts';
 import { checkConnectors } from './connector-checks.ts';
 import { compileFlows } from './flows.ts';
+import { compileAlertFlows, startAlertRules } from './alert-flows.ts';
+import type { Alerts } from '../observability/alerts.ts';
 
 /** The trigger's side of `validate: { at: ingress }`: the flow's ingress steps on the message before it is stored. */
 function ingressCheck(flow: CompiledFlow, clock: Clock, logger: Logger): IngressCheck | undefined {
@@ -60,6 +62,8 @@ export interface Engine {
   readonly sweeper: Sweeper;
   /** This engine's traffic over the last hour, per flow and connector. */
   readonly stats: LiveStats;
+  /** The alert rules' evaluator; undefined when the config has no rules. `evaluate()` runs one pass now. */
+  readonly alerts: Alerts | undefined;
   /**
    * Drains, then closes: new messages and `/readyz` are answered 503 while
    * in-flight work gets `worker.drainMs` to finish (the rest goes back to the
@@ -85,8 +89,10 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   // state a connector keeps (a disabled webhook endpoint), under keys of its own among the checkpoints.
   const connectors = createConnectors(config.connectors, { tokens: store.tokens, state: store.checkpoints, clock, logger, baseDir: loaded.baseDir });
   let flows: Map<string, CompiledFlow>;
+  let alertFlows: Map<string, CompiledFlow>;
   try {
     flows = await compileFlows(loaded, connectors);
+    alertFlows = await compileAlertFlows(loaded, connectors);
   } catch (e) {
     await closeConnectors(connectors);
     await store.close();
@@ -98,7 +104,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     store,
     responses,
     scrub,
-    flows,
+    // The alert notices' internal flows run on the worker like any flow; they have no trigger.
+    flows: alertFlows.size === 0 ? flows : new Map([...flows, ...alertFlows]),
     clock,
     logger,
     options: config.worker,
@@ -204,6 +211,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   for (const trigger of triggers) await trigger.start(ingest, triggersRunning.signal);
   if (opts.workers !== false) worker.start();
   const sweeper = startSweeper(store, config.store.retention, { clock, logger });
+  const alerts = startAlertRules(loaded, { store, stats, connectors, ingest, clock, logger });
   logger.info({ url: address, flows: [...flows.keys()] }, 'junction is running');
 
   let stopping: Promise<void> | undefined;
@@ -214,11 +222,13 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     app,
     sweeper,
     stats,
+    alerts,
     stop() {
       stopping ??= (async () => {
         accepting = false;
         triggersRunning.abort();
         await Promise.all(triggers.map((t) => t.stop()));
+        await alerts?.stop();
         // The port stays open while the worker drains, so that senders are told to come back
         // (503 with Retry-After) instead of finding it closed, and flows still answer their callers.
         await worker.stop();

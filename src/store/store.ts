@@ -262,8 +262,12 @@ export interface Store {
 
   getMessage(id: string): Promise<MessageRecord | undefined>;
   stats(flow?: string): Promise<QueueStats>;
-  /** The earliest `runAt` among queued messages, or undefined when none are queued. */
-  nextRunAt(): Promise<number | undefined>;
+  /**
+   * The earliest `runAt` among queued messages (of `flow`, when given), or
+   * undefined when none are queued. Due messages wait since then: an alert on
+   * a flow's queue age reads it.
+   */
+  nextRunAt(flow?: string): Promise<number | undefined>;
 
   readonly deadLetters: DeadLetterStore;
 

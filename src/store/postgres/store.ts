@@ -187,8 +187,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       });
     },
 
-    nextRunAt() {
-      return run('find the next run time', async (db) => intOrNull((await db.query(sql.nextRunAt)).rows[0] ?? {}, 'run_at') ?? undefined);
+    nextRunAt(flow) {
+      return run('find the next run time', async (db) => {
+        const rows = flow === undefined ? (await db.query(sql.nextRunAt)).rows : (await db.query(sql.nextRunAtOfFlow, [flow])).rows;
+        return intOrNull(rows[0] ?? {}, 'run_at') ?? undefined;
+      });
     },
 
     sweep(q) {

@@ -177,8 +177,8 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       });
     },
 
-    nextRunAt() {
-      return direct('find the next run time', (st) => intOrNull(st.nextRunAt.get() ?? {}, 'run_at') ?? undefined);
+    nextRunAt(flow) {
+      return direct('find the next run time', (st) => intOrNull((flow === undefined ? st.nextRunAt.get() : st.nextRunAtOfFlow.get({ flow })) ?? {}, 'run_at') ?? undefined);
     },
 
     sweep(q) {

@@ -121,7 +121,7 @@ export function createThreadedSqliteStore(opts: ThreadedStoreOptions): Store {
     extendLease: (refs, ms) => call('extendLease', refs, ms),
     getMessage: (id) => call('getMessage', id),
     stats: (flow) => call('stats', flow),
-    nextRunAt: () => call('nextRunAt'),
+    nextRunAt: (flow) => call('nextRunAt', flow),
     sweep: (q) => call('sweep', q),
     deadLetters: {
       list: (q) => call('deadLetters.list', q),

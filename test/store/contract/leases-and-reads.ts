@@ -78,4 +78,13 @@ export function leaseAndReadTests(test: ContractTest): void {
     await claimOne(store);
     assert.equal(await store.nextRunAt(), now + 5000);
   });
+
+  test('nextRunAt of a flow looks at that flow\'s queued messages only', async ({ setup }) => {
+    const { clock, store } = await setup();
+    const now = clock.now();
+    await store.enqueue([message({ runAt: now + 1000 }), message({ flow: OTHER_FLOW, runAt: now + 3000 }), message({ flow: OTHER_FLOW, runAt: now + 7000 })]);
+    assert.equal(await store.nextRunAt(OTHER_FLOW), now + 3000);
+    assert.equal(await store.nextRunAt(), now + 1000);
+    assert.equal(await store.nextRunAt('no-such-flow'), undefined);
+  });
 }
