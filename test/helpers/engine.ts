@@ -15,7 +15,6 @@ import { startEngine, type Engine, type EngineOptions } from '../../src/engine/e
 export interface TestEngine extends Engine {
   readonly dir: string;
   readonly configFile: string;
-  /** Every outcome committed so far, in order. */
   /** This engine's `junction:message:settled` events, in order. */
   readonly settled: JunctionEvents['message:settled'][];
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }>;
