@@ -264,6 +264,13 @@ export interface Store {
   stats(flow?: string): Promise<QueueStats>;
   /** The earliest `runAt` among queued messages, or undefined when none are queued. */
   nextRunAt(): Promise<number | undefined>;
+  /**
+   * Per flow, the earliest `runAt` among its queued messages that are due
+   * (`runAt <= now`): how long the oldest of them has waited for a worker. A flow
+   * with nothing due is left out; a message waiting out a backoff or an open
+   * circuit is not due yet. Read at each metrics scrape.
+   */
+  oldestDue(): Promise<Record<string, number>>;
 
   readonly deadLetters: DeadLetterStore;
 

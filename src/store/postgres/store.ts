@@ -191,6 +191,14 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       return run('find the next run time', async (db) => intOrNull((await db.query(sql.nextRunAt)).rows[0] ?? {}, 'run_at') ?? undefined);
     },
 
+    oldestDue() {
+      return run('find the oldest due messages', async (db, now) => {
+        const out: Record<string, number> = {};
+        for (const row of (await db.query(sql.oldestDue, [now])).rows) out[String(row.flow)] = int(row, 'run_at');
+        return out;
+      });
+    },
+
     sweep(q) {
       return run('sweep', async (db) => {
         const row = (await db.query(sql.sweep, [Math.round(q.doneBefore), Math.round(q.deadBefore), Math.max(0, Math.floor(q.limit))])).rows[0] ?? {};
