@@ -28,6 +28,7 @@ import { Worker } from '../runtime/worker.ts';
 import type { FlowSummary } from '../server/admin/views.ts';
 import { checkConnectors } from './connector-checks.ts';
 import { compileFlows } from './flows.ts';
+import { createMetrics, serveMetrics } from './metrics.ts';
 
 /** The trigger's side of `validate: { at: ingress }`: the flow's ingress steps on the message before it is stored. */
 function ingressCheck(flow: CompiledFlow, clock: Clock, logger: Logger): IngressCheck | undefined {
@@ -60,6 +61,8 @@ export interface Engine {
   readonly sweeper: Sweeper;
   /** This engine's traffic over the last hour, per flow and connector. */
   readonly stats: LiveStats;
+  /** Where the Prometheus exposition is: `${url}/metrics`, or on `metrics.port`'s server; undefined when disabled. */
+  readonly metricsUrl: string | undefined;
   /**
    * Drains, then closes: new messages and `/readyz` are answered 503 while
    * in-flight work gets `worker.drainMs` to finish (the rest goes back to the
@@ -105,6 +108,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   });
   // The last hour of this engine's traffic: live rates for the admin API, the dashboard and the alert rules.
   const stats = new LiveStats({ clock, worker: worker.id });
+  // Prometheus counters follow the same events; created before anything runs, so that nothing is missed.
+  const metrics = createMetrics(config, { store, connectors, worker: worker.id, clock });
   // Drops are done messages, not failures: the admin API counts them from this engine's settled events.
   const dropped = new Map<string, number>();
   const unsubscribe = subscribe('message:settled', (e) => {
@@ -185,6 +190,9 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       wake: () => worker.notify(),
       worker: () => worker.view(),
     },
+    worker: worker.id,
+    // With a port of its own, /metrics is served there and not here.
+    metrics: config.metrics.port === undefined ? metrics : undefined,
   });
 
   const port = opts.port ?? config.server.port;
@@ -198,7 +206,20 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     await store.close();
     unsubscribe();
     stats.close();
+    metrics?.close();
     throw errors.LISTEN_FAILED.create([`${config.server.host}:${port}`, (e as Error).message], { cause: e });
+  }
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>>;
+  try {
+    metricsServer = await serveMetrics(config, metrics, logger);
+  } catch (e) {
+    await app.close();
+    await closeConnectors(connectors);
+    await store.close();
+    unsubscribe();
+    stats.close();
+    metrics?.close();
+    throw e;
   }
   const triggersRunning = new AbortController();
   for (const trigger of triggers) await trigger.start(ingest, triggersRunning.signal);
@@ -214,6 +235,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     app,
     sweeper,
     stats,
+    metricsUrl: metrics === undefined ? undefined : `${metricsServer?.url ?? address}/metrics`,
     stop() {
       stopping ??= (async () => {
         accepting = false;
@@ -226,10 +248,12 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         // A caller still waiting for a flow whose message went back to the queue is told it is stored.
         responses.close();
         await app.close();
+        await metricsServer?.close();
         await closeConnectors(connectors);
         await store.close();
         unsubscribe();
         stats.close();
+        metrics?.close();
         logger.info('junction stopped');
       })();
       return stopping;
