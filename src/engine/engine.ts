@@ -225,7 +225,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   for (const trigger of triggers) await trigger.start(ingest, triggersRunning.signal);
   if (opts.workers !== false) worker.start();
   const sweeper = startSweeper(store, config.store.retention, { clock, logger });
-  logger.info({ url: address, flows: [...flows.keys()] }, 'junction is running');
+  const metricsUrl = metrics === undefined ? undefined : `${metricsServer?.url ?? address}/metrics`;
+  logger.info({ url: address, flows: [...flows.keys()], ...(metricsUrl === undefined ? {} : { metrics: metricsUrl }) }, 'junction is running');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -235,7 +236,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     app,
     sweeper,
     stats,
-    metricsUrl: metrics === undefined ? undefined : `${metricsServer?.url ?? address}/metrics`,
+    metricsUrl,
     stop() {
       stopping ??= (async () => {
         accepting = false;
