@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { consumerLabel } from '../../src/auth/inbound/inbound.ts';
+import { publish } from '../../src/observability/channels.ts';
+import { Metrics, type MetricsReadings } from '../../src/observability/metrics.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { startTestSink } from '../helpers/sink.ts';
@@ -311,5 +314,73 @@ flows:
     assert.equal(other.status, 404);
     assert.equal(((await other.json()) as { code: string }).code, 'JNC_NOT_FOUND');
     assert.equal((await fetch(url, { method: 'POST' })).status, 405);
+  });
+});
+
+describe('Metrics on its own', () => {
+  const idle: MetricsReadings = { queue: async () => ({ queued: 0, running: 0, done: 0, dead: 0 }), oldestDue: async () => ({}), connector: () => undefined };
+
+  it('counts only the events of its own engine and connectors', async (t) => {
+    const metrics = new Metrics({ worker: 'w1', flows: ['orders'], connectors: ['crm'], clock: new ManualClock(), read: idle, processMetrics: false });
+    t.after(() => metrics.close());
+    for (const worker of ['w1', 'w2']) {
+      publish('ingress:response', { worker, flow: 'orders', status: 202, consumer: 'shop' });
+      publish('message:settled', { worker, flow: 'orders', id: 'm', attempt: 1, outcome: 'ack', durationMs: 30 });
+    }
+    for (const connector of ['crm', 'erp']) publish('call:end', { connector, method: 'GET', path: '/x', status: 200, classification: 'ok', durationMs: 2 });
+    const samples = parseExposition(await metrics.render());
+    assert.equal(value(samples, 'junction_ingress_requests_total', { flow: 'orders', status: '202', consumer: 'shop' }), 1);
+    assert.equal(value(samples, 'junction_messages_settled_total', { flow: 'orders', outcome: 'ack' }), 1);
+    assert.equal(value(samples, 'junction_message_processing_seconds_sum', { flow: 'orders', outcome: 'ack' }), 0.03, 'in seconds');
+    assert.equal(value(samples, 'junction_message_processing_seconds_bucket', { flow: 'orders', outcome: 'ack', le: '0.025' }), 0);
+    assert.equal(value(samples, 'junction_message_processing_seconds_bucket', { flow: 'orders', outcome: 'ack', le: '0.05' }), 1);
+    assert.equal(value(samples, 'junction_connector_call_duration_seconds_count', { connector: 'crm', classification: 'ok' }), 1);
+    assert.equal(value(samples, 'junction_connector_call_duration_seconds_count', { connector: 'erp', classification: 'ok' }), undefined);
+    assert.equal(samples.filter((s) => s.name.startsWith('process_') || s.name.startsWith('nodejs_')).length, 0, 'processMetrics: false');
+
+    metrics.close();
+    publish('ingress:response', { worker: 'w1', flow: 'orders', status: 202, consumer: 'shop' });
+    assert.equal(value(parseExposition(await metrics.render()), 'junction_ingress_requests_total', { flow: 'orders', status: '202', consumer: 'shop' }), 1, 'closed: no longer counting');
+  });
+
+  it('reads circuit states as 0, 1, 2 and says when the store did not answer', async (t) => {
+    const circuits: Record<string, string> = { crm: 'closed', erp: 'halfOpen', shop: 'open' };
+    let storeUp = true;
+    const read: MetricsReadings = {
+      queue: async () => {
+        if (!storeUp) throw new Error('the store is down');
+        return { queued: 3, running: 1, done: 9, dead: 2 };
+      },
+      oldestDue: async () => ({}),
+      connector: (name) => ({ circuit: circuits[name], cache: name === 'crm' ? { hits: 4, misses: 2, revalidated: 1, stale: 0 } : undefined }),
+    };
+    const metrics = new Metrics({ worker: 'w1', flows: ['orders'], connectors: ['crm', 'erp', 'shop', 'plain'], clock: new ManualClock(), read, processMetrics: false });
+    t.after(() => metrics.close());
+    let samples = parseExposition(await metrics.render());
+    assert.deepEqual(
+      ['crm', 'erp', 'shop', 'plain'].map((connector) => value(samples, 'junction_circuit_state', { connector })),
+      [0, 1, 2, undefined],
+    );
+    assert.equal(value(samples, 'junction_cache_requests_total', { connector: 'crm', result: 'hit' }), 4);
+    assert.equal(value(samples, 'junction_cache_requests_total', { connector: 'erp', result: 'hit' }), undefined);
+    assert.equal(value(samples, 'junction_queue_messages', { flow: 'orders', state: 'queued' }), 3);
+    assert.equal(value(samples, 'junction_queue_messages', { flow: 'orders', state: 'done' }), undefined, 'done messages are history, not depth');
+    assert.equal(value(samples, 'junction_dead_letters', { flow: 'orders' }), 2);
+    assert.equal(value(samples, 'junction_store_up'), 1);
+
+    storeUp = false;
+    samples = parseExposition(await metrics.render());
+    assert.equal(value(samples, 'junction_store_up'), 0);
+    assert.equal(value(samples, 'junction_queue_messages', { flow: 'orders', state: 'queued' }), undefined, 'no stale figure stands in');
+    assert.equal(value(samples, 'junction_dead_letters', { flow: 'orders' }), undefined);
+    assert.equal(value(samples, 'junction_circuit_state', { connector: 'shop' }), 2, 'the rest is still shown');
+  });
+
+  it('labels a caller by a configured name, never by what the request brings', () => {
+    assert.equal(consumerLabel({ consumer: 'shop', via: 'apiKeys' }), 'shop');
+    assert.equal(consumerLabel({ consumer: 'stripe', via: 'signature', messageId: 'evt_1' }), 'stripe');
+    assert.equal(consumerLabel({ consumer: 'anonymous', via: 'none' }), 'anonymous');
+    assert.equal(consumerLabel({ consumer: 'user-8d1f…', via: 'jwt' }), 'jwt');
+    assert.equal(consumerLabel(undefined), 'unauthenticated');
   });
 });
