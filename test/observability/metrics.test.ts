@@ -4,6 +4,8 @@
  * consumer, in a text exposition that a strict parser accepts.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { consumerLabel } from '../../src/auth/inbound/inbound.ts';
 import { publish } from '../../src/observability/channels.ts';
@@ -314,6 +316,33 @@ flows:
     assert.equal(other.status, 404);
     assert.equal(((await other.json()) as { code: string }).code, 'JNC_NOT_FOUND');
     assert.equal((await fetch(url, { method: 'POST' })).status, 405);
+  });
+});
+
+describe('the metrics server of its own', () => {
+  it('stops start-up with JNC_LISTEN_FAILED when its port is taken, and leaves nothing open', async (t) => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const { port } = taken.address() as AddressInfo;
+    const listening = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+    const before = listening();
+    await assert.rejects(
+      startTestEngine(
+        t,
+        `
+store: sqlite:./junction.db
+metrics: { port: ${port} }
+flows:
+  orders:
+    trigger: { http: { path: /hooks/orders } }
+    steps:
+      - map: { n: n }
+`,
+      ),
+      (e: unknown) => (e as { code?: string }).code === 'JNC_LISTEN_FAILED' && (e as Error).message.includes(`127.0.0.1:${port}`),
+    );
+    assert.equal(listening(), before, 'the main server was closed again');
   });
 });
 
