@@ -196,29 +196,27 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   });
 
   const port = opts.port ?? config.server.port;
-  let address: string;
-  try {
-    address = await app.listen({ port, host: config.server.host });
-  } catch (e) {
-    // Nothing was claimed yet: the worker starts only once the server listens.
+  // Nothing was claimed yet when either server cannot listen: the worker starts only once both do.
+  const abandon = async (): Promise<void> => {
     await app.close();
     await closeConnectors(connectors);
     await store.close();
     unsubscribe();
     stats.close();
     metrics?.close();
+  };
+  let address: string;
+  try {
+    address = await app.listen({ port, host: config.server.host });
+  } catch (e) {
+    await abandon();
     throw errors.LISTEN_FAILED.create([`${config.server.host}:${port}`, (e as Error).message], { cause: e });
   }
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>>;
   try {
     metricsServer = await serveMetrics(config, metrics, logger);
   } catch (e) {
-    await app.close();
-    await closeConnectors(connectors);
-    await store.close();
-    unsubscribe();
-    stats.close();
-    metrics?.close();
+    await abandon();
     throw e;
   }
   const triggersRunning = new AbortController();
