@@ -18,17 +18,19 @@ import { allowedKeys, schemaAt } from './schema-path.ts';
 import { fromZodIssues } from './zod-issues.ts';
 import { closest } from '../core/suggest.ts';
 import { checkAlertReferences } from './check-alerts.ts';
+import { serverOptions } from './schema.ts';
 
 /** Served by Junction itself (DESIGN.md "What the user runs"); a trigger there would never be reached. */
 export const RESERVED_PATHS = ['/admin', '/healthz', '/metrics', '/readyz', '/ui'] as const;
 
 export function checkReferences(config: unknown): PathIssue[] {
-  if (!isRecord(config) || !isRecord(config.flows)) return [];
+  if (!isRecord(config)) return [];
+  const issues: PathIssue[] = metricsPort(config);
+  if (!isRecord(config.flows)) return issues;
   const connectorConfigs = isRecord(config.connectors) ? config.connectors : {};
   const connectors = Object.keys(connectorConfigs);
   /** Each route, its trailing slash cut, to the flow that has it and the route as written there. */
   const routes = new Map<string, { flow: string; route: string }>();
-  const issues: PathIssue[] = [];
 
   for (const [flow, def] of Object.entries(config.flows)) {
     if (!isRecord(def)) continue;
@@ -56,6 +58,15 @@ export function checkReferences(config: unknown): PathIssue[] {
   }
   issues.push(...checkAlertReferences(config));
   return issues;
+}
+
+/** The metrics' own server cannot listen on the main server's port (0 picks a free one for each: no clash). */
+function metricsPort(config: Record<string, unknown>): PathIssue[] {
+  const port = isRecord(config.metrics) ? config.metrics.port : undefined;
+  if (typeof port !== 'number' || port === 0) return [];
+  const server = isRecord(config.server) && config.server.port !== undefined ? config.server.port : serverOptions.shape.port.parse(undefined);
+  if (port !== server) return [];
+  return [{ path: ['metrics', 'port'], message: `${port} is server.port already; give the metrics server another port, or leave port out to serve /metrics on the main server` }];
 }
 
 /** A step of any type that holds a `connector` option must name a defined connector. */

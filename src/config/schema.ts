@@ -50,6 +50,23 @@ export const serverOptions = z
   })
   .describe('The HTTP server: triggers, health, admin.');
 
+export const metricsOptions = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Serve Prometheus metrics at /metrics, without a token; false: no such route, nothing is counted.'),
+    port: z
+      .int()
+      .min(0)
+      .max(65535)
+      .optional()
+      .describe('Serve /metrics on a server of its own on this port (0 picks a free one), and not on the main server. Unset: on the main server.'),
+    host: serverOptions.shape.host
+      .unwrap()
+      .optional()
+      .describe('Interface of the metrics server of its own; default server.host. Needs port.'),
+  })
+  .refine((m) => m.host === undefined || m.port !== undefined, { path: ['host'], message: 'host needs port: without one, /metrics is served by the main server, on server.host' })
+  .describe('Prometheus metrics: per flow, connector and consumer (requests, outcomes, latency, queue depth, dead letters, circuit state).');
+
 export const workerOptions = z
   .strictObject({
     concurrency: z.int().min(1).max(10_000).default(32).describe('Messages processed at once by this process.'),
@@ -108,6 +125,7 @@ export const configSchema = z
     store: storeOptions,
     server: serverOptions.prefault({}),
     worker: workerOptions.prefault({}),
+    metrics: metricsOptions.prefault({}),
     log: z
       .strictObject({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level written.'),

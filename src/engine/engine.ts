@@ -30,6 +30,7 @@ import { checkConnectors } from './connector-checks.ts';
 import { compileFlows } from './flows.ts';
 import { compileAlertFlows, startAlertRules } from './alert-flows.ts';
 import type { Alerts } from '../observability/alerts.ts';
+import { createMetrics, serveMetrics } from './metrics.ts';
 
 /** The trigger's side of `validate: { at: ingress }`: the flow's ingress steps on the message before it is stored. */
 function ingressCheck(flow: CompiledFlow, clock: Clock, logger: Logger): IngressCheck | undefined {
@@ -64,6 +65,8 @@ export interface Engine {
   readonly stats: LiveStats;
   /** The alert rules' evaluator; undefined when the config has no rules. `evaluate()` runs one pass now. */
   readonly alerts: Alerts | undefined;
+  /** Where the Prometheus exposition is: `${url}/metrics`, or on `metrics.port`'s server; undefined when disabled. */
+  readonly metricsUrl: string | undefined;
   /**
    * Drains, then closes: new messages and `/readyz` are answered 503 while
    * in-flight work gets `worker.drainMs` to finish (the rest goes back to the
@@ -112,6 +115,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   });
   // The last hour of this engine's traffic: live rates for the admin API, the dashboard and the alert rules.
   const stats = new LiveStats({ clock, worker: worker.id });
+  // Prometheus counters follow the same events; created before anything runs, so that nothing is missed.
+  const metrics = createMetrics(config, { store, connectors, worker: worker.id, clock });
   // Drops are done messages, not failures: the admin API counts them from this engine's settled events.
   const dropped = new Map<string, number>();
   const unsubscribe = subscribe('message:settled', (e) => {
@@ -192,27 +197,42 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       wake: () => worker.notify(),
       worker: () => worker.view(),
     },
+    worker: worker.id,
+    // With a port of its own, /metrics is served there and not here.
+    metrics: config.metrics.port === undefined ? metrics : undefined,
   });
 
   const port = opts.port ?? config.server.port;
-  let address: string;
-  try {
-    address = await app.listen({ port, host: config.server.host });
-  } catch (e) {
-    // Nothing was claimed yet: the worker starts only once the server listens.
+  // Nothing was claimed yet when either server cannot listen: the worker starts only once both do.
+  const abandon = async (): Promise<void> => {
     await app.close();
     await closeConnectors(connectors);
     await store.close();
     unsubscribe();
     stats.close();
+    metrics?.close();
+  };
+  let address: string;
+  try {
+    address = await app.listen({ port, host: config.server.host });
+  } catch (e) {
+    await abandon();
     throw errors.LISTEN_FAILED.create([`${config.server.host}:${port}`, (e as Error).message], { cause: e });
+  }
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>>;
+  try {
+    metricsServer = await serveMetrics(config, metrics, logger);
+  } catch (e) {
+    await abandon();
+    throw e;
   }
   const triggersRunning = new AbortController();
   for (const trigger of triggers) await trigger.start(ingest, triggersRunning.signal);
   if (opts.workers !== false) worker.start();
   const sweeper = startSweeper(store, config.store.retention, { clock, logger });
   const alerts = startAlertRules(loaded, { store, stats, connectors, ingest, clock, logger });
-  logger.info({ url: address, flows: [...flows.keys()] }, 'junction is running');
+  const metricsUrl = metrics === undefined ? undefined : `${metricsServer?.url ?? address}/metrics`;
+  logger.info({ url: address, flows: [...flows.keys()], ...(metricsUrl === undefined ? {} : { metrics: metricsUrl }) }, 'junction is running');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -223,6 +243,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     sweeper,
     stats,
     alerts,
+    metricsUrl,
     stop() {
       stopping ??= (async () => {
         accepting = false;
@@ -236,10 +257,12 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         // A caller still waiting for a flow whose message went back to the queue is told it is stored.
         responses.close();
         await app.close();
+        await metricsServer?.close();
         await closeConnectors(connectors);
         await store.close();
         unsubscribe();
         stats.close();
+        metrics?.close();
         logger.info('junction stopped');
       })();
       return stopping;

@@ -47,7 +47,7 @@ export interface AlertNotice {
 /** What a rule's condition reads. */
 export interface AlertSources {
   stats: { flow(name: string, windowMs: number): WindowFigures; connector(name: string, windowMs: number): WindowFigures };
-  store: Pick<Store, 'deadLetters' | 'nextRunAt' | 'checkpoints' | 'exclusive'>;
+  store: Pick<Store, 'deadLetters' | 'oldestDue' | 'checkpoints' | 'exclusive'>;
   /** The state of a connector's circuit breaker (`open`, `halfOpen`, `closed`), or undefined without one. */
   circuit(connector: string): string | undefined;
 }
@@ -152,8 +152,8 @@ async function read(rule: AlertRule, state: RuleState, sources: AlertSources, no
     };
   }
   const c = w.queueAge!;
-  const next = await sources.store.nextRunAt(c.flow);
-  const age = next === undefined ? 0 : Math.max(0, now - next);
+  const oldest = (await sources.store.oldestDue())[c.flow];
+  const age = oldest === undefined ? 0 : Math.max(0, now - oldest);
   return {
     holds: age > c.aboveMs,
     value: age,

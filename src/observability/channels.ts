@@ -46,8 +46,19 @@ export interface JunctionEvents {
     status?: number | undefined;
     classification?: Classification | undefined;
     code?: string | undefined;
+    /** A paused error's wait (an open circuit, the rate limit's next token, a 429's Retry-After). */
+    retryAfterMs?: number | undefined;
     durationMs: number;
   };
+  /**
+   * An HTTP trigger answered a request. `worker`: the engine's worker id (several
+   * engines may share a process). `consumer` is a metric label: a configured
+   * consumer name, `anonymous` (a trigger without auth), `jwt` (a token's subject
+   * is not a name Junction knows), or `unauthenticated` (refused before the
+   * caller was named); never an IP, a key or a subject. `code`: the JNC_* code
+   * of a refusal (JNC_RATE_LIMITED for a 429 of the trigger's rateLimit).
+   */
+  'ingress:response': { worker: string; flow: string; status: number; consumer: string; code?: string | undefined };
   /** A circuit breaker changed state. */
   'circuit:change': { connector: string; from: string; to: string };
 }

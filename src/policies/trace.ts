@@ -21,7 +21,13 @@ export function tracePolicy(connector: string, classify: (res: OutboundResponse)
         publish('call:end', { ...base, status: res.status, classification: classify(res), durationMs: performance.now() - started });
         return res;
       } catch (e) {
-        publish('call:end', { ...base, code: isJunctionError(e) ? e.code : 'JNC_INTERNAL', durationMs: performance.now() - started });
+        const err = isJunctionError(e) ? e : undefined;
+        publish('call:end', {
+          ...base,
+          code: err?.code ?? 'JNC_INTERNAL',
+          ...(err?.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+          durationMs: performance.now() - started,
+        });
         throw e;
       }
     };

@@ -13,6 +13,7 @@ import type { Ingest } from '../triggers/ingest.ts';
 import type { ResponseHub } from '../runtime/responses.ts';
 import { registerAdminRoutes, type AdminOptions } from './plugins/admin.ts';
 import { registerHealthRoutes } from './plugins/health.ts';
+import { registerMetricsRoute, type MetricsExposition } from './plugins/metrics.ts';
 import { registerTriggerRoutes } from './plugins/triggers.ts';
 import { problemFor, sendProblem } from './problem.ts';
 
@@ -38,6 +39,10 @@ export interface AppOptions {
   workersRunning: () => boolean;
   /** The admin API's view of the engine; the store is the one above. */
   admin: Omit<AdminOptions, 'store' | 'logger'>;
+  /** The engine's worker id: names this engine in the events its routes publish. */
+  worker: string;
+  /** Served at `/metrics` (no token); absent: no such route (disabled, or on a port of its own). */
+  metrics?: MetricsExposition | undefined;
 }
 
 /** JSON, and the `+json` structured-syntax suffix (RFC 6839) such as application/cloudevents+json. */
@@ -90,6 +95,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   registerHealthRoutes(app, { store: opts.store, workersRunning: opts.workersRunning, accepting: opts.accepting, drainRetryAfterMs: opts.drainRetryAfterMs });
   registerAdminRoutes(app, { ...opts.admin, store: opts.store, logger: opts.logger });
+  if (opts.metrics) registerMetricsRoute(app, opts.metrics);
   registerTriggerRoutes(app, {
     triggers: opts.triggers,
     responses: opts.responses,
@@ -98,6 +104,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     defaultBodyLimit: opts.maxBodyBytes,
     accepting: opts.accepting,
     drainRetryAfterMs: opts.drainRetryAfterMs,
+    worker: opts.worker,
   });
   return app;
 }

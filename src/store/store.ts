@@ -262,12 +262,15 @@ export interface Store {
 
   getMessage(id: string): Promise<MessageRecord | undefined>;
   stats(flow?: string): Promise<QueueStats>;
+  /** The earliest `runAt` among queued messages, or undefined when none are queued. */
+  nextRunAt(): Promise<number | undefined>;
   /**
-   * The earliest `runAt` among queued messages (of `flow`, when given), or
-   * undefined when none are queued. Due messages wait since then: an alert on
-   * a flow's queue age reads it.
+   * Per flow, the earliest `runAt` among its queued messages that are due
+   * (`runAt <= now`): how long the oldest of them has waited for a worker. A flow
+   * with nothing due is left out; a message waiting out a backoff or an open
+   * circuit is not due yet. Read at each metrics scrape.
    */
-  nextRunAt(flow?: string): Promise<number | undefined>;
+  oldestDue(): Promise<Record<string, number>>;
 
   readonly deadLetters: DeadLetterStore;
 

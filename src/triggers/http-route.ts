@@ -31,8 +31,10 @@ export interface HttpRoute {
    * Names the caller, or throws 401/403; then counts the request against the
    * caller's `rateLimit`, or throws 429. Called before the request becomes a
    * message; a trigger without `auth` admits anyone, without `rateLimit` any number.
+   * `named` is told the caller as soon as it is known, before the rate limit
+   * counts it, so that a 429 can be attributed to whom it refused.
    */
-  admit(req: InboundRequest): Promise<Admission>;
+  admit(req: InboundRequest, named?: (caller: Caller) => void): Promise<Admission>;
   /** Set when the flow answers synchronously (respond step): how long to wait. */
   readonly respondTimeoutMs: number | undefined;
   /**

@@ -40,9 +40,10 @@ export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts:
     flow,
     config,
     respondTimeoutMs: opts.respondTimeoutMs,
-    async admit(req) {
+    async admit(req, named) {
       // Authentication first: a refused request spends no one's allowance, and the allowance is the caller's.
       const caller = authenticate ? await authenticate(req) : ANONYMOUS;
+      named?.(caller);
       return { caller, headers: limiter ? await limiter.take(caller, req.ip) : {} };
     },
     ingestRecords(req, caller, now, ingest) {

@@ -202,6 +202,21 @@ const cases: Case[] = [
     expect: [['3:30 flows.a.trigger.http.path', '/metrics is served by Junction itself']],
   },
   {
+    name: 'metrics on the main server\'s port',
+    text: yaml('server: { port: 9000 }', 'metrics: { port: 9000 }', ...okFlow),
+    expect: [['2:18 metrics.port', '9000 is server.port already']],
+  },
+  {
+    name: 'metrics on the default server port',
+    text: yaml('metrics: { port: 8080 }', ...okFlow),
+    expect: [['1:18 metrics.port', '8080 is server.port already']],
+  },
+  {
+    name: 'metrics host without a port of its own',
+    text: yaml('metrics: { host: 0.0.0.0 }', ...okFlow),
+    expect: [['1:18 metrics.host', 'host needs port']],
+  },
+  {
     name: 'YAML syntax error',
     text: yaml('flows:', '  a:', '    trigger: { http: { path: /a }', '    steps: []'),
     expect: [['4:5 flows.a.trigger', 'Flow map in block collection must be sufficiently indented and end with a }']],

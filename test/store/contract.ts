@@ -67,7 +67,7 @@ export function storeContract(name: string, makeStore: MakeStore, opts: Contract
     describe('enqueue with claim', () => enqueueClaimTests(test));
     describe('claim', () => claimTests(test));
     describe('settle', () => settleTests(test));
-    describe('extendLease, getMessage, stats, nextRunAt', () => leaseAndReadTests(test));
+    describe('extendLease, getMessage, stats, nextRunAt, oldestDue', () => leaseAndReadTests(test));
     describe('dead letters', () => deadLetterTests(test));
     describe('tokens', () => tokenTests(test));
     describe('dedupe keys reused, and the key each attempt sent', () => keyReuseTests(test));

@@ -41,6 +41,20 @@ export const consumerName = z
 
 export const ANONYMOUS: Caller = { consumer: 'anonymous', via: 'none' };
 
+/** Authenticators whose consumer names come from the config: few, and known in advance. */
+const CONFIGURED_NAMES = new Set(['apiKeys', 'signature', 'none']);
+
+/**
+ * The caller as a metric label, which must take few values: a configured
+ * consumer name, `anonymous`, or the authenticator's kind where the name comes
+ * from the request (a JWT's subject: one per user); `unauthenticated` when the
+ * caller was refused before it was named.
+ */
+export function consumerLabel(caller: Caller | undefined): string {
+  if (caller === undefined) return 'unauthenticated';
+  return CONFIGURED_NAMES.has(caller.via) ? caller.consumer : caller.via;
+}
+
 export type Authenticator = (req: InboundRequest) => Promise<Caller>;
 
 export interface AuthenticatorDeps {

@@ -12,6 +12,7 @@ import { CONTENT_TYPES, mediaKind } from '../../core/media.ts';
 import type { Admission, HttpRoute } from '../../triggers/http-route.ts';
 import type { Ingest } from '../../triggers/ingest.ts';
 import { sendProblem, shuttingDown, unsupportedType } from '../problem.ts';
+import { ingressEvents } from './ingress-events.ts';
 import type { ResponseHub, Settled } from '../../runtime/responses.ts';
 
 export interface TriggerRoutesOptions {
@@ -25,6 +26,8 @@ export interface TriggerRoutesOptions {
   accepting: () => boolean;
   /** The Retry-After of that 503: how long the drain may last. */
   drainRetryAfterMs: number;
+  /** The engine's worker id: names this engine in the `ingress:response` events (several may share a process). */
+  worker: string;
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -43,21 +46,24 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
     // (not even which types are taken). A signature is over the body, so it waits for it.
     const admitsBeforeBody = trigger.config.auth?.signature === undefined;
     const admissions = new WeakMap<FastifyRequest, Admission>();
+    const events = ingressEvents(trigger.flow, opts.worker);
     app.route({
       method,
       url: path,
       bodyLimit: trigger.config.maxBodyBytes ?? opts.defaultBodyLimit,
       config: { accepts },
+      onError: events.onError,
+      onResponse: events.onResponse,
       ...(admitsBeforeBody
         ? {
             async onRequest(req: FastifyRequest) {
-              if (opts.accepting()) admissions.set(req, await trigger.admit(inbound(req)));
+              if (opts.accepting()) admissions.set(req, await trigger.admit(inbound(req), events.named(req)));
             },
           }
         : {}),
       async handler(req, reply) {
         if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
-        const { caller, headers: admitted } = admissions.get(req) ?? (await trigger.admit(inbound(req)));
+        const { caller, headers: admitted } = admissions.get(req) ?? (await trigger.admit(inbound(req), events.named(req)));
         reply.headers(admitted);
         const kind = mediaKind(req.headers['content-type']);
         if (kind === undefined || !accept.includes(kind)) return sendProblem(reply, unsupportedType(req.headers['content-type'], accepts));
@@ -113,6 +119,7 @@ function registerOtherMethods(app: FastifyInstance, path: string, method: string
  */
 function registerRecordsRoute(app: FastifyInstance, trigger: HttpRoute, opts: TriggerRoutesOptions): void {
   const { path, method } = trigger.config;
+  const events = ingressEvents(trigger.flow, opts.worker);
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(/^text\/csv(?:\s*;.*)?$/i, (_req, payload, done) => done(null, payload));
@@ -120,9 +127,11 @@ function registerRecordsRoute(app: FastifyInstance, trigger: HttpRoute, opts: Tr
       method,
       url: path,
       config: { accepts: ['text/csv'] },
+      onError: events.onError,
+      onResponse: events.onResponse,
       async handler(req, reply) {
         if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
-        const { caller, headers: admitted } = await trigger.admit(inbound(req));
+        const { caller, headers: admitted } = await trigger.admit(inbound(req), events.named(req));
         reply.headers(admitted);
         // No body and no content type: fastify runs no parser, so there is no stream to read.
         if (!(req.body instanceof Readable)) return sendProblem(reply, unsupportedType(req.headers['content-type'], ['text/csv']));

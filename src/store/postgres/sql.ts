@@ -140,8 +140,8 @@ export const sql = {
 
   nextRunAt: "SELECT min(run_at) AS run_at FROM messages WHERE state = 'queued'",
 
-  // $1 flow
-  nextRunAtOfFlow: "SELECT min(run_at) AS run_at FROM messages WHERE flow = $1 AND state = 'queued'",
+  // $1 now
+  oldestDue: "SELECT flow, min(run_at) AS run_at FROM messages WHERE state = 'queued' AND run_at <= $1 GROUP BY flow",
 
   // $1 flow or NULL, $2 limit, $3 dead_at and $4 id of the previous page's last row, or NULL.
   // Keyset pagination: (dead_at, id) of that row bounds the next page.

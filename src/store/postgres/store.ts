@@ -187,10 +187,18 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       });
     },
 
-    nextRunAt(flow) {
+    nextRunAt() {
       return run('find the next run time', async (db) => {
-        const rows = flow === undefined ? (await db.query(sql.nextRunAt)).rows : (await db.query(sql.nextRunAtOfFlow, [flow])).rows;
+        const rows = (await db.query(sql.nextRunAt)).rows;
         return intOrNull(rows[0] ?? {}, 'run_at') ?? undefined;
+      });
+    },
+
+    oldestDue() {
+      return run('find the oldest due messages', async (db, now) => {
+        const out: Record<string, number> = {};
+        for (const row of (await db.query(sql.oldestDue, [now])).rows) out[String(row.flow)] = int(row, 'run_at');
+        return out;
       });
     },
 

@@ -116,7 +116,7 @@ export const sql = {
 
   nextRunAt: "SELECT min(run_at) AS run_at FROM messages WHERE state = 'queued'",
 
-  nextRunAtOfFlow: "SELECT min(run_at) AS run_at FROM messages WHERE flow = :flow AND state = 'queued'",
+  oldestDue: "SELECT flow, min(run_at) AS run_at FROM messages WHERE state = 'queued' AND run_at <= :now GROUP BY flow",
 
   // Keyset pagination: (dead_at, id) of the previous page's last row bounds the next page.
   listDead: `

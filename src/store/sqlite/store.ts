@@ -18,7 +18,7 @@ import { createExclusive, DEFAULT_LOCK_LEASE_MS, createLocks, type LockRows } fr
 import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrate.ts';
 import { claimMessages, enqueueMessages, extendLeases, settleMessage } from './queue.ts';
-import { intOrNull, toAttemptRecord, toMessageRecord } from '../rows.ts';
+import { int, intOrNull, toAttemptRecord, toMessageRecord } from '../rows.ts';
 import { prepareStatements } from './sql.ts';
 import type { Statements } from './sql.ts';
 import { createTokens } from './tokens.ts';
@@ -177,8 +177,16 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       });
     },
 
-    nextRunAt(flow) {
-      return direct('find the next run time', (st) => intOrNull((flow === undefined ? st.nextRunAt.get() : st.nextRunAtOfFlow.get({ flow })) ?? {}, 'run_at') ?? undefined);
+    nextRunAt() {
+      return direct('find the next run time', (st) => intOrNull(st.nextRunAt.get() ?? {}, 'run_at') ?? undefined);
+    },
+
+    oldestDue() {
+      return direct('find the oldest due messages', (st, now) => {
+        const out: Record<string, number> = {};
+        for (const row of st.oldestDue.all({ now })) out[String(row.flow)] = int(row, 'run_at');
+        return out;
+      });
     },
 
     sweep(q) {

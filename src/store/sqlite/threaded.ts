@@ -121,7 +121,8 @@ export function createThreadedSqliteStore(opts: ThreadedStoreOptions): Store {
     extendLease: (refs, ms) => call('extendLease', refs, ms),
     getMessage: (id) => call('getMessage', id),
     stats: (flow) => call('stats', flow),
-    nextRunAt: (flow) => call('nextRunAt', flow),
+    nextRunAt: () => call('nextRunAt'),
+    oldestDue: () => call('oldestDue'),
     sweep: (q) => call('sweep', q),
     deadLetters: {
       list: (q) => call('deadLetters.list', q),

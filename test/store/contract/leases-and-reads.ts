@@ -1,9 +1,9 @@
 /**
  * @module test/store/contract/leases-and-reads
- * extendLease, and the read-only members: getMessage, stats, nextRunAt.
+ * extendLease, and the read-only members: getMessage, stats, nextRunAt, oldestDue.
  */
 import assert from 'node:assert/strict';
-import { claimAndSettle, claimOne, enqueueOne, LEASE_MS, message, OTHER_FLOW, permanentError } from './fixture.ts';
+import { claimAndSettle, claimOne, enqueueOne, FLOW, LEASE_MS, message, OTHER_FLOW, permanentError } from './fixture.ts';
 import type { ContractTest } from './fixture.ts';
 
 export function leaseAndReadTests(test: ContractTest): void {
@@ -79,12 +79,21 @@ export function leaseAndReadTests(test: ContractTest): void {
     assert.equal(await store.nextRunAt(), now + 5000);
   });
 
-  test('nextRunAt of a flow looks at that flow\'s queued messages only', async ({ setup }) => {
+  test('oldestDue is, per flow, the earliest runAt among its due queued messages', async ({ setup }) => {
     const { clock, store } = await setup();
-    const now = clock.now();
-    await store.enqueue([message({ runAt: now + 1000 }), message({ flow: OTHER_FLOW, runAt: now + 3000 }), message({ flow: OTHER_FLOW, runAt: now + 7000 })]);
-    assert.equal(await store.nextRunAt(OTHER_FLOW), now + 3000);
-    assert.equal(await store.nextRunAt(), now + 1000);
-    assert.equal(await store.nextRunAt('no-such-flow'), undefined);
+    const start = clock.now();
+    assert.deepEqual(await store.oldestDue(), {}, 'an empty queue');
+    await store.enqueue([message()]);
+    clock.advance(1000);
+    await store.enqueue([message(), message({ flow: OTHER_FLOW }), message({ flow: OTHER_FLOW, runAt: start + 60_000 })]);
+    assert.deepEqual(await store.oldestDue(), { [FLOW]: start, [OTHER_FLOW]: start + 1000 }, 'the message due later is not counted yet');
+    // Its lease outlasts the minute below, so it stays running.
+    await claimOne(store, 'worker-1', 120_000);
+    assert.deepEqual(await store.oldestDue(), { [FLOW]: start + 1000, [OTHER_FLOW]: start + 1000 }, 'a running message is not queued');
+    clock.advance(60_000);
+    assert.deepEqual(await store.oldestDue(), { [FLOW]: start + 1000, [OTHER_FLOW]: start + 1000 });
+    await claimAndSettle(store, clock, { kind: 'ack' });
+    await claimAndSettle(store, clock, { kind: 'ack' });
+    assert.deepEqual(await store.oldestDue(), { [OTHER_FLOW]: start + 60_000 }, 'a flow with nothing due is left out');
   });
 }
