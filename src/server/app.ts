@@ -14,6 +14,7 @@ import type { ResponseHub } from '../runtime/responses.ts';
 import { registerAdminRoutes, type AdminOptions } from './plugins/admin.ts';
 import { registerHealthRoutes } from './plugins/health.ts';
 import { registerTriggerRoutes } from './plugins/triggers.ts';
+import { registerUiRoutes } from './plugins/ui.ts';
 import { problemFor, sendProblem } from './problem.ts';
 
 declare module 'fastify' {
@@ -90,6 +91,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   registerHealthRoutes(app, { store: opts.store, workersRunning: opts.workersRunning, accepting: opts.accepting, drainRetryAfterMs: opts.drainRetryAfterMs });
   registerAdminRoutes(app, { ...opts.admin, store: opts.store, logger: opts.logger });
+  registerUiRoutes(app);
   registerTriggerRoutes(app, {
     triggers: opts.triggers,
     responses: opts.responses,
