@@ -26,7 +26,7 @@ export function Chart({ points, title }) {
             { label: 'errors', scale: 'n', stroke: '#c53030', width: 1.5 },
             { label: 'p95 ms', scale: 'ms', stroke: '#6b46c1', dash: [4, 3], width: 1 },
           ],
-          axes: [{}, { scale: 'n', size: 40 }, { scale: 'ms', side: 1, size: 50, grid: { show: false } }],
+          axes: [{}, { scale: 'n', size: 50, label: 'per minute' }, { scale: 'ms', side: 1, size: 60, label: 'p95 ms', grid: { show: false } }],
         },
         data(points),
         box.current,

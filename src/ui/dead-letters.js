@@ -106,7 +106,11 @@ export function DeadLettersPage({ token }) {
         setSelected(new Set());
       }} />
       ${note ? html`<p class="note" role="status">${note}</p>` : null}
-      ${page.error ? html`<p class="error">${page.error.message}</p>` : null}
+      ${page.error
+        ? page.error.code === 'JNC_DEAD_LETTER_UNKNOWN' && cursors.length > 0
+          ? html`<p class="error">This page began after a dead letter that has since been replayed or purged. <button class="link" onClick=${restart}>Back to the first page</button></p>`
+          : html`<p class="error">${page.error.message}</p>`
+        : null}
       <div class="toolbar">
         <span data-testid="total">${total} matching (${describe(filter)})</span>
         <button disabled=${selected.size === 0} data-testid="replay-selected" onClick=${() => act('replay', { ids: [...selected] }, `Replay the ${selected.size} selected dead letter${selected.size === 1 ? '' : 's'}? They go back to the queue with their idempotency keys.`)}>Replay selected (${selected.size})</button>
