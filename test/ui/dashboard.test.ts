@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startTestEngine, type TestEngine } from '../helpers/engine.ts';
+import { startTestEngine, until, type TestEngine } from '../helpers/engine.ts';
 import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 const TOKEN = 'dash-3b8e61f0-admin-token';
@@ -73,7 +73,7 @@ describe('dashboard in a browser', () => {
   after(() => browser?.close());
 
   /** A fresh page whose every request URL and every URL it shows are recorded. */
-  async function openPage(t: TestContext): Promise<{ page: Page; urls: string[]; adminCalls: { url: string; authorization: string | undefined }[] }> {
+  async function openPage(t: TestContext, opts: { expect404?: boolean } = {}): Promise<{ page: Page; urls: string[]; adminCalls: { url: string; authorization: string | undefined }[] }> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     t.after(() => context.close());
     const page = await context.newPage();
@@ -88,11 +88,12 @@ describe('dashboard in a browser', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('response', (r) => {
-      if (r.status() >= 400 && !(r.status() === 401 && r.url().includes('/admin/'))) errors.push(`${r.status()} ${r.url()}`);
+      const expected = r.url().includes('/admin/') && (r.status() === 401 || (opts.expect404 === true && r.status() === 404));
+      if (r.status() >= 400 && !expected) errors.push(`${r.status()} ${r.url()}`);
     });
     page.on('console', (m) => {
       // A refused token's 401 is logged by the browser as a failed load; it is the case under test.
-      if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text());
+      if (m.type() === 'error' && !/status of 401/.test(m.text()) && !(opts.expect404 === true && /status of 404/.test(m.text()))) errors.push(m.text());
     });
     t.after(() => assert.deepEqual(errors, [], 'the page logged no errors'));
     return { page, urls, adminCalls };
@@ -134,6 +135,15 @@ describe('dashboard in a browser', () => {
     assert.ok(adminCalls.every((c) => c.authorization !== undefined && c.authorization.startsWith('Bearer ')), 'every admin call sends the token as a bearer header');
     // Evaluated in the page (a string: this file is typed for Node, without the DOM's names).
     assert.deepEqual(await page.evaluate('[document.cookie, localStorage.length]'), ['', 0], 'no cookie and nothing in localStorage');
+  });
+
+  it('says so when the admin API is off (no server.adminToken)', async (t) => {
+    const sink = await startTestSink(t);
+    const engine = await startTestEngine(t, config(sink).replace('server: { adminToken: "${env:ADMIN_TOKEN}" }', ''));
+    const { page } = await openPage(t, { expect404: true });
+    await page.goto(`${engine.url}/ui`);
+    await signIn(page, TOKEN);
+    assert.match((await page.getByTestId('signin-error').textContent()) ?? '', /admin API is off on this server: set server\.adminToken/);
   });
 
   it('shows each flow with the figures of the workload, and each connector with its policies', async (t) => {
@@ -229,5 +239,40 @@ describe('dashboard in a browser', () => {
     await total.filter({ hasText: '0 matching' }).waitFor();
     await engine.until(async () => (await engine.store.stats('orders-to-crm')).done === WORKLOAD['orders-to-crm'].ok + WORKLOAD['orders-to-crm'].refused);
     assert.equal(await engine.store.deadLetters.count('invoices-to-crm'), 1, 'the other flow was not matched');
+  });
+
+  it('pages through 25 dead letters, newest first, and starts over when a page\'s anchor was replayed elsewhere', async (t) => {
+    const sink = await startTestSink(t, { default: '400' });
+    const engine = await startTestEngine(t, config(sink), { env: { ADMIN_TOKEN: TOKEN } });
+    await Promise.all(Array.from({ length: 25 }, (_, i) => engine.post('/hooks/orders', { n: i }, { 'idempotency-key': `bulk-${i}` })));
+    await engine.until(async () => (await engine.store.deadLetters.count()) === 25);
+    const newestFirst = (await engine.store.deadLetters.list({ limit: 25 })).map((d) => d.id);
+    const { page } = await openPage(t, { expect404: true });
+    await page.goto(`${engine.url}/ui#dead-letters`);
+    await signIn(page, TOKEN);
+    const rows = page.locator('[data-testid=dead-letters] tbody tr[data-id]');
+    const shown = async () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+    // The pager's label changes at the click, the rows when the answer is in: wait for the rows.
+    const showsRows = async (ids: string[]) => {
+      await until(async () => JSON.stringify(await shown()) === JSON.stringify(ids), 10_000, 50).catch(() => undefined);
+      assert.deepEqual(await shown(), ids);
+    };
+    await page.getByTestId('total').filter({ hasText: '25 matching' }).waitFor();
+    await showsRows(newestFirst.slice(0, 20));
+    await page.getByTestId('older').click();
+    await page.getByText('page 2').waitFor();
+    await showsRows(newestFirst.slice(20));
+    assert.ok(await page.getByTestId('older').isDisabled(), 'the last page has no older one');
+    await page.getByRole('button', { name: '← Newer' }).click();
+    await page.getByText('page 1').waitFor();
+    await showsRows(newestFirst.slice(0, 20));
+
+    // Someone else replays the last row of this page: the next page has nowhere to start from.
+    sink.setDefault('200');
+    await engine.store.deadLetters.replay({ ids: [newestFirst[19]!] });
+    await page.getByTestId('older').click();
+    await page.getByRole('button', { name: 'Back to the first page' }).click();
+    await page.getByTestId('total').filter({ hasText: '24 matching' }).waitFor();
+    await page.getByText('page 1').waitFor();
   });
 });
