@@ -8,6 +8,7 @@
  * validator's list of alternatives.
  */
 import { errors } from '../../core/errors.ts';
+import { ISO_TIME_HINT, parseIsoTime } from '../../core/iso-time.ts';
 import type { DeadLetterFilter, DeadLetterSelector } from '../../store/store.ts';
 
 /** Keeps one request's transaction bounded; page through larger sets with list. */
@@ -16,13 +17,10 @@ export const MAX_IDS = 10_000;
 const USAGE = 'send a JSON object with exactly one of {"ids": [...]}, {"flow": "name"}, {"filter": {"flow", "code", "since", "until"}} or {"all": true}';
 const FILTER_KEYS = ['flow', 'code', 'since', 'until'] as const;
 
-/** An ISO 8601 date-time with a zone (`2026-12-05T08:00:00Z`, `…+01:00`) or a date (UTC midnight). */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
-
 /** Milliseconds since the epoch of an ISO 8601 time; refuses anything else with a 400 naming `what`. */
 export function parseTime(value: unknown, what: string): number {
-  const ms = typeof value === 'string' && ISO_8601.test(value.trim()) ? Date.parse(value.trim()) : NaN;
-  if (!Number.isFinite(ms)) throw errors.INPUT_INVALID.create([`"${what}" must be an ISO 8601 time with a zone, e.g. 2026-12-05T08:00:00Z`]);
+  const ms = parseIsoTime(value);
+  if (ms === undefined) throw errors.INPUT_INVALID.create([`"${what}" must be ${ISO_TIME_HINT}`]);
   return ms;
 }
 
