@@ -4,3 +4,5 @@
 -- rows are in them, so the queue's statements pay nothing for them.
 CREATE INDEX messages_dead_flow ON messages (flow, dead_at DESC, id DESC) WHERE state = 'dead';
 CREATE INDEX messages_dead_code ON messages (error_code, dead_at DESC, id DESC) WHERE state = 'dead';
+-- Both at once: a rare pair (a flow's timeouts) would otherwise walk all of one flow's, or one code's, dead letters.
+CREATE INDEX messages_dead_flow_code ON messages (flow, error_code, dead_at DESC, id DESC) WHERE state = 'dead';
