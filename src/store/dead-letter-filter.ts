@@ -6,7 +6,7 @@
  * so that each query names only the columns it tests and the planner can walk
  * the partial index that serves it (migrations `0008_dead_letter_filters`
  * (SQLite) and `0003_dead_letter_filters` (PostgreSQL)): by flow, by error
- * code, or by time alone, newest first, a page stopping after `limit` rows.
+ * code, by both, or by time alone, newest first, a page stopping after `limit` rows.
  */
 import { errors } from '../core/errors.ts';
 import type { DeadLetterFilter } from './store.ts';
