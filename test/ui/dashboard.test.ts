@@ -247,7 +247,7 @@ describe('dashboard in a browser', { skip: noBrowser }, () => {
     assert.equal(await engine.store.deadLetters.count('invoices-to-crm'), 1, 'the other flow was not matched');
   });
 
-  it('pages through 25 dead letters, newest first, and starts over when a page\'s anchor was replayed elsewhere', async (t) => {
+  it('pages through 25 dead letters newest first, starts over when a page\'s anchor was replayed elsewhere, and replays a selection', async (t) => {
     const sink = await startTestSink(t, { default: '400' });
     const engine = await startTestEngine(t, config(sink), { env: { ADMIN_TOKEN: TOKEN } });
     await Promise.all(Array.from({ length: 25 }, (_, i) => engine.post('/hooks/orders', { n: i }, { 'idempotency-key': `bulk-${i}` })));
@@ -280,5 +280,15 @@ describe('dashboard in a browser', { skip: noBrowser }, () => {
     await page.getByRole('button', { name: 'Back to the first page' }).click();
     await page.getByTestId('total').filter({ hasText: '24 matching' }).waitFor();
     await page.getByText('page 1').waitFor();
+
+    // Two selected, replayed after the confirmation: both leave the list and reach the sink.
+    const picked = newestFirst.slice(0, 2);
+    await showsRows(newestFirst.slice(0, 19).concat(newestFirst.slice(20, 21)));
+    for (const id of picked) await page.getByLabel(`select ${id}`).check();
+    await page.getByTestId('replay-selected').filter({ hasText: 'Replay selected (2)' }).click();
+    await page.getByTestId('confirm-yes').click();
+    await page.getByTestId('total').filter({ hasText: '22 matching' }).waitFor();
+    for (const id of picked) assert.equal(await page.locator(`tr[data-id="${id}"]`).count(), 0);
+    await engine.until(async () => (await engine.store.stats('orders-to-crm')).done === 3);
   });
 });
