@@ -25,6 +25,8 @@ if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
 // Read at run time through `new URL(…, import.meta.url)`, so they sit at the same place relative to the module.
 cpSync(at('src/store/migrations'), at('dist/store/migrations'), { recursive: true });
+// The dashboard's static files: plain JavaScript modules, CSS and HTML, served as they are (server/plugins/ui.ts).
+cpSync(at('src/ui'), at('dist/ui'), { recursive: true });
 
 mkdirSync(at('schema'));
 writeFileSync(at('schema/junction.schema.json'), `${JSON.stringify(configJsonSchema(), null, 2)}\n`);

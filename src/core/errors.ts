@@ -120,6 +120,7 @@ export const errors = {
   IDEMPOTENCY_KEY_REUSED: defineError('JNC_IDEMPOTENCY_KEY_REUSED', 'Idempotency key %s was already used in flow %s for a different body; a new message needs a new key', { family: 'input', status: 422 }),
   CACHE_UNKNOWN: defineError('JNC_CACHE_UNKNOWN', 'Connector %s has no cache to purge; connectors with a cache: %s', { family: 'input', status: 404 }),
   ENABLE_UNKNOWN: defineError('JNC_ENABLE_UNKNOWN', 'Connector %s cannot be enabled: it is not configured, or its type has nothing to enable; connectors that can be: %s', { family: 'input', status: 404 }),
+  SERIES_UNKNOWN: defineError('JNC_SERIES_UNKNOWN', 'No %s named %s to chart; %ss: %s', { family: 'input', status: 404 }),
 
   // transient: retried with backoff; Retry-After honoured (capped)
   CONN_TIMEOUT: defineError('JNC_CONN_TIMEOUT', 'Connector %s: %s timed out after %dms', { family: 'transient' }),

@@ -15,6 +15,7 @@ import { registerAdminRoutes, type AdminOptions } from './plugins/admin.ts';
 import { registerHealthRoutes } from './plugins/health.ts';
 import { registerMetricsRoute, type MetricsExposition } from './plugins/metrics.ts';
 import { registerTriggerRoutes } from './plugins/triggers.ts';
+import { registerUiRoutes } from './plugins/ui.ts';
 import { problemFor, sendProblem } from './problem.ts';
 
 declare module 'fastify' {
@@ -96,6 +97,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   registerHealthRoutes(app, { store: opts.store, workersRunning: opts.workersRunning, accepting: opts.accepting, drainRetryAfterMs: opts.drainRetryAfterMs });
   registerAdminRoutes(app, { ...opts.admin, store: opts.store, logger: opts.logger });
   if (opts.metrics) registerMetricsRoute(app, opts.metrics);
+  registerUiRoutes(app);
   registerTriggerRoutes(app, {
     triggers: opts.triggers,
     responses: opts.responses,

@@ -6,7 +6,8 @@
  */
 import { errors } from '../core/errors.ts';
 import type { NewMessage } from '../core/message.ts';
-import type { DeadLetterSelector } from './store.ts';
+import { filterOf } from './dead-letter-filter.ts';
+import type { DeadLetterFilter, DeadLetterSelector } from './store.ts';
 
 /** Refuses a message whose flow, dedupe key, runAt or startStep cannot be stored; `index` names it in the batch. */
 export function checkNewMessage(m: NewMessage, index: number): void {
@@ -20,11 +21,12 @@ export function checkNewMessage(m: NewMessage, index: number): void {
   }
 }
 
-/** The flow a selector without ids names; `{ all: true }` is every flow, bound as NULL. */
-export function flowOf(sel: Exclude<DeadLetterSelector, { ids: string[] }>): string | null {
-  if ('flow' in sel) return sel.flow;
-  if (sel.all === true) return null;
-  throw errors.INPUT_INVALID.create(['a dead-letter selector needs ids, flow or all: true']);
+/** The filter a selector without ids stands for: `{ flow }` is that flow's, `{ all: true }` the empty one. */
+export function filterOfSelector(sel: Exclude<DeadLetterSelector, { ids: string[] }>): DeadLetterFilter {
+  if ('filter' in sel && typeof sel.filter === 'object' && sel.filter !== null) return filterOf(sel.filter);
+  if ('flow' in sel) return { flow: sel.flow };
+  if ('all' in sel && sel.all === true) return {};
+  throw errors.INPUT_INVALID.create(['a dead-letter selector needs ids, flow, filter or all: true']);
 }
 
 /** The ids of a selector, each once. */

@@ -142,14 +142,34 @@ export interface DeadLetter extends DeadLetterSummary {
   replays: number;
 }
 
+/**
+ * Dead letters that match every field given (none given: all of them). Times
+ * are of the dead-lettering, in ms since the epoch.
+ */
+export interface DeadLetterFilter {
+  flow?: string;
+  /** The error code stored with the dead letter (`JNC_HTTP_REJECTED`…). */
+  code?: string;
+  /** Dead at or after this time. */
+  since?: number;
+  /** Dead before this time. */
+  until?: number;
+}
+
 /** Which dead letters an operation applies to. */
-export type DeadLetterSelector = { ids: string[] } | { flow: string } | { all: true };
+export type DeadLetterSelector = { ids: string[] } | { flow: string } | { all: true } | { filter: DeadLetterFilter };
 
 export interface DeadLetterStore {
-  /** Newest first. `before` is a dead letter id from a previous page. */
-  list(q?: { flow?: string; limit?: number; before?: string }): Promise<DeadLetterSummary[]>;
+  /**
+   * Newest first (dead_at, then id), those matching the filter. `before` is a
+   * dead letter id from a previous page (rejects with JNC_DEAD_LETTER_UNKNOWN
+   * when it is no longer a dead letter). A page reads at most `limit` rows of an
+   * index, however many dead letters there are.
+   */
+  list(q?: DeadLetterFilter & { limit?: number; before?: string }): Promise<DeadLetterSummary[]>;
   get(id: string): Promise<DeadLetter | undefined>;
-  count(flow?: string): Promise<number>;
+  /** How many dead letters match: of one flow (a name), or of a filter. */
+  count(filter?: string | DeadLetterFilter): Promise<number>;
   /**
    * Moves the selected dead letters back to the queue, due now, with their attempts
    * reset to zero. The message keeps its id, body and idempotency key, so a receiver

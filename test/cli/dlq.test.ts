@@ -115,6 +115,39 @@ describe('junction dlq --flow', () => {
   });
 });
 
+describe('junction dlq filters', () => {
+  it('lists, replays and purges by error code and time, as the admin API filters', async (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'junction.yaml');
+    writeFileSync(file, CONFIG);
+    const clock = new ManualClock();
+    const store = openStore('sqlite:./j.db', { baseDir: dir, clock });
+    await store.migrate();
+    const early = await deadLetter(store, clock, { body: { n: 1 } });
+    clock.advance(60_000);
+    const late = await deadLetter(store, clock, { body: { n: 2 } });
+    const other = await deadLetter(store, clock, { flow: 'invoices', body: { n: 3 } });
+    await store.close();
+    const cut = new Date(START_MS + 30_000).toISOString();
+
+    const list = await junction(['dlq', 'list', '--json', '--since', cut, '--code', 'JNC_HTTP_REJECTED', '-c', file]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(list.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id), [other, late]);
+    const table = await junction(['dlq', 'list', '--until', cut, '--limit', '1', '-c', file]);
+    assert.match(table.stdout, new RegExp(early));
+    const none = await junction(['dlq', 'list', '--code', 'JNC_NOPE', '-c', file]);
+    assert.match(none.stdout, /no dead letters/);
+
+    const replay = await junction(['dlq', 'replay', '--flow', 'orders-to-crm', '--since', cut, '-c', file]);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.match(replay.stdout, /replayed 1 dead letter\n/);
+    const purge = await junction(['dlq', 'purge', '--until', cut, '-c', file]);
+    assert.match(purge.stdout, /purged 1 dead letter\n/);
+    const left = await junction(['dlq', 'list', '--json', '-c', file]);
+    assert.deepEqual(left.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id), [other]);
+  });
+});
+
 describe('junction dlq usage errors exit 2', () => {
   for (const [what, args] of [
     ['--limit 0, which the admin API refuses too', ['list', '--limit', '0']],
@@ -122,6 +155,9 @@ describe('junction dlq usage errors exit 2', () => {
     ['--limit that is no number', ['list', '--limit', 'ten']],
     ['replay naming nothing', ['replay']],
     ['purge naming ids and --all', ['purge', 'a', '--all']],
+    ['replay naming a filter and --all', ['replay', '--code', 'JNC_HTTP_REJECTED', '--all']],
+    ['--since that is no ISO 8601 time', ['list', '--since', 'yesterday']],
+    ['--until without a zone', ['replay', '--until', '2026-12-05T08:00:00']],
   ] as const) {
     it(what, async (t) => {
       const { file } = await withDeadLetters(t, 1);

@@ -128,7 +128,7 @@ it('installs from its tarball offline, and its command inits, checks and runs a 
     const published = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { exports: unknown; engines: unknown };
     assert.deepEqual(published.exports, { '.': { types: './dist/index.d.ts', default: './dist/index.js' } });
     assert.deepEqual(published.engines, manifest.engines);
-    for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/store/migrations/sqlite/0001_init.sql', 'schema/junction.schema.json']) {
+    for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/store/migrations/sqlite/0001_init.sql', 'dist/ui/index.html', 'dist/ui/app.js', 'schema/junction.schema.json']) {
       assert.ok(existsSync(join(installed, file)), `${file} is in the package`);
     }
     assert.ok(!existsSync(join(installed, 'src')), 'the TypeScript sources stay out of the package');
@@ -165,6 +165,12 @@ it('installs from its tarball offline, and its command inits, checks and runs a 
     await sink.waitFor((s) => s.received().get('order-A-1') === 1, 15_000);
     assert.deepEqual(JSON.parse(sink.requests[0]!.body), { id: 'A-1' });
     assert.equal(sink.requests[0]!.url, '/orders');
+    // The dashboard, and the browser builds it loads from the installed dependencies.
+    for (const path of ['/ui', '/ui/app.js', '/ui/vendor/preact.mjs', '/ui/vendor/htm.mjs', '/ui/vendor/uplot.mjs', '/ui/vendor/uplot.css']) {
+      const ui = await fetch(`${junction.url}${path}`);
+      assert.equal(ui.status, 200, path);
+      assert.ok((await ui.text()).length > 0, path);
+    }
 
     // npx runs `sh -c "junction run"`; the shell dies of the SIGTERM, and junction, left without its parent, drains.
     junction.npx.kill('SIGTERM');

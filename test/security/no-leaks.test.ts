@@ -285,6 +285,9 @@ describe('secrets never leak', () => {
       ['GET', `/admin/dead-letters/${deadId}`],
       ['GET', '/admin/messages/unknown'],
       ['GET', `/admin/nothing-here?token=${ADMIN_TOKEN}`],
+      ['GET', '/admin/dead-letters?limit=2&code=JNC_HTTP_REJECTED&since=2000-01-01T00:00:00Z'],
+      ['GET', '/admin/flows/bad/series?span=10m&step=1m'],
+      ['GET', '/admin/connectors/keyed/series'],
     ];
     for (const [method, url, payload] of routes) {
       assert.notEqual((await admin(method, url, right, payload)).statusCode, 401);
@@ -292,6 +295,9 @@ describe('secrets never leak', () => {
         assert.equal((await admin(method, url, wrong, payload)).statusCode, 401);
       }
     }
+
+    // The dashboard's page, which needs no token.
+    for (const url of ['/ui', '/ui/app.js']) texts(`GET ${url}`, (await engine.app.inject({ url })).body);
 
     // The CLI on the same store, while the engine runs.
     const list = await junction(['dlq', 'list', '-c', engine.configFile], env);

@@ -254,6 +254,58 @@ describe('admin API: messages and dead letters', () => {
     assert.equal(await engine.store.getMessage(ids[0]!), undefined);
   });
 
+  it('filters dead letters by flow, code and time, counts what matched, and replays or purges everything that matches', async (t) => {
+    const { engine, sink } = await setup(t);
+    const start = new Date().toISOString();
+    const orders = await deadLetters(engine, sink, 3);
+    const other = await deadLetters(engine, sink, 2, 'other');
+    const list = async (query: string) => {
+      const res = await engine.app.inject({ url: `/admin/dead-letters?${query}`, headers: auth });
+      assert.equal(res.statusCode, 200, res.body);
+      const json = res.json() as { deadLetters: { id: string }[]; total: number; next?: string };
+      return { ids: json.deadLetters.map((d) => d.id), total: json.total, next: json.next };
+    };
+    assert.deepEqual(await list('code=JNC_HTTP_REJECTED&flow=other'), { ids: [...other].reverse(), total: 2, next: undefined });
+    assert.equal((await list('code=JNC_NOPE')).total, 0);
+    assert.equal((await list(`since=${encodeURIComponent(start)}`)).total, 5);
+    assert.equal((await list('until=2000-01-01T00:00:00Z')).total, 0);
+    const page = await list('flow=orders&code=JNC_HTTP_REJECTED&limit=2');
+    assert.deepEqual(page, { ids: [orders[2], orders[1]], total: 3, next: orders[1] });
+    assertProblem(await engine.app.inject({ url: '/admin/dead-letters?since=yesterday', headers: auth }), 400, 'JNC_INPUT_INVALID');
+
+    const replay = await engine.app.inject({ method: 'POST', url: '/admin/dead-letters/replay', headers: auth, payload: { filter: { flow: 'other', code: 'JNC_HTTP_REJECTED', since: start } } });
+    assert.deepEqual((replay.json() as { replayed: string[] }).replayed, [...other].sort());
+    await engine.until(async () => (await engine.store.stats('other')).done === 2);
+    const purge = await engine.app.inject({ method: 'POST', url: '/admin/dead-letters/purge', headers: auth, payload: { filter: { until: new Date(Date.now() + 60_000).toISOString() } } });
+    assert.deepEqual(purge.json(), { purged: 3 });
+    assert.equal(await engine.store.deadLetters.count(), 0);
+    for (const bad of ['{"filter":[]}', '{"filter":{"colour":"red"}}', '{"filter":{"since":"5 minutes ago"}}', '{"filter":{},"all":true}']) {
+      assertProblem(await engine.app.inject({ method: 'POST', url: '/admin/dead-letters/replay', headers: { ...auth, 'content-type': 'application/json' }, payload: bad }), 400, 'JNC_INPUT_INVALID');
+    }
+  });
+
+  it('charts a flow and a connector: points of the last span in steps, with what the worker settled', async (t) => {
+    const { engine, sink } = await setup(t);
+    await deadLetters(engine, sink, 2);
+    await engine.post('/hooks/orders', { id: 9, card: 'x', keep: true });
+    await engine.until(async () => (await engine.store.stats('orders')).done === 1);
+    const res = await engine.app.inject({ url: '/admin/flows/orders/series?span=10m&step=1m', headers: auth });
+    assert.equal(res.statusCode, 200, res.body);
+    const json = res.json() as { flow: string; spanMs: number; stepMs: number; points: { at: number; ok: number; errors: number }[] };
+    assert.equal(json.points.length, 10);
+    assert.deepEqual([json.spanMs, json.stepMs], [600_000, 60_000]);
+    assert.equal(json.points.reduce((n, p) => n + p.ok, 0), 1);
+    assert.equal(json.points.reduce((n, p) => n + p.errors, 0), 2);
+    const calls = (await engine.app.inject({ url: '/admin/connectors/sink/series', headers: auth })).json() as { points: { ok: number; errors: number }[] };
+    assert.equal(calls.points.length, 60, 'the default is the last hour by the minute');
+    assert.equal(calls.points.reduce((n, p) => n + p.ok + p.errors, 0), 3);
+    const unknown = assertProblem(await engine.app.inject({ url: '/admin/flows/nope/series', headers: auth }), 404, 'JNC_SERIES_UNKNOWN');
+    assert.match(String(unknown.detail), /orders, other/);
+    for (const q of ['span=2h', 'step=15s', 'span=1m&step=5m', 'step=5s']) {
+      assertProblem(await engine.app.inject({ url: `/admin/connectors/sink/series?${q}`, headers: auth }), 400, 'JNC_INPUT_INVALID');
+    }
+  });
+
   it('refuses a selector that does not name dead letters exactly one way', async (t) => {
     const { engine } = await setup(t);
     const send = (payload: string, contentType = 'application/json') =>

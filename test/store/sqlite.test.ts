@@ -11,6 +11,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Json } from '../../src/core/message.ts';
 import { sql } from '../../src/store/sqlite/sql.ts';
+import { listDeadStatement } from '../../src/store/sqlite/dead-letters.ts';
 import { createSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { SqliteStoreOptions } from '../../src/store/sqlite/store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -152,6 +153,7 @@ describe('SQLite store', () => {
           [5, 'checkpoints_and_locks'],
           [6, 'retention'],
           [7, 'ack_in_row'],
+          [8, 'dead_letter_filters'],
         ],
       );
     } finally {
@@ -182,13 +184,16 @@ describe('SQLite store', () => {
     const db = new DatabaseSync(dbPath, { readOnly: true, allowUnknownNamedParameters: true });
     try {
       const params = { now: 0, limit: 1, flow: null, beforeDeadAt: null, beforeId: null, dedupeKey: 'k', id: 'x' };
-      for (const name of ['selectDue', 'nextRunAt', 'listDead', 'findByDedupeKey', 'selectHistory'] as const) {
+      for (const name of ['selectDue', 'nextRunAt', 'findByDedupeKey', 'selectHistory'] as const) {
         const plan = db
           .prepare(`EXPLAIN QUERY PLAN ${sql[name]}`)
           .all(params)
           .map((r) => String(r.detail));
         assert.ok(!plan.some((step) => /^SCAN messages$/.test(step)), `${name}: ${plan.join(' | ')}`);
       }
+      const page = listDeadStatement({}, 1);
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${page.text}`).all(page.params).map((r) => String(r.detail));
+      assert.ok(!plan.some((step) => /^SCAN messages$/.test(step)), `list dead letters: ${plan.join(' | ')}`);
     } finally {
       db.close();
     }

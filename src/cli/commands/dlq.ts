@@ -1,6 +1,7 @@
 /**
  * @module cli/commands/dlq
- * `junction dlq list | show ID | replay [ID…|--flow F|--all] | purge [ID…|--flow F|--all]`.
+ * `junction dlq list | show ID | replay [ID…|--flow F|--all] | purge [ID…|--flow F|--all]`;
+ * list, replay and purge also filter by `--code` and `--since`/`--until`, as the admin API does.
  * Works on the store named in the configuration, whether or not `junction run`
  * is running: a replayed message is picked up by the running workers. Reads
  * only the store part of the configuration (config/load-store), so a shell
@@ -12,8 +13,8 @@ import { errors } from '../../core/errors.ts';
 import { forDisplay, summaryForDisplay } from '../../observability/mask.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from '../../server/plugins/admin.ts';
 import { openStore } from '../../store/open.ts';
-import type { DeadLetterSelector, Store } from '../../store/store.ts';
-import { configOption, integerIn } from './options.ts';
+import type { DeadLetterFilter, DeadLetterSelector, Store } from '../../store/store.ts';
+import { configOption, integerIn, isoTime } from './options.ts';
 
 async function withStore<T>(configFile: string, fn: (store: Store, loaded: LoadedStoreConfig) => Promise<T>): Promise<T> {
   const loaded = await loadStoreConfig(configFile);
@@ -42,13 +43,40 @@ async function checkFlow(store: Store, loaded: LoadedStoreConfig, flow: string |
   throw errors.DLQ_FLOW_UNKNOWN.create([JSON.stringify(flow), Object.keys(loaded.config.flows).join(', ')]);
 }
 
-/** Exactly one of ID…, --flow, --all; anything else is a usage error (exit 2). */
-function selector(ids: string[], opts: { flow?: string; all?: boolean }, cmd: Command): DeadLetterSelector {
-  const given = [ids.length > 0, opts.flow !== undefined, opts.all === true].filter(Boolean).length;
-  if (given !== 1) cmd.error('error: name dead letters by ID…, or --flow F, or --all (exactly one of them)');
+interface FilterOptions {
+  flow?: string;
+  code?: string;
+  since?: number;
+  until?: number;
+}
+
+/** The filter options given, as a store filter. */
+function filterOf(opts: FilterOptions): DeadLetterFilter {
+  const f: DeadLetterFilter = {};
+  if (opts.flow !== undefined) f.flow = opts.flow;
+  if (opts.code !== undefined) f.code = opts.code;
+  if (opts.since !== undefined) f.since = opts.since;
+  if (opts.until !== undefined) f.until = opts.until;
+  return f;
+}
+
+/** Exactly one of ID…, a filter (--flow, --code, --since, --until), --all; anything else is a usage error (exit 2). */
+function selector(ids: string[], opts: FilterOptions & { all?: boolean }, cmd: Command): DeadLetterSelector {
+  const filter = filterOf(opts);
+  const filtered = Object.keys(filter).length > 0;
+  const given = [ids.length > 0, filtered, opts.all === true].filter(Boolean).length;
+  if (given !== 1) cmd.error('error: name dead letters by ID…, or a filter (--flow F, --code C, --since T, --until T), or --all (exactly one of them)');
   if (opts.all) return { all: true };
-  if (opts.flow !== undefined) return { flow: opts.flow };
+  if (filtered) return Object.keys(filter).length === 1 && filter.flow !== undefined ? { flow: filter.flow } : { filter };
   return { ids };
+}
+
+function filterOptions(cmd: Command, flowHelp: string): Command {
+  return cmd
+    .option('--flow <flow>', flowHelp)
+    .option('--code <code>', 'only those whose error code is this (e.g. JNC_HTTP_REJECTED)')
+    .option('--since <time>', 'only those dead-lettered at or after this ISO 8601 time', isoTime)
+    .option('--until <time>', 'only those dead-lettered before this ISO 8601 time', isoTime);
 }
 
 /** Epoch milliseconds in any `…At` field, however deep, as ISO 8601: one format for every time shown. */
@@ -63,23 +91,20 @@ function isoTimes(value: unknown): unknown {
 export function registerDlq(program: Command): void {
   const dlq = program.command('dlq').description('inspect, replay and purge dead letters');
 
-  dlq
-    .command('list')
-    .description('list dead letters, newest first')
-    .addOption(configOption())
-    .option('--flow <flow>', 'only this flow')
+  filterOptions(dlq.command('list').description('list dead letters, newest first').addOption(configOption()), 'only this flow')
     .option('--limit <n>', `at most n, from 1 to ${MAX_PAGE}`, integerIn(1, MAX_PAGE), DEFAULT_PAGE)
     .option('--json', 'one JSON object per line')
-    .action(async (opts: { config: string; flow?: string; limit: number; json?: boolean }) => {
+    .action(async (opts: FilterOptions & { config: string; limit: number; json?: boolean }) => {
       await withStore(opts.config, async (store, loaded) => {
         await checkFlow(store, loaded, opts.flow);
-        const listed = await store.deadLetters.list({ limit: opts.limit, ...(opts.flow === undefined ? {} : { flow: opts.flow }) });
+        const filter = filterOf(opts);
+        const listed = await store.deadLetters.list({ ...filter, limit: opts.limit });
         const rows = await Promise.all(listed.map((r) => summaryForDisplay(r, redactedFields(loaded, r.flow), store.deadLetters)));
         if (opts.json) {
           for (const r of rows) process.stdout.write(`${JSON.stringify(isoTimes(r))}\n`);
           return;
         }
-        const total = await store.deadLetters.count(opts.flow);
+        const total = await store.deadLetters.count(filter);
         if (rows.length === 0) {
           process.stdout.write('no dead letters\n');
           return;
@@ -124,19 +149,14 @@ export function registerDlq(program: Command): void {
   });
 }
 
-/** A subcommand that acts on dead letters named by ID…, --flow F or --all. */
+/** A subcommand that acts on dead letters named by ID…, a filter (--flow F, --code C, --since T, --until T) or --all. */
 function selectingCommand(parent: Command, name: string, description: string, act: (store: Store, sel: DeadLetterSelector) => Promise<void>): void {
-  parent
-    .command(name)
-    .description(description)
-    .argument('[ids...]')
-    .addOption(configOption())
-    .option('--flow <flow>', 'every dead letter of this flow')
+  filterOptions(parent.command(name).description(description).argument('[ids...]').addOption(configOption()), 'every dead letter of this flow')
     .option('--all', 'every dead letter')
-    .action(async (ids: string[], opts: { config: string; flow?: string; all?: boolean }, cmd: Command) => {
+    .action(async (ids: string[], opts: FilterOptions & { config: string; all?: boolean }, cmd: Command) => {
       const sel = selector(ids, opts, cmd);
       await withStore(opts.config, async (store, loaded) => {
-        if ('flow' in sel) await checkFlow(store, loaded, sel.flow);
+        await checkFlow(store, loaded, opts.flow);
         await act(store, sel);
       });
     });

@@ -16,7 +16,9 @@ import type { Logger } from '../../observability/logger.ts';
 import { forDisplay, summaryForDisplay } from '../../observability/mask.ts';
 import { redactUrl } from '../../observability/redact.ts';
 import type { Store } from '../../store/store.ts';
-import { parseSelector } from '../admin/selector.ts';
+import { parseFilter, parseSelector } from '../admin/selector.ts';
+import { parseSeriesQuery } from '../admin/series.ts';
+import type { DeadLetterSelector } from '../../store/store.ts';
 import { adminTokenCheck } from '../admin/token.ts';
 import { connectorView, flowView, type FlowSummary } from '../admin/views.ts';
 import type { ConnectorState } from '../../connectors/connector.ts';
@@ -63,10 +65,20 @@ const listQuery = {
   type: 'object',
   properties: {
     flow: { type: 'string', minLength: 1 },
+    code: { type: 'string', minLength: 1, maxLength: 200 },
+    since: { type: 'string', minLength: 1 },
+    until: { type: 'string', minLength: 1 },
     limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE },
     before: { type: 'string', minLength: 1 },
   },
 } as const;
+
+const seriesQuery = {
+  type: 'object',
+  properties: { span: { type: 'string', default: '1h' }, step: { type: 'string', default: '1m' } },
+} as const;
+
+type ListQuery = { flow?: string; code?: string; since?: string; until?: string; limit: number; before?: string };
 
 export function registerAdminRoutes(app: FastifyInstance, opts: AdminOptions): void {
   void app.register(async (admin) => adminRoutes(admin, opts), { prefix: ADMIN_PREFIX });
@@ -123,12 +135,28 @@ async function adminRoutes(admin: FastifyInstance, opts: AdminOptions): Promise<
     return forDisplay(rec, fieldsOf(rec.flow));
   });
 
-  admin.get<{ Querystring: { flow?: string; limit: number; before?: string } }>('/dead-letters', { schema: { querystring: listQuery } }, async (req) => {
-    const { flow, limit, before } = req.query;
-    const rows = await store.deadLetters.list({ limit, ...(flow === undefined ? {} : { flow }), ...(before === undefined ? {} : { before }) });
+  admin.get<{ Params: { name: string }; Querystring: { span: string; step: string } }>('/flows/:name/series', { schema: { querystring: seriesQuery } }, async (req) => {
+    const { name } = req.params;
+    if (!Object.hasOwn(opts.flows, name)) throw errors.SERIES_UNKNOWN.create(['flow', name, 'flow', Object.keys(opts.flows).join(', ') || '(none)']);
+    const { spanMs, stepMs } = parseSeriesQuery(req.query);
+    return { flow: name, spanMs, stepMs, points: opts.stats.series('flow', name, spanMs, stepMs) };
+  });
+
+  admin.get<{ Params: { name: string }; Querystring: { span: string; step: string } }>('/connectors/:name/series', { schema: { querystring: seriesQuery } }, async (req) => {
+    const { name } = req.params;
+    if (!Object.hasOwn(opts.connectors, name)) throw errors.SERIES_UNKNOWN.create(['connector', name, 'connector', Object.keys(opts.connectors).join(', ') || '(none)']);
+    const { spanMs, stepMs } = parseSeriesQuery(req.query);
+    return { connector: name, spanMs, stepMs, points: opts.stats.series('connector', name, spanMs, stepMs) };
+  });
+
+  admin.get<{ Querystring: ListQuery }>('/dead-letters', { schema: { querystring: listQuery } }, async (req) => {
+    const { limit, before } = req.query;
+    const filter = parseFilter(req.query);
+    const rows = await store.deadLetters.list({ ...filter, limit, ...(before === undefined ? {} : { before }) });
     return {
       deadLetters: await Promise.all(rows.map((row) => summaryForDisplay(row, fieldsOf(row.flow), store.deadLetters))),
-      total: await store.deadLetters.count(flow),
+      // How many match the filter, across every page.
+      total: await store.deadLetters.count(filter),
       // A full page may have a successor: ask for it with before=next.
       ...(rows.length === limit && rows.length > 0 ? { next: rows[rows.length - 1]!.id } : {}),
     };
@@ -144,7 +172,7 @@ async function adminRoutes(admin: FastifyInstance, opts: AdminOptions): Promise<
     const sel = parseSelector(req.body);
     const replayed = await store.deadLetters.replay(sel);
     if (replayed.length > 0) opts.wake();
-    opts.logger.info({ count: replayed.length, selector: 'ids' in sel ? { ids: sel.ids.length } : sel }, 'admin API: dead letters replayed');
+    opts.logger.info({ count: replayed.length, selector: logged(sel) }, 'admin API: dead letters replayed');
     if (!('ids' in sel)) return { replayed };
     const done = new Set(replayed);
     return { replayed, notFound: sel.ids.filter((id) => !done.has(id)) };
@@ -153,7 +181,12 @@ async function adminRoutes(admin: FastifyInstance, opts: AdminOptions): Promise<
   admin.post('/dead-letters/purge', async (req) => {
     const sel = parseSelector(req.body);
     const purged = await store.deadLetters.purge(sel);
-    opts.logger.info({ count: purged, selector: 'ids' in sel ? { ids: sel.ids.length } : sel }, 'admin API: dead letters purged');
+    opts.logger.info({ count: purged, selector: logged(sel) }, 'admin API: dead letters purged');
     return { purged };
   });
+}
+
+/** A selector as logged: ids by how many (a bulk replay would otherwise write them all). */
+function logged(sel: DeadLetterSelector): unknown {
+  return 'ids' in sel ? { ids: sel.ids.length } : sel;
 }

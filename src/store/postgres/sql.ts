@@ -14,7 +14,7 @@ const CLAIMED_COLUMNS = 'id, flow, attempts, idempotency_key, traceparent, body,
 const RELEASE_LEASE = 'lease_owner = NULL, lease_token = NULL, lease_until = NULL';
 
 /** Back to the queue, due now ($1), attempts reset; id, body, idempotency key and history stay. */
-const REPLAY = `state = 'queued', run_at = $1, attempts = 0, replays = replays + 1, dead_at = NULL, reason = NULL,
+export const REPLAY = `state = 'queued', run_at = $1, attempts = 0, replays = replays + 1, dead_at = NULL, reason = NULL,
         ${RELEASE_LEASE}, updated_at = $1`;
 
 /** Only the current lease holder may write: $1 id, $2 lease token. */
@@ -143,36 +143,17 @@ export const sql = {
   // $1 now
   oldestDue: "SELECT flow, min(run_at) AS run_at FROM messages WHERE state = 'queued' AND run_at <= $1 GROUP BY flow",
 
-  // $1 flow or NULL, $2 limit, $3 dead_at and $4 id of the previous page's last row, or NULL.
-  // Keyset pagination: (dead_at, id) of that row bounds the next page.
-  listDead: `
-    SELECT id, flow, idempotency_key, attempts, error_code, error, dead_at FROM messages
-    WHERE state = 'dead'
-      AND ($1::text IS NULL OR flow = $1)
-      AND ($3::bigint IS NULL OR (dead_at, id) < ($3, $4::text))
-    ORDER BY dead_at DESC, id DESC
-    LIMIT $2`,
-
   // $1 id
   selectDeadAt: "SELECT dead_at FROM messages WHERE id = $1 AND state = 'dead'",
 
   // $1 id
   selectDead: "SELECT * FROM messages WHERE id = $1 AND state = 'dead'",
 
-  // $1 flow or NULL
-  countDead: "SELECT count(*) AS n FROM messages WHERE state = 'dead' AND ($1::text IS NULL OR flow = $1)",
-
   // $1 now, $2 ids
   replayDeadByIds: `UPDATE messages SET ${REPLAY} WHERE id = ANY($2::text[]) AND state = 'dead' RETURNING id`,
 
-  // $1 now, $2 flow or NULL
-  replayDead: `UPDATE messages SET ${REPLAY} WHERE state = 'dead' AND ($2::text IS NULL OR flow = $2) RETURNING id`,
-
   // $1 ids. Attempts go with their message through ON DELETE CASCADE.
   purgeDeadByIds: "DELETE FROM messages WHERE id = ANY($1::text[]) AND state = 'dead'",
-
-  // $1 flow or NULL
-  purgeDead: "DELETE FROM messages WHERE state = 'dead' AND ($1::text IS NULL OR flow = $1)",
 
   // $1 done before, $2 dead before, $3 limit. One statement, so one short transaction; the
   // oldest first, each walking its partial index. The outer DELETEs repeat the state test,

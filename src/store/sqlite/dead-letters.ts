@@ -2,13 +2,16 @@
  * @module store/sqlite/dead-letters
  * Dead letters are messages in state `dead`: they keep their row, body and history,
  * so a replay is an update, never a copy, and the idempotency key survives it.
+ * Statements that take a filter are built from its shape (store/dead-letter-filter.ts)
+ * and prepared once per shape.
  */
 import { errors } from '../../core/errors.ts';
-import type { DeadLetterStore } from '../store.ts';
-import type { Statements } from './sql.ts';
+import { countFilter, deadLetterWhere, filterOf, type Keyset } from '../dead-letter-filter.ts';
+import type { DeadLetterFilter, DeadLetterStore } from '../store.ts';
+import { REPLAY, type Statements } from './sql.ts';
 import { int, toAttemptRecord, toDeadLetter, toDeadLetterSummary } from '../rows.ts';
 import type { Row } from '../rows.ts';
-import { flowOf, unique } from '../input.ts';
+import { filterOfSelector, unique } from '../input.ts';
 
 const DEFAULT_PAGE = 50;
 
@@ -22,19 +25,56 @@ export interface DeadLetterDeps {
   write: Access;
 }
 
+/** A statement's text and its named parameters. */
+export interface BuiltStatement {
+  text: string;
+  params: Record<string, string | number>;
+}
+
+function build(f: DeadLetterFilter, shape: (where: string) => string, after?: Keyset, extra: Record<string, number> = {}): BuiltStatement {
+  const params: Record<string, string | number> = { ...extra };
+  let n = 0;
+  const where = deadLetterWhere(
+    f,
+    (value) => {
+      const name = `p${n++}`;
+      params[name] = value;
+      return `:${name}`;
+    },
+    after,
+  );
+  return { text: shape(where), params };
+}
+
+/** A page of dead letters, newest first: walks an index in its order and stops after `limit` rows. */
+export function listDeadStatement(f: DeadLetterFilter, limit: number, after?: Keyset): BuiltStatement {
+  return build(
+    f,
+    (where) => `SELECT id, flow, idempotency_key, attempts, error_code, error, dead_at FROM messages
+    WHERE ${where} ORDER BY dead_at DESC, id DESC LIMIT :limit`,
+    after,
+    { limit },
+  );
+}
+
+export function countDeadStatement(f: DeadLetterFilter): BuiltStatement {
+  return build(f, (where) => `SELECT count(*) AS n FROM messages WHERE ${where}`);
+}
+
 export function createDeadLetters({ read, write }: DeadLetterDeps): DeadLetterStore {
   return {
     list(q = {}) {
       return read('list dead letters', (st) => {
-        let before: { beforeDeadAt: number | null; beforeId: string | null } = { beforeDeadAt: null, beforeId: null };
+        let after: Keyset | undefined;
         if (q.before !== undefined) {
           const anchor = st.selectDeadAt.get({ id: q.before });
           // The anchor was replayed or purged since the last page; there is no place to resume from.
           if (!anchor) throw errors.DEAD_LETTER_UNKNOWN.create([q.before]);
-          before = { beforeDeadAt: int(anchor, 'dead_at'), beforeId: q.before };
+          after = { deadAt: int(anchor, 'dead_at'), id: q.before };
         }
         const limit = Math.max(0, Math.floor(q.limit ?? DEFAULT_PAGE));
-        return st.listDead.all({ flow: q.flow ?? null, limit, ...before }).map(toDeadLetterSummary);
+        const { text, params } = listDeadStatement(filterOf(q), limit, after);
+        return st.built(text).all(params).map(toDeadLetterSummary);
       });
     },
 
@@ -45,8 +85,11 @@ export function createDeadLetters({ read, write }: DeadLetterDeps): DeadLetterSt
       });
     },
 
-    count(flow) {
-      return read('count dead letters', (st) => int(st.countDead.get({ flow: flow ?? null }) as Row, 'n'));
+    count(filter) {
+      return read('count dead letters', (st) => {
+        const { text, params } = countDeadStatement(countFilter(filter));
+        return int(st.built(text).get(params) as Row, 'n');
+      });
     },
 
     replay(sel) {
@@ -54,8 +97,10 @@ export function createDeadLetters({ read, write }: DeadLetterDeps): DeadLetterSt
         if ('ids' in sel) {
           return unique(sel.ids).filter((id) => st.replayDeadById.get({ id, now }) !== undefined);
         }
-        return st.replayDead
-          .all({ flow: flowOf(sel), now })
+        const { text, params } = build(filterOfSelector(sel), (where) => `UPDATE messages SET ${REPLAY} WHERE ${where} RETURNING id`, undefined, { now });
+        return st
+          .built(text)
+          .all(params)
           .map((row) => String(row.id))
           .sort();
       });
@@ -66,7 +111,9 @@ export function createDeadLetters({ read, write }: DeadLetterDeps): DeadLetterSt
         if ('ids' in sel) {
           return unique(sel.ids).reduce((n, id) => n + Number(st.purgeDeadById.run({ id }).changes), 0);
         }
-        return Number(st.purgeDead.run({ flow: flowOf(sel) }).changes);
+        // Attempts go with their message through ON DELETE CASCADE.
+        const { text, params } = build(filterOfSelector(sel), (where) => `DELETE FROM messages WHERE ${where}`);
+        return Number(st.built(text).run(params).changes);
       });
     },
   };

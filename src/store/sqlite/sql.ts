@@ -13,7 +13,7 @@ const CLAIMED_COLUMNS = 'id, flow, attempts, idempotency_key, traceparent, body,
 const RELEASE_LEASE = 'lease_owner = NULL, lease_token = NULL, lease_until = NULL';
 
 /** Back to the queue, due now, attempts reset; id, body, idempotency key and history stay. Shared by both replays. */
-const REPLAY = `state = 'queued', run_at = :now, attempts = 0, replays = replays + 1, dead_at = NULL, reason = NULL,
+export const REPLAY = `state = 'queued', run_at = :now, attempts = 0, replays = replays + 1, dead_at = NULL, reason = NULL,
         ${RELEASE_LEASE}, updated_at = :now`;
 
 /** Only the current lease holder may write; a stale token matches nothing. */
@@ -118,20 +118,9 @@ export const sql = {
 
   oldestDue: "SELECT flow, min(run_at) AS run_at FROM messages WHERE state = 'queued' AND run_at <= :now GROUP BY flow",
 
-  // Keyset pagination: (dead_at, id) of the previous page's last row bounds the next page.
-  listDead: `
-    SELECT id, flow, idempotency_key, attempts, error_code, error, dead_at FROM messages
-    WHERE state = 'dead'
-      AND (:flow IS NULL OR flow = :flow)
-      AND (:beforeDeadAt IS NULL OR (dead_at, id) < (:beforeDeadAt, :beforeId))
-    ORDER BY dead_at DESC, id DESC
-    LIMIT :limit`,
-
   selectDeadAt: "SELECT dead_at FROM messages WHERE id = :id AND state = 'dead'",
 
   selectDead: "SELECT * FROM messages WHERE id = :id AND state = 'dead'",
-
-  countDead: "SELECT count(*) AS n FROM messages WHERE state = 'dead' AND (:flow IS NULL OR flow = :flow)",
 
   // Replay keeps id, body, idempotency key and history; the dead-letter fields are cleared.
   replayDeadById: `
@@ -140,16 +129,8 @@ export const sql = {
     WHERE id = :id AND state = 'dead'
     RETURNING id`,
 
-  replayDead: `
-    UPDATE messages
-    SET ${REPLAY}
-    WHERE state = 'dead' AND (:flow IS NULL OR flow = :flow)
-    RETURNING id`,
-
   // Attempts go with their message through ON DELETE CASCADE.
   purgeDeadById: "DELETE FROM messages WHERE id = :id AND state = 'dead'",
-
-  purgeDead: "DELETE FROM messages WHERE state = 'dead' AND (:flow IS NULL OR flow = :flow)",
 
   // Retention: the oldest first, at most :limit rows per statement (each walks its partial index).
   sweepDone: `
@@ -191,11 +172,29 @@ export const sql = {
 } as const;
 
 export type StatementName = keyof typeof sql;
-export type Statements = Record<StatementName, StatementSync>;
+export type Statements = Record<StatementName, StatementSync> & {
+  /**
+   * A statement built at run time from a few fixed shapes (the dead-letter
+   * filters: store/dead-letter-filter.ts), prepared on first use and kept.
+   */
+  readonly built: (text: string) => StatementSync;
+};
 
 /** Prepares every statement; the schema must exist, so call it after migrating. */
 export function prepareStatements(db: DatabaseSync): Statements {
-  const out: Partial<Statements> = {};
+  const out: Partial<Record<StatementName, StatementSync>> = {};
   for (const name of Object.keys(sql) as StatementName[]) out[name] = db.prepare(sql[name]);
-  return out as Statements;
+  // Bounded: the texts come from a handful of filter shapes, never from values (those are bound).
+  const built = new Map<string, StatementSync>();
+  return {
+    ...(out as Record<StatementName, StatementSync>),
+    built(text) {
+      let st = built.get(text);
+      if (st === undefined) {
+        st = db.prepare(text);
+        built.set(text, st);
+      }
+      return st;
+    },
+  };
 }

@@ -3,10 +3,85 @@
  * deadLetters: list, get, count, replay and purge.
  */
 import assert from 'node:assert/strict';
-import { claimAndSettle, claimOne, deadLetter, enqueueOne, LEASE_MS, message, OTHER_FLOW, permanentError } from './fixture.ts';
+import { assertRejectsWith, claimAndSettle, claimOne, deadLetter, enqueueOne, LEASE_MS, message, OTHER_FLOW, permanentError, transientError } from './fixture.ts';
+import type { Store } from '../../../src/store/store.ts';
+import type { ManualClock } from '../../helpers/clock.ts';
 import type { ContractTest } from './fixture.ts';
 
+/** A dead letter whose last error was a retryable one that ran out of attempts (code JNC_HTTP_RETRYABLE). */
+async function exhausted(store: Store, clock: ManualClock, over: Parameters<typeof message>[0] = {}): Promise<string> {
+  const id = await enqueueOne(store, over);
+  const claimed = await claimAndSettle(store, clock, { kind: 'dead', error: transientError() });
+  assert.equal(claimed.id, id);
+  return id;
+}
+
+/**
+ * Six dead letters over three seconds: at t0 a (flow, rejected), b (other flow,
+ * rejected); at t0+1s c (flow, retryable), d (other, retryable); at t0+2s e
+ * (flow, rejected), f (other, retryable).
+ */
+async function mixed(store: Store, clock: ManualClock): Promise<{ t0: number; ids: Record<'a' | 'b' | 'c' | 'd' | 'e' | 'f', string> }> {
+  const t0 = clock.now();
+  const a = await deadLetter(store, clock, { body: { n: 'a' } });
+  const b = await deadLetter(store, clock, { flow: OTHER_FLOW, body: { n: 'b' } });
+  clock.advance(1000);
+  const c = await exhausted(store, clock, { body: { n: 'c' } });
+  const d = await exhausted(store, clock, { flow: OTHER_FLOW, body: { n: 'd' } });
+  clock.advance(1000);
+  const e = await deadLetter(store, clock, { body: { n: 'e' } });
+  const f = await exhausted(store, clock, { flow: OTHER_FLOW, body: { n: 'f' } });
+  return { t0, ids: { a, b, c, d, e, f } };
+}
+
 export function deadLetterTests(test: ContractTest): void {
+  test('list and count filter by error code, by time (since inclusive, until exclusive) and by all of them with the flow', async ({ setup }) => {
+    const { clock, store } = await setup();
+    const { t0, ids } = await mixed(store, clock);
+    const listed = async (q: Parameters<Store['deadLetters']['list']>[0]): Promise<string[]> => (await store.deadLetters.list(q)).map((d) => d.id);
+    const RETRYABLE = transientError().code;
+    assert.deepEqual(await listed({ code: RETRYABLE }), [ids.f, ids.d, ids.c]);
+    assert.equal(await store.deadLetters.count({ code: RETRYABLE }), 3);
+    assert.equal(await store.deadLetters.count({ code: 'JNC_NO_SUCH_CODE' }), 0);
+    assert.deepEqual(new Set(await listed({ since: t0 + 1000 })), new Set([ids.c, ids.d, ids.e, ids.f]));
+    assert.deepEqual(new Set(await listed({ until: t0 + 1000 })), new Set([ids.a, ids.b]));
+    assert.deepEqual(new Set(await listed({ since: t0 + 1000, until: t0 + 2000 })), new Set([ids.c, ids.d]));
+    assert.deepEqual(await listed({ flow: OTHER_FLOW, code: RETRYABLE, since: t0 + 1000, until: t0 + 2001 }), [ids.f, ids.d]);
+    assert.equal(await store.deadLetters.count({ flow: OTHER_FLOW, code: RETRYABLE, since: t0 + 1000 }), 2);
+    assert.equal(await store.deadLetters.count({ flow: message().flow, until: t0 + 1 }), 1);
+    assert.equal(await store.deadLetters.count({}), 6);
+  });
+
+  test('a filtered list pages with limit and before, each page newest first, none skipped or repeated', async ({ setup }) => {
+    const { clock, store } = await setup();
+    const { ids } = await mixed(store, clock);
+    const pages: string[][] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await store.deadLetters.list({ flow: message().flow, limit: 2, ...(before ? { before } : {}) });
+      if (page.length === 0) break;
+      pages.push(page.map((d) => d.id));
+      before = page.at(-1)?.id;
+    }
+    assert.deepEqual(pages, [[ids.e, ids.c], [ids.a]]);
+    await assertRejectsWith(store.deadLetters.list({ before: '01890000-0000-7000-8000-000000000000' }), 'JNC_DEAD_LETTER_UNKNOWN');
+  });
+
+  test('replay and purge by filter touch exactly what the filter matches', async ({ setup }) => {
+    const { clock, store } = await setup();
+    const { t0, ids } = await mixed(store, clock);
+    const RETRYABLE = transientError().code;
+    assert.deepEqual(await store.deadLetters.replay({ filter: { code: RETRYABLE, since: t0 + 1000, until: t0 + 2000 } }), [ids.c, ids.d].sort());
+    assert.equal((await store.getMessage(ids.c))?.state, 'queued');
+    assert.equal((await store.getMessage(ids.f))?.state, 'dead');
+    assert.equal(await store.deadLetters.purge({ filter: { flow: OTHER_FLOW } }), 2);
+    assert.equal(await store.getMessage(ids.b), undefined);
+    assert.equal(await store.getMessage(ids.f), undefined);
+    assert.equal((await store.getMessage(ids.d))?.state, 'queued', 'a replayed message is no longer a dead letter, so purge leaves it');
+    assert.deepEqual(await store.deadLetters.replay({ filter: {} }), [ids.a, ids.e].sort());
+    assert.equal(await store.deadLetters.count(), 0);
+  });
+
   test('list is newest first, and each entry summarises the dead letter', async ({ setup }) => {
     const { clock, store } = await setup();
     const a = await deadLetter(store, clock);

@@ -1,0 +1,8 @@
+-- 0003_dead_letter_filters: as SQLite's 0008. Dead-letter pages filtered by flow or
+-- by error code, newest first, read as many index entries as the page holds. A
+-- filter by time alone walks messages_dead (0001) from its bound. Partial: only dead
+-- rows are in them, so the queue's statements pay nothing for them.
+CREATE INDEX messages_dead_flow ON messages (flow, dead_at DESC, id DESC) WHERE state = 'dead';
+CREATE INDEX messages_dead_code ON messages (error_code, dead_at DESC, id DESC) WHERE state = 'dead';
+-- Both at once: a rare pair (a flow's timeouts) would otherwise walk all of one flow's, or one code's, dead letters.
+CREATE INDEX messages_dead_flow_code ON messages (flow, error_code, dead_at DESC, id DESC) WHERE state = 'dead';
