@@ -264,6 +264,12 @@ export interface Store {
   stats(flow?: string): Promise<QueueStats>;
   /** The earliest `runAt` among queued messages, or undefined when none are queued. */
   nextRunAt(): Promise<number | undefined>;
+  /**
+   * When the oldest queued message (of `flow`, or of any flow) was created, or
+   * undefined when none is queued: how long work has waited (`junction status`).
+   * A message waiting for a retry counts as queued; a running one does not.
+   */
+  oldestQueuedAt(flow?: string): Promise<number | undefined>;
 
   readonly deadLetters: DeadLetterStore;
 

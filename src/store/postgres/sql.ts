@@ -140,6 +140,9 @@ export const sql = {
 
   nextRunAt: "SELECT min(run_at) AS run_at FROM messages WHERE state = 'queued'",
 
+  // $1 flow or NULL.
+  oldestQueued: "SELECT min(created_at) AS created_at FROM messages WHERE state = 'queued' AND ($1::text IS NULL OR flow = $1)",
+
   // $1 flow or NULL, $2 limit, $3 dead_at and $4 id of the previous page's last row, or NULL.
   // Keyset pagination: (dead_at, id) of that row bounds the next page.
   listDead: `

@@ -191,6 +191,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       return run('find the next run time', async (db) => intOrNull((await db.query(sql.nextRunAt)).rows[0] ?? {}, 'run_at') ?? undefined);
     },
 
+    oldestQueuedAt(flow) {
+      return run('find the oldest queued message', async (db) => intOrNull((await db.query(sql.oldestQueued, [flow ?? null])).rows[0] ?? {}, 'created_at') ?? undefined);
+    },
+
     sweep(q) {
       return run('sweep', async (db) => {
         const row = (await db.query(sql.sweep, [Math.round(q.doneBefore), Math.round(q.deadBefore), Math.max(0, Math.floor(q.limit))])).rows[0] ?? {};

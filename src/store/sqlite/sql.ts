@@ -116,6 +116,8 @@ export const sql = {
 
   nextRunAt: "SELECT min(run_at) AS run_at FROM messages WHERE state = 'queued'",
 
+  oldestQueued: "SELECT min(created_at) AS created_at FROM messages WHERE state = 'queued' AND (:flow IS NULL OR flow = :flow)",
+
   // Keyset pagination: (dead_at, id) of the previous page's last row bounds the next page.
   listDead: `
     SELECT id, flow, idempotency_key, attempts, error_code, error, dead_at FROM messages

@@ -181,6 +181,10 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       return direct('find the next run time', (st) => intOrNull(st.nextRunAt.get() ?? {}, 'run_at') ?? undefined);
     },
 
+    oldestQueuedAt(flow) {
+      return direct('find the oldest queued message', (st) => intOrNull(st.oldestQueued.get({ flow: flow ?? null }) ?? {}, 'created_at') ?? undefined);
+    },
+
     sweep(q) {
       // Losing a deletion to a power cut only means it is done again next time.
       return relaxed('sweep', (st) => ({

@@ -122,6 +122,7 @@ export function createThreadedSqliteStore(opts: ThreadedStoreOptions): Store {
     getMessage: (id) => call('getMessage', id),
     stats: (flow) => call('stats', flow),
     nextRunAt: () => call('nextRunAt'),
+    oldestQueuedAt: (flow) => call('oldestQueuedAt', flow),
     sweep: (q) => call('sweep', q),
     deadLetters: {
       list: (q) => call('deadLetters.list', q),

@@ -78,4 +78,18 @@ export function leaseAndReadTests(test: ContractTest): void {
     await claimOne(store);
     assert.equal(await store.nextRunAt(), now + 5000);
   });
+
+  test('oldestQueuedAt is the creation time of the oldest queued message, per flow or of all', async ({ setup }) => {
+    const { clock, store } = await setup();
+    assert.equal(await store.oldestQueuedAt(), undefined);
+    const first = clock.now();
+    await enqueueOne(store);
+    clock.advance(1000);
+    await store.enqueue([message({ runAt: clock.now() + 60_000 }), message({ flow: OTHER_FLOW })]);
+    assert.equal(await store.oldestQueuedAt(), first);
+    assert.equal(await store.oldestQueuedAt(OTHER_FLOW), first + 1000);
+    await claimAndSettle(store, clock, { kind: 'ack' });
+    assert.equal(await store.oldestQueuedAt(), first + 1000, 'a done message is no longer queued; one waiting for its runAt still is');
+    assert.equal(await store.oldestQueuedAt('no-such-flow'), undefined);
+  });
 }
