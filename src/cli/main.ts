@@ -13,6 +13,7 @@ import { registerInit } from './commands/init.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSchema } from './commands/schema.ts';
 import { registerSend } from './commands/send.ts';
+import { registerStatus } from './commands/status.ts';
 import { VERSION } from '../core/version.ts';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerSchema(program);
   registerDlq(program);
   registerSend(program);
+  registerStatus(program);
   registerInit(program);
   return program;
 }

@@ -14,6 +14,7 @@ import { forDisplay, summaryForDisplay } from '../../observability/mask.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from '../../server/plugins/admin.ts';
 import { openStore } from '../../store/open.ts';
 import { chooseProgress, startProgress } from '../progress.ts';
+import { printTable } from '../table.ts';
 import type { DeadLetterSelector, Store } from '../../store/store.ts';
 import { configOption, integerIn } from './options.ts';
 
@@ -189,11 +190,4 @@ function selectingCommand(parent: Command, name: string, description: string, ac
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-function printTable(head: string[], rows: string[][]): void {
-  const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.slice(0, widths[i]).padEnd(widths[i] ?? 0))).join('  ');
-  process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
 }
