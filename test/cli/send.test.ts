@@ -11,6 +11,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chooseProgress } from '../../src/cli/progress.ts';
+import { openStore } from '../../src/store/open.ts';
+import { PG_URL, postgresUnavailable, SchemaAdmin, schemaName } from '../helpers/db.ts';
 import { junction, type CliResult } from '../helpers/cli.ts';
 import { startTestEngine, tempDir } from '../helpers/engine.ts';
 import { startTestSink } from '../helpers/sink.ts';
@@ -231,6 +233,36 @@ flows:
       { id: 'A-2', total: '20' },
       { id: 'A-3', total: '30' },
     ]);
+  });
+});
+
+const pgUnavailable = await postgresUnavailable();
+
+describe('junction send on PostgreSQL', { skip: pgUnavailable ?? false }, () => {
+  it('stores into the shared store, and a second run with --key adds nothing; status counts them', async (t) => {
+    const admin = new SchemaAdmin();
+    t.after(() => admin.end());
+    const schema = schemaName(fileURLToPath(import.meta.url), t.fullName);
+    await admin.create(schema);
+    const url = new URL(PG_URL);
+    url.searchParams.set('schema', schema);
+    const dir = tempDir(t);
+    const config = join(dir, 'junction.yaml');
+    writeFileSync(config, `store: "${url.toString()}"\nflows:\n  orders:\n    trigger: { http: { path: /o } }\n    steps: [ { map: { id: id } } ]\n`);
+    writeFileSync(join(dir, 'data.csv'), 'id\n1\n2\n3\n');
+    const first = await send(config, ['orders', '-f', join(dir, 'data.csv'), '--key', 'id', '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    const again = await send(config, ['orders', '-f', join(dir, 'data.csv'), '--key', 'id', '--json']);
+    assert.deepEqual(JSON.parse(again.stdout), { flow: 'orders', read: 3, sent: 0, duplicates: 3, refused: 0, refusedLines: [] });
+    const store = openStore(url.toString(), { baseDir: dir });
+    await store.migrate();
+    assert.deepEqual(await store.stats('orders'), { queued: 3, running: 0, done: 0, dead: 0 });
+    await store.close();
+    const status = await junction(['status', '--json', '-c', config]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal((JSON.parse(status.stdout) as { flows: { messages: { queued: number } }[] }).flows[0]!.messages.queued, 3);
+    // Kept for a look with psql when the test fails.
+    await admin.drop(schema);
   });
 });
 
