@@ -1,6 +1,6 @@
 /**
  * @module cli/main
- * `junction` command line: run, check, schema, dlq.
+ * `junction` command line: run, check, schema, dlq, send, status.
  * Exit codes: 0 success (warnings included), 1 the work failed (invalid config,
  * unknown id), 2 usage (an unknown command or option, a value out of range).
  */
@@ -12,6 +12,8 @@ import { registerDlq } from './commands/dlq.ts';
 import { registerInit } from './commands/init.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSchema } from './commands/schema.ts';
+import { registerSend } from './commands/send.ts';
+import { registerStatus } from './commands/status.ts';
 import { VERSION } from '../core/version.ts';
 
 export function buildProgram(): Command {
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerSchema(program);
   registerDlq(program);
+  registerSend(program);
+  registerStatus(program);
   registerInit(program);
   return program;
 }

@@ -169,6 +169,8 @@ export const errors = {
   STORE_URL: defineError('JNC_STORE_URL', 'Unsupported store URL %s; use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE', { family: 'config' }),
   DEAD_LETTER_UNKNOWN: defineError('JNC_DEAD_LETTER_UNKNOWN', 'No dead letter with id %s', { family: 'input', status: 404 }),
   DLQ_FLOW_UNKNOWN: defineError('JNC_DLQ_FLOW_UNKNOWN', 'No flow %s in the configuration, and no dead letters of it in the store; flows: %s', { family: 'input', status: 404 }),
+  SEND_FLOW_UNKNOWN: defineError('JNC_SEND_FLOW_UNKNOWN', 'No flow %s in the configuration; flows: %s', { family: 'input', status: 404 }),
+  SEND_INPUT_UNREADABLE: defineError('JNC_SEND_INPUT_UNREADABLE', 'Cannot read %s (%s)', { family: 'input', status: 400 }),
   LOCK_LOST: defineError('JNC_LOCK_LOST', 'Lock %s was lost: its lease ran out before it was renewed, so another holder may have it', { family: 'store' }),
 } as const satisfies Record<string, ErrorFactory>;
 

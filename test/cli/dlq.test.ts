@@ -12,7 +12,7 @@ import { openStore } from '../../src/store/open.ts';
 import { ManualClock, START_MS } from '../helpers/clock.ts';
 import { junction } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/engine.ts';
-import { deadLetter } from '../store/contract/fixture.ts';
+import { deadLetter, LEASE_MS, permanentError } from '../store/contract/fixture.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -171,5 +171,50 @@ describe('junction dlq usage errors exit 2', () => {
     const r = await junction(['run', '--port', '99999', '-c', '/nonexistent.yaml']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /error: .*--port/);
+  });
+});
+
+describe('junction dlq bulk replay and purge go in pages', () => {
+  /** `n` dead letters of orders-to-crm made at once (more than one page of 500), each with a dedupe key. */
+  async function manyDeadLetters(t: TestContext, n: number): Promise<{ dir: string; file: string; keys: Map<string, string> }> {
+    const dir = tempDir(t);
+    const file = join(dir, 'junction.yaml');
+    writeFileSync(file, CONFIG);
+    const clock = new ManualClock();
+    const store = openStore('sqlite:./j.db', { baseDir: dir, clock });
+    await store.migrate();
+    await store.enqueue(Array.from({ length: n }, (_, i) => ({ flow: 'orders-to-crm', body: { i }, dedupeKey: `k-${i}` })));
+    const claimed = await store.claim({ worker: 'w', limit: n, leaseMs: LEASE_MS });
+    await Promise.all(claimed.map((c) => store.settle(c, { kind: 'dead', error: permanentError() }, null)));
+    const keys = new Map(claimed.map((c) => [c.id, c.idempotencyKey]));
+    await store.close();
+    return { dir, file, keys };
+  }
+
+  it('replays every dead letter of the flow, past the first page, each keeping its id and key', async (t) => {
+    const { dir, file, keys } = await manyDeadLetters(t, 1203);
+    const r = await junction(['dlq', 'replay', '--flow', 'orders-to-crm', '-c', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'replayed 1203 dead letters\n');
+    const store = openStore('sqlite:./j.db', { baseDir: dir });
+    t.after(() => store.close());
+    await store.migrate();
+    assert.deepEqual(await store.stats(), { queued: 1203, running: 0, done: 0, dead: 0 });
+    for (const [id, key] of [...keys].slice(0, 3).concat([...keys].slice(-3))) {
+      const m = await store.getMessage(id);
+      assert.equal(m?.state, 'queued');
+      assert.equal(m?.idempotencyKey, key);
+    }
+  });
+
+  it('purges every dead letter with --all, past the first page', async (t) => {
+    const { dir, file } = await manyDeadLetters(t, 1001);
+    const r = await junction(['dlq', 'purge', '--all', '-c', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'purged 1001 dead letters\n');
+    const store = openStore('sqlite:./j.db', { baseDir: dir });
+    t.after(() => store.close());
+    await store.migrate();
+    assert.equal(await store.deadLetters.count(), 0);
   });
 });

@@ -13,6 +13,8 @@ import { errors } from '../../core/errors.ts';
 import { forDisplay, summaryForDisplay } from '../../observability/mask.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from '../../server/plugins/admin.ts';
 import { openStore } from '../../store/open.ts';
+import { chooseProgress, startProgress } from '../progress.ts';
+import { printTable } from '../table.ts';
 import type { DeadLetterFilter, DeadLetterSelector, Store } from '../../store/store.ts';
 import { configOption, integerIn, isoTime } from './options.ts';
 
@@ -131,44 +133,98 @@ export function registerDlq(program: Command): void {
       });
     });
 
-  selectingCommand(dlq, 'replay', 'send dead letters through their flow again, with the same idempotency key', async (store, sel) => {
+  selectingCommand(dlq, 'replay', 'send dead letters through their flow again, with the same idempotency key', async (store, sel, opts) => {
+    if (!('ids' in sel)) {
+      const n = await inPages(store, sel, 'replay', opts.progress, async (ids) => (await store.deadLetters.replay({ ids })).length);
+      process.stdout.write(`replayed ${plural(n, 'dead letter')}\n`);
+      return;
+    }
     const replayed = await store.deadLetters.replay(sel);
     process.stdout.write(`replayed ${plural(replayed.length, 'dead letter')}\n`);
-    if ('ids' in sel) {
-      const missing = sel.ids.filter((id) => !replayed.includes(id));
-      if (missing.length > 0) {
-        process.stderr.write(`not dead letters: ${missing.join(', ')}\n`);
-        process.exitCode = 1;
-      }
+    const missing = sel.ids.filter((id) => !replayed.includes(id));
+    if (missing.length > 0) {
+      process.stderr.write(`not dead letters: ${missing.join(', ')}\n`);
+      process.exitCode = 1;
     }
   });
 
-  selectingCommand(dlq, 'purge', 'delete dead letters for good', async (store, sel) => {
-    const n = await store.deadLetters.purge(sel);
+  selectingCommand(dlq, 'purge', 'delete dead letters for good', async (store, sel, opts) => {
+    const n = 'ids' in sel ? await store.deadLetters.purge(sel) : await inPages(store, sel, 'purge', opts.progress, (ids) => store.deadLetters.purge({ ids }));
     process.stdout.write(`purged ${plural(n, 'dead letter')}\n`);
   });
 }
 
+/** The store filter a selector other than ids stands for. */
+function filterOfSelector(sel: Exclude<DeadLetterSelector, { ids: string[] }>): DeadLetterFilter {
+  if ('all' in sel) return {};
+  if ('flow' in sel) return { flow: sel.flow };
+  return sel.filter;
+}
+
+/**
+ * Replays or purges every dead letter a filter (or --all) names, in pages of
+ * {@link MAX_PAGE}, one transaction each, so that a progress bar can show
+ * real progress. The ids are listed first: exactly the dead letters there are
+ * when the command starts are acted on, each once, even while replayed ones
+ * die again (they would come back at the top of a fresh listing). Resolves
+ * with how many were acted on.
+ */
+async function inPages(
+  store: Store,
+  sel: Exclude<DeadLetterSelector, { ids: string[] }>,
+  label: string,
+  progress: boolean,
+  act: (ids: string[]) => Promise<number>,
+): Promise<number> {
+  const filter = filterOfSelector(sel);
+  const ids: string[] = [];
+  for (let before: string | undefined; ; ) {
+    const page = await store.deadLetters.list({ ...filter, limit: MAX_PAGE, ...(before === undefined ? {} : { before }) });
+    for (const dl of page) ids.push(dl.id);
+    if (page.length < MAX_PAGE) break;
+    before = page[page.length - 1]!.id;
+  }
+  const shown = startProgress({
+    mode: chooseProgress({ enabled: progress, isTTY: process.stderr.isTTY === true, total: ids.length }),
+    label,
+    noun: 'dead letters',
+    total: ids.length,
+  });
+  let done = 0;
+  try {
+    for (let i = 0; i < ids.length; i += MAX_PAGE) {
+      done += await act(ids.slice(i, i + MAX_PAGE));
+      shown.update(Math.min(i + MAX_PAGE, ids.length), done);
+    }
+  } catch (e) {
+    shown.stop();
+    // Each page committed stays so: say how far it got.
+    process.stderr.write(`stopped after ${done} of ${ids.length} dead letters\n`);
+    throw e;
+  }
+  shown.stop();
+  return done;
+}
+
 /** A subcommand that acts on dead letters named by ID…, a filter (--flow F, --code C, --since T, --until T) or --all. */
-function selectingCommand(parent: Command, name: string, description: string, act: (store: Store, sel: DeadLetterSelector) => Promise<void>): void {
+function selectingCommand(
+  parent: Command,
+  name: string,
+  description: string,
+  act: (store: Store, sel: DeadLetterSelector, opts: { progress: boolean }) => Promise<void>,
+): void {
   filterOptions(parent.command(name).description(description).argument('[ids...]').addOption(configOption()), 'every dead letter of this flow')
     .option('--all', 'every dead letter')
-    .action(async (ids: string[], opts: FilterOptions & { config: string; all?: boolean }, cmd: Command) => {
+    .option('--no-progress', 'no progress on stderr for a filter or --all')
+    .action(async (ids: string[], opts: FilterOptions & { config: string; all?: boolean; progress: boolean }, cmd: Command) => {
       const sel = selector(ids, opts, cmd);
       await withStore(opts.config, async (store, loaded) => {
         await checkFlow(store, loaded, opts.flow);
-        await act(store, sel);
+        await act(store, sel, opts);
       });
     });
 }
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-function printTable(head: string[], rows: string[][]): void {
-  const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.slice(0, widths[i]).padEnd(widths[i] ?? 0))).join('  ');
-  process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
 }
