@@ -13,7 +13,9 @@ import { closeConnectors, createConnectors } from '../connectors/registry.ts';
 import { listening, publish, subscribe } from '../observability/channels.ts';
 import { LiveStats } from '../observability/live-stats.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
-import { secretScrub } from '../observability/redact.ts';
+import { redactUrl, secretScrub } from '../observability/redact.ts';
+import type { Tracing, TracingDeps } from '../observability/tracing.ts';
+import { resolveTracing } from '../observability/tracing-config.ts';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/open.ts';
 import { claimedAtEnqueue, type EnqueueResult, type Store } from '../store/store.ts';
@@ -48,6 +50,10 @@ export interface EngineOptions {
   port?: number;
   /** False: only the HTTP side runs (messages are accepted and wait). */
   workers?: boolean;
+  /** Where the `OTEL_*` variables are read (tracing); default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Replaces the OTLP exporter when tracing is on (tests read spans from an InMemorySpanExporter). */
+  spanExporter?: TracingDeps['exporter'];
 }
 
 export interface Engine {
@@ -73,7 +79,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const clock = opts.clock ?? systemClock;
   // The config's secrets are cut out of every log line and every outcome stored, wherever a receiver echoes them.
   const scrub = secretScrub(config);
-  const logger = opts.logger ?? createLogger({ level: config.log.level, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
+  const logger = opts.logger ?? createLogger({ level: config.log.level, format: config.log.format, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
   // Secrets are cut from outcomes by the worker (scrub), before they reach the store or a waiting caller.
   for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, column: w.column, path: w.path }, `config: ${w.message}`);
   // A WSDL or schema file that cannot be used stops start-up at its line, before anything is opened.
@@ -103,6 +109,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     logger,
     options: config.worker,
   });
+  const tracing = await startEngineTracing(config.tracing, worker.id, { scrub, logger, env: opts.env ?? process.env, exporter: opts.spanExporter });
   // The last hour of this engine's traffic: live rates for the admin API, the dashboard and the alert rules.
   const stats = new LiveStats({ clock, worker: worker.id });
   // Drops are done messages, not failures: the admin API counts them from this engine's settled events.
@@ -167,6 +174,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     // A sender that comes back after this finds the drain over: this node restarted, or another one answers.
     drainRetryAfterMs: Math.max(1000, config.worker.drainMs),
     workersRunning: () => opts.workers === false || worker.running,
+    worker: worker.id,
     admin: {
       token: config.server.adminToken,
       flows: flowSummaries(config.flows, triggers),
@@ -198,6 +206,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     await store.close();
     unsubscribe();
     stats.close();
+    await tracing?.close();
     throw errors.LISTEN_FAILED.create([`${config.server.host}:${port}`, (e as Error).message], { cause: e });
   }
   const triggersRunning = new AbortController();
@@ -230,11 +239,31 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         await store.close();
         unsubscribe();
         stats.close();
+        // Last: the spans of the drain are in the final export.
+        await tracing?.close();
         logger.info('junction stopped');
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * Starts tracing when the config or the `OTEL_*` variables ask for it. The
+ * OpenTelemetry SDK is loaded only then: an engine that does not trace does not
+ * pay for loading it either.
+ */
+async function startEngineTracing(
+  options: LoadedConfig['config']['tracing'],
+  worker: string,
+  deps: { scrub: TracingDeps['scrub']; logger: Logger; env: NodeJS.ProcessEnv; exporter: TracingDeps['exporter'] },
+): Promise<Tracing | undefined> {
+  const settings = resolveTracing(options, deps.env);
+  for (const w of settings.warnings) deps.logger.warn(`tracing: ${w}`);
+  if (!settings.enabled) return undefined;
+  const { startTracing } = await import('../observability/tracing.ts');
+  deps.logger.info({ endpoint: deps.exporter ? undefined : redactUrl(settings.endpoint), serviceName: settings.serviceName, sampleRatio: settings.sampleRatio }, 'tracing on');
+  return startTracing(settings, { worker, ...(deps.scrub ? { scrub: deps.scrub } : {}), ...(deps.exporter ? { exporter: deps.exporter } : {}) });
 }
 
 /** What the admin API shows of each flow: its trigger as the trigger describes itself, never the raw config. */

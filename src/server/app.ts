@@ -38,6 +38,8 @@ export interface AppOptions {
   workersRunning: () => boolean;
   /** The admin API's view of the engine; the store is the one above. */
   admin: Omit<AdminOptions, 'store' | 'logger'>;
+  /** The engine's worker id: trigger routes publish their ingress events (tracing) under it. */
+  worker?: string | undefined;
 }
 
 /** JSON, and the `+json` structured-syntax suffix (RFC 6839) such as application/cloudevents+json. */
@@ -98,6 +100,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     defaultBodyLimit: opts.maxBodyBytes,
     accepting: opts.accepting,
     drainRetryAfterMs: opts.drainRetryAfterMs,
+    worker: opts.worker,
   });
   return app;
 }

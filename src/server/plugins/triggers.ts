@@ -12,6 +12,7 @@ import { CONTENT_TYPES, mediaKind } from '../../core/media.ts';
 import type { Admission, HttpRoute } from '../../triggers/http-route.ts';
 import type { Ingest } from '../../triggers/ingest.ts';
 import { sendProblem, shuttingDown, unsupportedType } from '../problem.ts';
+import { ingressEvents, type IngressEvents } from './ingress-events.ts';
 import type { ResponseHub, Settled } from '../../runtime/responses.ts';
 
 export interface TriggerRoutesOptions {
@@ -25,6 +26,8 @@ export interface TriggerRoutesOptions {
   accepting: () => boolean;
   /** The Retry-After of that 503: how long the drain may last. */
   drainRetryAfterMs: number;
+  /** The engine's worker id, for the ingress events (tracing); without it, routes publish none. */
+  worker?: string | undefined;
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -43,27 +46,28 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
     // (not even which types are taken). A signature is over the body, so it waits for it.
     const admitsBeforeBody = trigger.config.auth?.signature === undefined;
     const admissions = new WeakMap<FastifyRequest, Admission>();
+    const events = opts.worker === undefined ? undefined : ingressEvents(opts.worker, trigger.flow, method, path);
+    const admit = async (req: FastifyRequest): Promise<void> => {
+      if (opts.accepting()) admissions.set(req, await trigger.admit(inbound(req)));
+    };
+    const onRequest = [...(events ? [eventHook(events)] : []), ...(admitsBeforeBody ? [admit] : [])];
     app.route({
       method,
       url: path,
       bodyLimit: trigger.config.maxBodyBytes ?? opts.defaultBodyLimit,
       config: { accepts },
-      ...(admitsBeforeBody
-        ? {
-            async onRequest(req: FastifyRequest) {
-              if (opts.accepting()) admissions.set(req, await trigger.admit(inbound(req)));
-            },
-          }
-        : {}),
+      ...(onRequest.length > 0 ? { onRequest } : {}),
+      ...(events ? { onResponse: responseHook(events) } : {}),
       async handler(req, reply) {
         if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
         const { caller, headers: admitted } = admissions.get(req) ?? (await trigger.admit(inbound(req)));
         reply.headers(admitted);
         const kind = mediaKind(req.headers['content-type']);
         if (kind === undefined || !accept.includes(kind)) return sendProblem(reply, unsupportedType(req.headers['content-type'], accepts));
-        const msg = await trigger.toMessage(req, caller, opts.clock.now());
+        const msg = await trigger.toMessage(req, caller, opts.clock.now(), events?.traceparent(req));
         const [result] = await opts.ingest([msg]);
         if (!result) throw errors.INTERNAL.create(['the store returned no result']);
+        events?.stored(req, result.id);
         if (result.duplicate) reply.header('idempotent-replayed', 'true');
         // A duplicate's answer was given to its first sender; this one learns the id.
         if (trigger.respondTimeoutMs === undefined || result.duplicate) {
@@ -113,6 +117,7 @@ function registerOtherMethods(app: FastifyInstance, path: string, method: string
  */
 function registerRecordsRoute(app: FastifyInstance, trigger: HttpRoute, opts: TriggerRoutesOptions): void {
   const { path, method } = trigger.config;
+  const events = opts.worker === undefined ? undefined : ingressEvents(opts.worker, trigger.flow, method, path);
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(/^text\/csv(?:\s*;.*)?$/i, (_req, payload, done) => done(null, payload));
@@ -120,15 +125,25 @@ function registerRecordsRoute(app: FastifyInstance, trigger: HttpRoute, opts: Tr
       method,
       url: path,
       config: { accepts: ['text/csv'] },
+      ...(events ? { onRequest: eventHook(events), onResponse: responseHook(events) } : {}),
       async handler(req, reply) {
         if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
         const { caller, headers: admitted } = await trigger.admit(inbound(req));
         reply.headers(admitted);
         // No body and no content type: fastify runs no parser, so there is no stream to read.
         if (!(req.body instanceof Readable)) return sendProblem(reply, unsupportedType(req.headers['content-type'], ['text/csv']));
-        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body }, caller, opts.clock.now(), opts.ingest);
+        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body }, caller, opts.clock.now(), opts.ingest, events?.traceparent(req));
         return reply.code(202).send({ count: result.count, created: result.created, duplicates: result.count - result.created });
       },
     });
   });
+}
+
+/** The ingress events' hooks as fastify takes them (async: a sync hook would have to call done). */
+function eventHook(events: IngressEvents): (req: FastifyRequest) => Promise<void> {
+  return async (req) => events.onRequest(req);
+}
+
+function responseHook(events: IngressEvents): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (req, reply) => events.onResponse(req, reply);
 }

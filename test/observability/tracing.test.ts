@@ -1,0 +1,228 @@
+/**
+ * @module test/observability/tracing
+ * OpenTelemetry spans of a whole engine against a real sink: one trace per
+ * message from ingress to every attempt, step and call, the caller's trace id
+ * on every request the sink receives, and nothing at all with tracing off.
+ * Also how the config and the `OTEL_*` variables resolve, and the traceparent
+ * check.
+ */
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { traceIdOf, validTraceparent } from '../../src/core/trace-context.ts';
+import { resolveTracing } from '../../src/observability/tracing-config.ts';
+import { startTestEngine, type TestEngine } from '../helpers/engine.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
+
+const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CALLER_PARENT = '00f067aa0ba902b7';
+
+async function engineWithSink(t: TestContext, tracing: string, env: NodeJS.ProcessEnv = {}): Promise<{ engine: TestEngine; sink: Sink; exporter: InMemorySpanExporter }> {
+  const sink = await startTestSink(t);
+  const exporter = new InMemorySpanExporter();
+  const engine = await startTestEngine(
+    t,
+    `
+store: sqlite:./junction.db
+worker: { pollMs: 20 }
+${tracing}
+connectors:
+  sink: { type: rest, baseUrl: "${sink.url}", retry: { maxAttempts: 5, baseMs: 1, maxMs: 5 } }
+flows:
+  orders:
+    trigger: { http: { path: /orders } }
+    steps:
+      - map: { id: id }
+      - deliver: { connector: sink, request: { path: "/orders?token=s3cret&page=1" } }
+`,
+    { env, spanExporter: exporter },
+  );
+  return { engine, sink, exporter };
+}
+
+/** Waits until the message is delivered and its last attempt's span has ended. */
+async function delivered(engine: TestEngine, exporter: InMemorySpanExporter, attempts: number): Promise<ReadableSpan[]> {
+  await engine.until(() => engine.settled.some((e) => e.outcome === 'ack'));
+  await engine.until(() => exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CONSUMER).length === attempts);
+  // The ingress span ends when the 202 has been sent, which may be after the first attempt.
+  await engine.until(() => exporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER));
+  return exporter.getFinishedSpans();
+}
+
+const ofKind = (spans: ReadableSpan[], kind: SpanKind): ReadableSpan[] => spans.filter((s) => s.kind === kind);
+const byStart = (a: ReadableSpan, b: ReadableSpan): number => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1];
+
+describe('tracing', () => {
+  it("puts ingress, three attempts, their steps and calls in the caller's trace, and sends that trace id to the sink", async (t) => {
+    const { engine, sink, exporter } = await engineWithSink(t, 'tracing: { exporter: otlp }');
+    sink.plan(['503', '503', '200']);
+    const posted = await engine.post('/orders', { id: 'A-1' }, { traceparent: `00-${CALLER_TRACE}-${CALLER_PARENT}-01`, tracestate: 'vendor=abc' });
+    assert.equal(posted.status, 202);
+    const spans = await delivered(engine, exporter, 3);
+
+    assert.deepEqual(new Set(spans.map((s) => s.spanContext().traceId)), new Set([CALLER_TRACE]), 'one trace: the caller’s');
+    const [ingress, ...otherServers] = ofKind(spans, SpanKind.SERVER);
+    assert.equal(otherServers.length, 0);
+    assert.equal(ingress!.parentSpanContext?.spanId, CALLER_PARENT, 'the ingress span is the caller’s child');
+    assert.equal(ingress!.attributes['http.route'], '/orders');
+    assert.equal(ingress!.attributes['http.response.status_code'], 202);
+    assert.equal(ingress!.attributes['messaging.message.id'], posted.json.id);
+
+    const attempts = ofKind(spans, SpanKind.CONSUMER).sort(byStart);
+    assert.deepEqual(
+      attempts.map((a) => [a.attributes['junction.attempt'], a.attributes['junction.outcome'], a.status.code, a.status.message]),
+      [
+        [1, 'retry', SpanStatusCode.ERROR, 'JNC_HTTP_RETRYABLE'],
+        [2, 'retry', SpanStatusCode.ERROR, 'JNC_HTTP_RETRYABLE'],
+        [3, 'ack', SpanStatusCode.OK, undefined],
+      ],
+    );
+    for (const a of attempts) {
+      assert.equal(a.parentSpanContext?.spanId, ingress!.spanContext().spanId, 'every attempt, retries included, is a child of the stored ingress context');
+      assert.equal(a.attributes['junction.flow'], 'orders');
+      assert.equal(a.attributes['messaging.message.id'], posted.json.id);
+    }
+
+    const steps = ofKind(spans, SpanKind.INTERNAL);
+    for (const a of attempts) {
+      const mine = steps.filter((s) => s.parentSpanContext?.spanId === a.spanContext().spanId).sort(byStart);
+      assert.deepEqual(
+        mine.map((s) => s.name),
+        ['step map#0', 'step deliver#1'],
+      );
+    }
+    const deliverSteps = steps.filter((s) => s.name === 'step deliver#1');
+    assert.deepEqual(deliverSteps.map((s) => s.status.code).sort(), [SpanStatusCode.UNSET, SpanStatusCode.ERROR, SpanStatusCode.ERROR].sort());
+
+    const calls = ofKind(spans, SpanKind.CLIENT).sort(byStart);
+    assert.deepEqual(
+      calls.map((c) => [c.attributes['http.response.status_code'], c.status.code]),
+      [
+        [503, SpanStatusCode.ERROR],
+        [503, SpanStatusCode.ERROR],
+        [200, SpanStatusCode.UNSET],
+      ],
+    );
+    for (const c of calls) {
+      assert.ok(deliverSteps.some((s) => s.spanContext().spanId === c.parentSpanContext?.spanId), 'a call is a child of its deliver step');
+      assert.equal(c.attributes['http.request.method'], 'POST');
+      assert.equal(c.attributes['server.address'], '127.0.0.1');
+      assert.equal(c.attributes['url.full'], `${sink.url}/orders?token=[redacted]&page=1`, 'a credential in the query is not in the span');
+    }
+    assert.equal(calls[0]!.attributes['error.type'], '503');
+
+    // What the sink received: each request carries its own call span as parent, in the caller's trace.
+    assert.equal(sink.requests.length, 3);
+    assert.deepEqual(
+      sink.requests.map((r) => r.headers.traceparent),
+      calls.map((c) => `00-${CALLER_TRACE}-${c.spanContext().spanId}-01`),
+    );
+    assert.ok(sink.requests.every((r) => r.headers.tracestate === 'vendor=abc'), 'the caller’s tracestate goes along');
+  });
+
+  it('starts a trace at ingress when the caller sends none (or an invalid one), and keeps every attempt in it', async (t) => {
+    const { engine, sink, exporter } = await engineWithSink(t, 'tracing: { exporter: otlp }');
+    sink.plan(['503', '200']);
+    assert.equal((await engine.post('/orders', { id: 'A-2' }, { traceparent: '00-not-a-trace-01' })).status, 202);
+    const spans = await delivered(engine, exporter, 2);
+    const [ingress] = ofKind(spans, SpanKind.SERVER);
+    assert.equal(ingress!.parentSpanContext, undefined, 'a new trace, rooted at ingress');
+    const traceId = ingress!.spanContext().traceId;
+    assert.deepEqual(new Set(spans.map((s) => s.spanContext().traceId)), new Set([traceId]));
+    assert.ok(ofKind(spans, SpanKind.CONSUMER).every((a) => a.parentSpanContext?.spanId === ingress!.spanContext().spanId));
+    assert.ok(sink.requests.every((r) => traceIdOf(r.headers.traceparent as string) === traceId));
+  });
+
+  it('with tracing off, makes no span and sends no traceparent', async (t) => {
+    const { engine, sink, exporter } = await engineWithSink(t, '', { OTEL_SERVICE_NAME: 'not-asked-to-trace' });
+    sink.plan(['503', '200']);
+    assert.equal((await engine.post('/orders', { id: 'A-3' })).status, 202);
+    await engine.until(() => engine.settled.some((e) => e.outcome === 'ack'));
+    assert.equal(sink.requests.length, 2);
+    assert.deepEqual(exporter.getFinishedSpans(), []);
+    assert.ok(sink.requests.every((r) => r.headers.traceparent === undefined));
+  });
+
+  it('with tracing off, passes a valid caller traceparent through unchanged', async (t) => {
+    const { engine, sink, exporter } = await engineWithSink(t, 'tracing: { exporter: none }', { OTEL_TRACES_EXPORTER: 'otlp' });
+    const caller = `00-${CALLER_TRACE}-${CALLER_PARENT}-01`;
+    assert.equal((await engine.post('/orders', { id: 'A-4' }, { traceparent: caller })).status, 202);
+    await engine.until(() => engine.settled.some((e) => e.outcome === 'ack'));
+    assert.deepEqual(exporter.getFinishedSpans(), []);
+    assert.equal(sink.requests[0]?.headers.traceparent, caller);
+  });
+
+  it('OTEL_TRACES_EXPORTER=otlp turns tracing on when the config says nothing', async (t) => {
+    const { engine, exporter } = await engineWithSink(t, '', { OTEL_TRACES_EXPORTER: 'otlp' });
+    assert.equal((await engine.post('/orders', { id: 'A-5' })).status, 202);
+    const spans = await delivered(engine, exporter, 1);
+    assert.equal(ofKind(spans, SpanKind.CLIENT).length, 1);
+  });
+});
+
+describe('resolveTracing', () => {
+  const off = { exporter: undefined, endpoint: undefined, serviceName: undefined, sampleRatio: undefined };
+
+  it('is off with neither config nor environment', () => {
+    assert.deepEqual(resolveTracing(off, {}), { enabled: false, endpoint: 'http://localhost:4318/v1/traces', serviceName: 'junction', sampleRatio: 1, warnings: [] });
+  });
+
+  it('turns on for OTEL_TRACES_EXPORTER=otlp or an OTLP endpoint variable, and off for OTEL_SDK_DISABLED or none', () => {
+    assert.equal(resolveTracing(off, { OTEL_TRACES_EXPORTER: 'otlp' }).enabled, true);
+    assert.equal(resolveTracing(off, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).enabled, true);
+    assert.equal(resolveTracing(off, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }).enabled, true);
+    assert.equal(resolveTracing(off, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_EXPORTER: 'none' }).enabled, false);
+    assert.equal(resolveTracing(off, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'TRUE' }).enabled, false);
+  });
+
+  it('lets the config win over the environment, key by key', () => {
+    const env = { OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://env:4318/v1/traces', OTEL_SERVICE_NAME: 'from-env', OTEL_TRACES_SAMPLER: 'always_off' };
+    const s = resolveTracing({ exporter: 'otlp', endpoint: 'http://cfg:4318/v1/traces', serviceName: 'from-config', sampleRatio: 0.25 }, env);
+    assert.deepEqual(s, { enabled: true, endpoint: 'http://cfg:4318/v1/traces', serviceName: 'from-config', sampleRatio: 0.25, warnings: [] });
+    assert.equal(resolveTracing({ ...off, exporter: 'none' }, { OTEL_TRACES_EXPORTER: 'otlp' }).enabled, false);
+  });
+
+  it('reads endpoint, service name and sampler from the environment', () => {
+    const s = resolveTracing(off, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,service.name=orders%20relay',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
+    });
+    assert.deepEqual(s, { enabled: true, endpoint: 'http://collector:4318/v1/traces', serviceName: 'orders relay', sampleRatio: 0.1, warnings: [] });
+    assert.equal(resolveTracing(off, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:9999/traces' }).endpoint, 'http://b:9999/traces');
+    assert.equal(resolveTracing(off, { OTEL_SERVICE_NAME: 'svc', OTEL_RESOURCE_ATTRIBUTES: 'service.name=other' }).serviceName, 'svc');
+  });
+
+  it('warns about what it does not understand and falls back', () => {
+    const s = resolveTracing(off, { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '7' });
+    assert.equal(s.enabled, false);
+    assert.equal(s.sampleRatio, 1);
+    assert.equal(s.warnings.length, 2);
+    assert.match(s.warnings[0]!, /OTEL_TRACES_EXPORTER=zipkin/);
+  });
+});
+
+describe('validTraceparent', () => {
+  it('takes a version-00 header and a future version with more fields; refuses the rest', () => {
+    const ok = `00-${CALLER_TRACE}-${CALLER_PARENT}-01`;
+    assert.equal(validTraceparent(ok), ok);
+    assert.equal(validTraceparent(` ${ok} `), ok);
+    assert.equal(validTraceparent(`cc-${CALLER_TRACE}-${CALLER_PARENT}-01-extra`), `cc-${CALLER_TRACE}-${CALLER_PARENT}-01-extra`);
+    for (const bad of [
+      `${ok}-extra`,
+      `ff-${CALLER_TRACE}-${CALLER_PARENT}-01`,
+      `00-${'0'.repeat(32)}-${CALLER_PARENT}-01`,
+      `00-${CALLER_TRACE}-${'0'.repeat(16)}-01`,
+      `00-${CALLER_TRACE.toUpperCase()}-${CALLER_PARENT}-01`,
+      `00-${CALLER_TRACE}-${CALLER_PARENT}`,
+      '',
+    ]) {
+      assert.equal(validTraceparent(bad), undefined, bad);
+    }
+    assert.equal(validTraceparent([ok, ok]), undefined, 'two headers are ambiguous');
+    assert.equal(traceIdOf(ok), CALLER_TRACE);
+    assert.equal(traceIdOf('garbage'), undefined);
+  });
+});
