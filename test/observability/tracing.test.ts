@@ -7,6 +7,8 @@
  * check.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -132,6 +134,70 @@ describe('tracing', () => {
     assert.deepEqual(new Set(spans.map((s) => s.spanContext().traceId)), new Set([traceId]));
     assert.ok(ofKind(spans, SpanKind.CONSUMER).every((a) => a.parentSpanContext?.spanId === ingress!.spanContext().spanId));
     assert.ok(sink.requests.every((r) => traceIdOf(r.headers.traceparent as string) === traceId));
+  });
+
+  it('ends the ingress span of a refused request with its status', async (t) => {
+    const { engine, exporter } = await engineWithSink(t, 'tracing: { exporter: otlp }');
+    const res = await fetch(`${engine.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id": ' });
+    assert.equal(res.status, 400);
+    await engine.until(() => exporter.getFinishedSpans().length === 1);
+    const [ingress] = exporter.getFinishedSpans();
+    assert.equal(ingress!.kind, SpanKind.SERVER);
+    assert.equal(ingress!.attributes['http.response.status_code'], 400);
+    assert.equal(ingress!.status.code, SpanStatusCode.UNSET, "a 4xx is the caller's mistake, not the server's");
+  });
+
+  it('keeps the spans of two engines in one process apart', async (t) => {
+    const a = await engineWithSink(t, 'tracing: { exporter: otlp }');
+    const b = await engineWithSink(t, 'tracing: { exporter: otlp }');
+    const traceB = 'abcdef0123456789abcdef0123456789';
+    await a.engine.post('/orders', { id: 'A' }, { traceparent: `00-${CALLER_TRACE}-${CALLER_PARENT}-01` });
+    await b.engine.post('/orders', { id: 'B' }, { traceparent: `00-${traceB}-${CALLER_PARENT}-01` });
+    const spansA = await delivered(a.engine, a.exporter, 1);
+    const spansB = await delivered(b.engine, b.exporter, 1);
+    assert.deepEqual(new Set(spansA.map((s) => s.spanContext().traceId)), new Set([CALLER_TRACE]));
+    assert.deepEqual(new Set(spansB.map((s) => s.spanContext().traceId)), new Set([traceB]));
+    assert.equal(spansA.length, 5, 'ingress, attempt, two steps, one call: each once');
+    assert.equal(spansB.length, 5);
+  });
+
+  it('exports over OTLP/HTTP to the configured endpoint, flushed when the engine stops', async (t) => {
+    const posts: { url: string; contentType: string | undefined; body: string }[] = [];
+    const collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        posts.push({ url: req.url ?? '', contentType: req.headers['content-type'], body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    t.after(() => collector.close());
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
+    const sink = await startTestSink(t);
+    const engine = await startTestEngine(
+      t,
+      `
+store: sqlite:./junction.db
+tracing: { exporter: otlp, endpoint: "${endpoint}", serviceName: orders-relay }
+connectors:
+  sink: { type: rest, baseUrl: "${sink.url}" }
+flows:
+  orders:
+    trigger: { http: { path: /orders } }
+    steps:
+      - deliver: { connector: sink, request: { path: /orders } }
+`,
+    );
+    await engine.post('/orders', { id: 'A-6' }, { traceparent: `00-${CALLER_TRACE}-${CALLER_PARENT}-01` });
+    await engine.until(() => engine.settled.some((e) => e.outcome === 'ack'));
+    await engine.stop();
+    assert.ok(posts.length > 0, 'the batch was exported on stop');
+    assert.ok(posts.every((p) => p.url === '/v1/traces' && p.contentType === 'application/json'), 'OTLP/HTTP with JSON bodies');
+    const exported = posts.map((p) => p.body).join('');
+    assert.match(exported, /orders-relay/);
+    // OTLP/JSON carries ids as hex (protobuf would be binary): the caller's trace id is there.
+    assert.match(exported, new RegExp(CALLER_TRACE, 'i'));
   });
 
   it('with tracing off, makes no span and sends no traceparent', async (t) => {
