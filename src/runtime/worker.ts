@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.ts';
 import { coerceError, errors, isJunctionError } from '../core/errors.ts';
 import type { AttemptRecord } from '../core/message.ts';
-import { traceIdOf, type TraceScope } from '../core/trace-context.ts';
+import { traceIdOf, validTraceparent, type TraceScope } from '../core/trace-context.ts';
 import { retryDefaults } from '../connectors/options.ts';
 import { listening, publish } from '../observability/channels.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -210,7 +210,9 @@ export class Worker {
     let scope: TraceScope | undefined;
     if (listening('attempt:start')) {
       scope = {};
-      publish('attempt:start', { worker: this.id, flow: msg.flow, id: msg.id, attempt: msg.attempt, traceparent: msg.traceparent ?? undefined, tracestate: msg.headers.tracestate, scope });
+      // A tracestate belongs to the traceparent it came with: without a valid one from the sender, it is dropped (W3C Trace Context).
+      const tracestate = validTraceparent(msg.headers.traceparent) === undefined ? undefined : msg.headers.tracestate;
+      publish('attempt:start', { worker: this.id, flow: msg.flow, id: msg.id, attempt: msg.attempt, traceparent: msg.traceparent ?? undefined, tracestate, scope });
     }
     /** The connector of the step that failed, for the outcome's log line. */
     let connector: string | undefined;

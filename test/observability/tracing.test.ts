@@ -126,7 +126,7 @@ describe('tracing', () => {
   it('starts a trace at ingress when the caller sends none (or an invalid one), and keeps every attempt in it', async (t) => {
     const { engine, sink, exporter } = await engineWithSink(t, 'tracing: { exporter: otlp }');
     sink.plan(['503', '200']);
-    assert.equal((await engine.post('/orders', { id: 'A-2' }, { traceparent: '00-not-a-trace-01' })).status, 202);
+    assert.equal((await engine.post('/orders', { id: 'A-2' }, { traceparent: '00-not-a-trace-01', tracestate: 'vendor=orphan' })).status, 202);
     const spans = await delivered(engine, exporter, 2);
     const [ingress] = ofKind(spans, SpanKind.SERVER);
     assert.equal(ingress!.parentSpanContext, undefined, 'a new trace, rooted at ingress');
@@ -134,6 +134,40 @@ describe('tracing', () => {
     assert.deepEqual(new Set(spans.map((s) => s.spanContext().traceId)), new Set([traceId]));
     assert.ok(ofKind(spans, SpanKind.CONSUMER).every((a) => a.parentSpanContext?.spanId === ingress!.spanContext().spanId));
     assert.ok(sink.requests.every((r) => traceIdOf(r.headers.traceparent as string) === traceId));
+    assert.ok(sink.requests.every((r) => r.headers.tracestate === undefined), 'a tracestate without a valid traceparent is dropped');
+  });
+
+  it('puts every record of a CSV upload in the upload’s trace', async (t) => {
+    const sink = await startTestSink(t);
+    const exporter = new InMemorySpanExporter();
+    const engine = await startTestEngine(
+      t,
+      `
+store: sqlite:./junction.db
+tracing: { exporter: otlp }
+connectors:
+  sink: { type: rest, baseUrl: "${sink.url}" }
+flows:
+  imports:
+    trigger: { http: { path: /imports, records: { format: csv } } }
+    steps:
+      - deliver: { connector: sink, request: { path: /stock } }
+`,
+      { spanExporter: exporter },
+    );
+    const res = await fetch(`${engine.url}/imports`, { method: 'POST', headers: { 'content-type': 'text/csv', traceparent: `00-${CALLER_TRACE}-${CALLER_PARENT}-01` }, body: 'sku,qty\nA-1,5\nB-2,7\n' });
+    assert.equal(res.status, 202);
+    await engine.until(() => engine.settled.filter((e) => e.outcome === 'ack').length === 2);
+    const spans = await delivered(engine, exporter, 2);
+    const [ingress] = ofKind(spans, SpanKind.SERVER);
+    assert.equal(ingress!.parentSpanContext?.spanId, CALLER_PARENT);
+    const attempts = ofKind(spans, SpanKind.CONSUMER);
+    assert.equal(attempts.length, 2);
+    assert.ok(attempts.every((a) => a.parentSpanContext?.spanId === ingress!.spanContext().spanId));
+    assert.deepEqual(
+      sink.requests.map((r) => traceIdOf(r.headers.traceparent as string)),
+      [CALLER_TRACE, CALLER_TRACE],
+    );
   });
 
   it('ends the ingress span of a refused request with its status', async (t) => {
