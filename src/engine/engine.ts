@@ -109,7 +109,6 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     logger,
     options: config.worker,
   });
-  const tracing = await startEngineTracing(config.tracing, worker.id, { scrub, logger, env: opts.env ?? process.env, exporter: opts.spanExporter });
   // The last hour of this engine's traffic: live rates for the admin API, the dashboard and the alert rules.
   const stats = new LiveStats({ clock, worker: worker.id });
   // Drops are done messages, not failures: the admin API counts them from this engine's settled events.
@@ -162,6 +161,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       }),
     );
   }
+  // After everything that may refuse to start: nothing to undo before the server listens.
+  const tracing = await startEngineTracing(config.tracing, worker.id, { scrub, logger, env: opts.env ?? process.env, exporter: opts.spanExporter });
   const app = buildApp({
     logger,
     clock,
