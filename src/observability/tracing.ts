@@ -58,6 +58,9 @@ const setter = {
   },
 };
 
+/** How long close() waits for the last export. */
+const CLOSE_WAIT_MS = 5000;
+
 /** Starts tracing as `settings` say; undefined (and nothing subscribed, nothing spent) when it is off. */
 export function startTracing(settings: TracingSettings, deps: TracingDeps): Tracing | undefined {
   if (!settings.enabled) return undefined;
@@ -73,7 +76,12 @@ export function startTracing(settings: TracingSettings, deps: TracingDeps): Trac
   return {
     async close() {
       for (const u of unsubscribe) u();
-      await provider.shutdown();
+      // A collector that does not answer must not hold up a shutdown: its last spans are given up after a while.
+      let timer: NodeJS.Timeout | undefined;
+      const given = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS).unref()));
+      // An export that failed is lost, not the engine's failure: stopping goes on.
+      await Promise.race([provider.shutdown().catch(() => undefined), given]);
+      clearTimeout(timer);
     },
   };
 }

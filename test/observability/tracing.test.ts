@@ -234,6 +234,32 @@ flows:
     assert.match(exported, new RegExp(CALLER_TRACE, 'i'));
   });
 
+  it('delivers and stops as usual while the collector is down', async (t) => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const sink = await startTestSink(t);
+    const engine = await startTestEngine(
+      t,
+      `
+store: sqlite:./junction.db
+connectors:
+  sink: { type: rest, baseUrl: "${sink.url}" }
+flows:
+  orders:
+    trigger: { http: { path: /orders } }
+    steps:
+      - deliver: { connector: sink, request: { path: /orders } }
+`,
+      { env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` } },
+    );
+    assert.equal((await engine.post('/orders', { id: 'A-7' })).status, 202);
+    await engine.until(() => engine.settled.some((e) => e.outcome === 'ack'));
+    assert.match(sink.requests[0]?.headers.traceparent as string, /^00-[\da-f]{32}-[\da-f]{16}-01$/, 'traced: the endpoint variable turned it on');
+    await engine.stop();
+  });
+
   it('with tracing off, makes no span and sends no traceparent', async (t) => {
     const { engine, sink, exporter } = await engineWithSink(t, '', { OTEL_SERVICE_NAME: 'not-asked-to-trace' });
     sink.plan(['503', '200']);
