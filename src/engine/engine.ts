@@ -153,6 +153,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         check: ingressCheck(flow, clock, logger),
         respondTimeoutMs: flow.respondTimeoutMs,
         routes: { add: (route) => routes.push(route) },
+        worker: worker.id,
         connector: (name) => {
           const c = connectors.get(name);
           if (!c) throw errors.CONFIG_INVALID.create([`flow ${flow.name}: unknown connector ${name}`]);

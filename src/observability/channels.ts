@@ -88,6 +88,14 @@ export interface JunctionEvents {
   };
   /** Its outcome is decided (it may still be in the middle of being written). */
   'attempt:end': { scope: TraceScope; outcome: 'ack' | 'retry' | 'dead'; code?: string | undefined; paused?: boolean | undefined };
+  /**
+   * A trigger that starts work by itself runs once (a poll with its pages, a
+   * schedule's firing). `scope` is the run's, carried by its connector calls; a
+   * subscriber may set `traceparent`, which the run's messages are stored with.
+   */
+  'trigger:start': { worker: string; flow: string; type: string; scope: TraceScope; traceparent?: string | undefined };
+  /** The run is over: `records` read and handed to the store, or the error code that ended it. */
+  'trigger:end': { scope: TraceScope; records: number; code?: string | undefined };
   /** A step of an attempt begins; `step` is `type#index`. */
   'step:start': { scope: TraceScope; flow: string; step: string };
   /** It returned (`code` absent) or threw. */

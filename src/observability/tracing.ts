@@ -1,7 +1,8 @@
 /**
  * @module observability/tracing
  * OpenTelemetry spans from the runtime's events: one per HTTP ingress (server),
- * per attempt (consumer), per step (internal) and per outbound call (client),
+ * per poll or schedule run (internal), per attempt (consumer), per step
+ * (internal) and per outbound call (client),
  * and the call's `traceparent` put on its request. The runtime never calls
  * this module: it subscribes to `junction:*` channels, and the events carry the
  * objects it keys its spans by (an attempt's scope, a call's start event).
@@ -86,7 +87,7 @@ export function startTracing(settings: TracingSettings, deps: TracingDeps): Trac
   };
 }
 
-/** One attempt's spans: the attempt's own, and the step running now (the parent of its calls). */
+/** One attempt's spans (or a trigger run's): its own, and the step running now (the parent of its calls). */
 interface AttemptSpans {
   span: Span;
   context: Context;
@@ -159,6 +160,24 @@ function subscribeSpans(tracer: Tracer, worker: string, scrub: Scrub): (() => vo
       }
       a.span.end();
     }),
+    subscribe('trigger:start', (e) => {
+      if (e.worker !== worker) return;
+      // A run that starts work by itself is the root of its trace, as an HTTP ingress is of its caller's.
+      const span = tracer.startSpan(`${e.type} ${e.flow}`, { kind: SpanKind.INTERNAL, attributes: { 'junction.flow': e.flow, 'junction.trigger': e.type } }, ROOT_CONTEXT);
+      attempts.set(e.scope, { span, context: trace.setSpan(ROOT_CONTEXT, span), step: undefined });
+      e.traceparent = carrierOf(span).traceparent;
+    }),
+    subscribe('trigger:end', (e) => {
+      const run = attempts.get(e.scope);
+      if (run === undefined) return;
+      attempts.delete(e.scope);
+      run.span.setAttribute('messaging.batch.message_count', e.records);
+      if (e.code !== undefined) {
+        run.span.setAttribute('error.type', e.code);
+        run.span.setStatus({ code: SpanStatusCode.ERROR, message: e.code });
+      }
+      run.span.end();
+    }),
     subscribe('step:start', (e) => {
       const a = attempts.get(e.scope);
       if (a === undefined) return;
@@ -176,7 +195,7 @@ function subscribeSpans(tracer: Tracer, worker: string, scrub: Scrub): (() => vo
       a.step = undefined;
     }),
     subscribe('call:start', (e) => {
-      // A call outside an attempt (a poll trigger's fetch) has no scope of this engine: no span (see README "Tracing").
+      // A call outside an attempt or a trigger run (a library connector) has no scope of this engine: no span.
       const a = e.scope === undefined ? undefined : attempts.get(e.scope);
       if (a === undefined) return;
       const url = e.url === undefined ? undefined : scrub(redactUrl(e.url));

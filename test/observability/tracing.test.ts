@@ -15,6 +15,8 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { traceIdOf, validTraceparent } from '../../src/core/trace-context.ts';
 import { resolveTracing } from '../../src/observability/tracing-config.ts';
 import { startTestEngine, type TestEngine } from '../helpers/engine.ts';
+import { ManualClock } from '../helpers/clock.ts';
+import { startListing } from '../helpers/listing.ts';
 import { startTestSink, type Sink } from '../helpers/sink.ts';
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -168,6 +170,72 @@ flows:
       sink.requests.map((r) => traceIdOf(r.headers.traceparent as string)),
       [CALLER_TRACE, CALLER_TRACE],
     );
+  });
+
+  it('makes a poll run the root of a trace holding its page calls and every attempt of the records it read', async (t) => {
+    const listing = await startListing(t, { count: 5, pageSize: 2 });
+    const exporter = new InMemorySpanExporter();
+    const engine = await startTestEngine(
+      t,
+      `
+store: sqlite:./junction.db
+tracing: { exporter: otlp }
+connectors:
+  listing: { type: rest, baseUrl: ${listing.url} }
+flows:
+  items:
+    trigger:
+      poll:
+        connector: listing
+        every: 1h
+        request: { method: GET, path: "/cursor/items?updated_after={{ $checkpoint }}" }
+        paginate: { cursor: { param: cursor, from: next_cursor }, items: data }
+        checkpoint: updatedAt
+    steps:
+      - filter: "true"
+`,
+      { spanExporter: exporter },
+    );
+    await engine.until(() => engine.settled.filter((e) => e.outcome === 'ack').length === 5);
+    await engine.until(() => ofKind(exporter.getFinishedSpans(), SpanKind.CONSUMER).length === 5 && exporter.getFinishedSpans().some((s) => s.name === 'poll items'));
+    const spans = exporter.getFinishedSpans();
+    const [run, ...otherRuns] = spans.filter((s) => s.name === 'poll items');
+    assert.equal(otherRuns.length, 0);
+    assert.equal(run!.parentSpanContext, undefined, 'a new trace');
+    assert.equal(run!.attributes['messaging.batch.message_count'], 5);
+    const runId = run!.spanContext().spanId;
+    const calls = ofKind(spans, SpanKind.CLIENT);
+    assert.equal(calls.length, 3, 'three pages of two');
+    assert.ok(calls.every((c) => c.parentSpanContext?.spanId === runId));
+    assert.ok(ofKind(spans, SpanKind.CONSUMER).every((a) => a.parentSpanContext?.spanId === runId), 'each record’s attempt is a child of the run');
+    assert.deepEqual(new Set(spans.map((s) => s.spanContext().traceId)), new Set([run!.spanContext().traceId]));
+  });
+
+  it('makes a schedule firing the root of the trace of the message it fires', async (t) => {
+    const clock = new ManualClock(Date.parse('2025-03-28T05:59:00Z'));
+    const exporter = new InMemorySpanExporter();
+    const engine = await startTestEngine(
+      t,
+      `
+store: sqlite:./junction.db
+tracing: { exporter: otlp }
+flows:
+  report:
+    trigger:
+      schedule: { cron: "0 7 * * *", timezone: Europe/Berlin, body: { report: daily } }
+    steps:
+      - filter: "true"
+`,
+      { spanExporter: exporter, clock },
+    );
+    await engine.until(async () => (await engine.store.checkpoints.get('schedule:report')) !== undefined);
+    clock.set(Date.parse('2025-03-28T06:00:00.500Z'));
+    await engine.until(() => ofKind(exporter.getFinishedSpans(), SpanKind.CONSUMER).length === 1 && exporter.getFinishedSpans().some((s) => s.name === 'schedule report'));
+    const spans = exporter.getFinishedSpans();
+    const [firing] = spans.filter((s) => s.name === 'schedule report');
+    const [attempt] = ofKind(spans, SpanKind.CONSUMER);
+    assert.equal(attempt!.parentSpanContext?.spanId, firing!.spanContext().spanId);
+    assert.equal(attempt!.spanContext().traceId, firing!.spanContext().traceId);
   });
 
   it('ends the ingress span of a refused request with its status', async (t) => {
