@@ -11,6 +11,7 @@ import { stepTypes } from '../steps/registry.ts';
 import { triggerTypes } from '../triggers/registry.ts';
 import { keyedEntry, typedEntry } from './registry-entry.ts';
 import { redactOption } from '../observability/mask.ts';
+import { tracingOptions } from '../observability/tracing-config.ts';
 import { secret } from '../core/secret-field.ts';
 import { duration } from '../core/duration.ts';
 import { alertsOptions } from '../observability/alert-options.ts';
@@ -129,9 +130,14 @@ export const configSchema = z
     log: z
       .strictObject({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level written.'),
+        format: z
+          .enum(['json', 'pretty'])
+          .optional()
+          .describe('json: one JSON object a line (pino); pretty: coloured, readable lines (pino-pretty). Default: pretty when stdout is a terminal, else json.'),
       })
       .prefault({})
-      .describe('JSON logs (pino), with secrets redacted.'),
+      .describe('Logs (pino): JSON lines, or pretty ones at a terminal; secrets redacted.'),
+    tracing: tracingOptions,
     connectors: z
       .record(componentName, connectorEntry)
       .default({})

@@ -33,6 +33,7 @@ import { tracePolicy } from '../policies/trace.ts';
 import type { Connector, ConnectorDefinition, ConnectorDeps, ConnectorTypeOptions } from './connector.ts';
 import { readJsonOrText } from './answer.ts';
 import { snapshotResponse } from './response-error.ts';
+import { joinPath } from './transport.ts';
 
 /** The policy slots, outermost first. Add a slot here to add a policy everywhere. */
 export const POLICY_ORDER = ['trace', 'cache', 'circuit', 'rateLimit', 'concurrency', 'timeout', 'auth'] as const;
@@ -60,7 +61,7 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
   const classify = (res: OutboundResponse): Classification => (parts.classify ? parts.classify(res, byStatus) : byStatus(res.status));
   const clock = deps.clock ?? systemClock;
   const layers: Partial<Record<PolicySlot, PolicyLayer>> = {
-    trace: { policy: tracePolicy(name, classify) },
+    trace: { policy: tracePolicy(name, classify, urlOf(options)) },
     timeout: { policy: timeoutPolicy(name, options.timeoutMs) },
   };
   if (options.circuitBreaker) {
@@ -106,6 +107,19 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
       return parts.transport.close();
     },
   };
+}
+
+/**
+ * How a request path becomes the URL it goes to, for the call's events (a
+ * span's `url.full`): the type's base option (`baseUrl`, `endpoint`, a
+ * webhook's `url` less its query) joined with the path as the transport does.
+ * Undefined when the options name no URL (a SOAP endpoint read from the WSDL).
+ */
+function urlOf(options: Readonly<Record<string, unknown>>): ((path: string) => string) | undefined {
+  const raw = [options.baseUrl, options.endpoint, options.url].find((v): v is string => typeof v === 'string');
+  if (raw === undefined) return undefined;
+  const base = new URL(raw);
+  return (path) => base.origin + joinPath(base.pathname, path);
 }
 
 /** `classify` overrides as the classifier's table: `"409"` becomes the status 409, `"4xx"` stays a class. */

@@ -5,6 +5,7 @@
  * turns its answer into an outcome. The types live here, below all of them, so
  * that none of those layers imports another for a type.
  */
+import type { TraceScope } from './trace-context.ts';
 import { VERSION } from './version.ts';
 
 /** The User-Agent of every outbound call, token requests included. */
@@ -31,6 +32,8 @@ export interface OutboundResponse {
 export interface CallContext {
   /** Aborts the call (shutdown); the call then rejects with JNC_SHUTDOWN. */
   signal: AbortSignal;
+  /** The attempt the call is made for, when one is observed: the call's events carry it (tracing parents its span by it). */
+  scope?: TraceScope | undefined;
 }
 
 export type Call = (req: OutboundRequest, ctx: CallContext) => Promise<OutboundResponse>;

@@ -13,7 +13,9 @@ import { closeConnectors, createConnectors } from '../connectors/registry.ts';
 import { listening, publish, subscribe } from '../observability/channels.ts';
 import { LiveStats } from '../observability/live-stats.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
-import { secretScrub } from '../observability/redact.ts';
+import { redactUrl, secretScrub } from '../observability/redact.ts';
+import type { Tracing, TracingDeps } from '../observability/tracing.ts';
+import { resolveTracing } from '../observability/tracing-config.ts';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/open.ts';
 import { claimedAtEnqueue, type EnqueueResult, type Store } from '../store/store.ts';
@@ -51,6 +53,10 @@ export interface EngineOptions {
   port?: number;
   /** False: only the HTTP side runs (messages are accepted and wait). */
   workers?: boolean;
+  /** Where the `OTEL_*` variables are read (tracing); default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Replaces the OTLP exporter when tracing is on (tests read spans from an InMemorySpanExporter). */
+  spanExporter?: TracingDeps['exporter'];
 }
 
 export interface Engine {
@@ -80,7 +86,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const clock = opts.clock ?? systemClock;
   // The config's secrets are cut out of every log line and every outcome stored, wherever a receiver echoes them.
   const scrub = secretScrub(config);
-  const logger = opts.logger ?? createLogger({ level: config.log.level, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
+  const logger = opts.logger ?? createLogger({ level: config.log.level, format: config.log.format, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
   // Secrets are cut from outcomes by the worker (scrub), before they reach the store or a waiting caller.
   for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, column: w.column, path: w.path }, `config: ${w.message}`);
   // A WSDL or schema file that cannot be used stops start-up at its line, before anything is opened.
@@ -159,6 +165,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         check: ingressCheck(flow, clock, logger),
         respondTimeoutMs: flow.respondTimeoutMs,
         routes: { add: (route) => routes.push(route) },
+        worker: worker.id,
         connector: (name) => {
           const c = connectors.get(name);
           if (!c) throw errors.CONFIG_INVALID.create([`flow ${flow.name}: unknown connector ${name}`]);
@@ -167,6 +174,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       }),
     );
   }
+  // After everything that may refuse to start: nothing to undo before the server listens.
+  const tracing = await startEngineTracing(config.tracing, worker.id, { scrub, logger, env: opts.env ?? process.env, exporter: opts.spanExporter });
   const app = buildApp({
     logger,
     clock,
@@ -179,6 +188,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     // A sender that comes back after this finds the drain over: this node restarted, or another one answers.
     drainRetryAfterMs: Math.max(1000, config.worker.drainMs),
     workersRunning: () => opts.workers === false || worker.running,
+    worker: worker.id,
     admin: {
       token: config.server.adminToken,
       flows: flowSummaries(config.flows, triggers),
@@ -197,7 +207,6 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       wake: () => worker.notify(),
       worker: () => worker.view(),
     },
-    worker: worker.id,
     // With a port of its own, /metrics is served there and not here.
     metrics: config.metrics.port === undefined ? metrics : undefined,
   });
@@ -211,6 +220,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     unsubscribe();
     stats.close();
     metrics?.close();
+    await tracing?.close();
   };
   let address: string;
   try {
@@ -263,11 +273,31 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
         unsubscribe();
         stats.close();
         metrics?.close();
+        // Last: the spans of the drain are in the final export.
+        await tracing?.close();
         logger.info('junction stopped');
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * Starts tracing when the config or the `OTEL_*` variables ask for it. The
+ * OpenTelemetry SDK is loaded only then: an engine that does not trace does not
+ * pay for loading it either.
+ */
+async function startEngineTracing(
+  options: LoadedConfig['config']['tracing'],
+  worker: string,
+  deps: { scrub: TracingDeps['scrub']; logger: Logger; env: NodeJS.ProcessEnv; exporter: TracingDeps['exporter'] },
+): Promise<Tracing | undefined> {
+  const settings = resolveTracing(options, deps.env);
+  for (const w of settings.warnings) deps.logger.warn(`tracing: ${w}`);
+  if (!settings.enabled) return undefined;
+  const { startTracing } = await import('../observability/tracing.ts');
+  deps.logger.info({ endpoint: deps.exporter ? undefined : redactUrl(settings.endpoint), serviceName: settings.serviceName, sampleRatio: settings.sampleRatio }, 'tracing on');
+  return startTracing(settings, { worker, ...(deps.scrub ? { scrub: deps.scrub } : {}), ...(deps.exporter ? { exporter: deps.exporter } : {}) });
 }
 
 /** What the admin API shows of each flow: its trigger as the trigger describes itself, never the raw config. */

@@ -9,6 +9,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import type { Classification } from '../core/call.ts';
+import type { TraceScope } from '../core/trace-context.ts';
 
 /** What each event carries, by channel name (without the `junction:` prefix). */
 export interface JunctionEvents {
@@ -36,8 +37,21 @@ export interface JunctionEvents {
     /** From claim to commit. */
     durationMs: number;
   };
-  /** A connector call leaves (cache hits included: they end with `cached`). */
-  'call:start': { connector: string; method: string; path: string };
+  /**
+   * A connector call leaves (cache hits included: they end with `cached`).
+   * `headers` are the request's own: a subscriber may add to them (`traceparent`),
+   * the way undici's `undici:request:create` lets it, and the call sends them.
+   */
+  'call:start': {
+    connector: string;
+    method: string;
+    path: string;
+    /** The URL the call is for (the connector's base joined with `path`), query included: scrub it before showing it. */
+    url?: string | undefined;
+    headers?: Record<string, string> | undefined;
+    /** The attempt the call is part of, when the caller passed one. */
+    scope?: TraceScope | undefined;
+  };
   /** Its answer, or the error that took its place. */
   'call:end': {
     connector: string;
@@ -49,6 +63,8 @@ export interface JunctionEvents {
     /** A paused error's wait (an open circuit, the rate limit's next token, a 429's Retry-After). */
     retryAfterMs?: number | undefined;
     durationMs: number;
+    /** This call's `call:start` event, when one was published: the key for a subscriber that pairs them (a span). */
+    start?: JunctionEvents['call:start'] | undefined;
   };
   /**
    * An HTTP trigger answered a request. `worker`: the engine's worker id (several
@@ -59,6 +75,42 @@ export interface JunctionEvents {
    * of a refusal (JNC_RATE_LIMITED for a 429 of the trigger's rateLimit).
    */
   'ingress:response': { worker: string; flow: string; status: number; consumer: string; code?: string | undefined };
+  /**
+   * An HTTP trigger took a request in. `traceparent` is the caller's, when valid;
+   * a subscriber may replace it with its own (the ingress span's), and that is
+   * the trace context stored with the message. `worker`: the engine's worker.
+   */
+  'ingress:start': { worker: string; flow: string; method: string; route: string; traceparent?: string | undefined };
+  /** How that request was answered: this ingress's `ingress:start` event, the status, and the message it was stored as. */
+  'ingress:end': { start: JunctionEvents['ingress:start']; status: number; messageId?: string | undefined };
+  /**
+   * An attempt at a message begins. `scope` is this attempt's: step and call
+   * events of the attempt carry the same object. `tracestate` is the message's
+   * header of that name, when it came with one.
+   */
+  'attempt:start': {
+    worker: string;
+    flow: string;
+    id: string;
+    attempt: number;
+    traceparent?: string | undefined;
+    tracestate?: string | undefined;
+    scope: TraceScope;
+  };
+  /** Its outcome is decided (it may still be in the middle of being written). */
+  'attempt:end': { scope: TraceScope; outcome: 'ack' | 'retry' | 'dead'; code?: string | undefined; paused?: boolean | undefined };
+  /**
+   * A trigger that starts work by itself runs once (a poll with its pages, a
+   * schedule's firing). `scope` is the run's, carried by its connector calls; a
+   * subscriber may set `traceparent`, which the run's messages are stored with.
+   */
+  'trigger:start': { worker: string; flow: string; type: string; scope: TraceScope; traceparent?: string | undefined };
+  /** The run is over: `records` read and handed to the store, or the error code that ended it. */
+  'trigger:end': { scope: TraceScope; records: number; code?: string | undefined };
+  /** A step of an attempt begins; `step` is `type#index`. */
+  'step:start': { scope: TraceScope; flow: string; step: string };
+  /** It returned (`code` absent) or threw. */
+  'step:end': { scope: TraceScope; flow: string; step: string; code?: string | undefined };
   /** A circuit breaker changed state. */
   'circuit:change': { connector: string; from: string; to: string };
 }

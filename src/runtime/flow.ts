@@ -12,6 +12,7 @@ import type { RetryPolicy } from '../core/call.ts';
 import type { Connector } from '../connectors/connector.ts';
 import { errors, isJunctionError } from '../core/errors.ts';
 import type { Message, NewMessage } from '../core/message.ts';
+import { listening, publish } from '../observability/channels.ts';
 import { stepTypes } from '../steps/registry.ts';
 import { BATCH_JOINED, BATCH_LEAD, DROP, type Step, type StepContext, type StepResult } from '../steps/step.ts';
 
@@ -22,6 +23,8 @@ interface CompiledStep {
   retry: RetryPolicy;
   /** Also run by the trigger before the message is stored (validate with `at: ingress`). */
   atIngress: boolean;
+  /** The connector the step calls, if any: named in the worker's log line when the step fails. */
+  connector: string | undefined;
 }
 
 export interface RunContext extends StepContext {
@@ -71,12 +74,15 @@ export class StepFailure extends Error {
   readonly error: unknown;
   readonly retry: RetryPolicy;
   readonly step: string;
+  /** The connector the step calls, if it calls one. */
+  readonly connector: string | undefined;
 
-  constructor(error: unknown, retry: RetryPolicy, step: string) {
+  constructor(error: unknown, retry: RetryPolicy, step: string, connector?: string) {
     super('step failed', { cause: error });
     this.error = error;
     this.retry = retry;
     this.step = step;
+    this.connector = connector;
   }
 }
 
@@ -110,7 +116,7 @@ export async function compileFlow(name: string, config: FlowSpec, deps: FlowDeps
           return c;
         },
       });
-      steps.push({ name: `${s.type}#${index}`, run, retry: used?.retry ?? config.retry, atIngress: def.atIngress?.(s.options) ?? false });
+      steps.push({ name: `${s.type}#${index}`, run, retry: used?.retry ?? config.retry, atIngress: def.atIngress?.(s.options) ?? false, connector: used?.name });
     } catch (e) {
       // Keep going: every step that cannot start is reported in one run.
       const code = isJunctionError(e) ? e.code : undefined;
@@ -127,12 +133,17 @@ export async function compileFlow(name: string, config: FlowSpec, deps: FlowDeps
   async function runFrom(start: number, msg: Message, ctx: RunContext): Promise<FlowResult> {
     for (let k = start; k < steps.length; k++) {
       const step = steps[k]!;
+      // The scope is set only while someone observes attempts; a step's events are its part of the attempt.
+      const scope = ctx.scope !== undefined && listening('step:start') ? ctx.scope : undefined;
+      if (scope) publish('step:start', { scope, flow: name, step: step.name });
       let out;
       try {
         out = await step.run(msg, ctx);
       } catch (e) {
-        throw new StepFailure(e, step.retry, step.name);
+        if (scope) publish('step:end', { scope, flow: name, step: step.name, code: isJunctionError(e) ? e.code : errors.STEP_FAILED.code });
+        throw new StepFailure(e, step.retry, step.name, step.connector);
       }
+      if (scope) publish('step:end', { scope, flow: name, step: step.name });
       if (out === DROP) return { kind: 'dropped', step: step.name };
       if (isJoined(out)) {
         await out[BATCH_JOINED];

@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.ts';
 import { coerceError, errors, isJunctionError } from '../core/errors.ts';
 import type { AttemptRecord } from '../core/message.ts';
+import { traceIdOf, validTraceparent, type TraceScope } from '../core/trace-context.ts';
 import { retryDefaults } from '../connectors/options.ts';
 import { listening, publish } from '../observability/channels.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -202,7 +203,19 @@ export class Worker {
     let retry = flow?.retry ?? retryDefaults;
     // A child logger costs more than the message's own work (pino prepares redaction
     // per child): steps get one only when they log, the worker passes its fields per line.
-    const fields = { messageId: msg.id, flow: msg.flow, attempt: msg.attempt };
+    // The trace id ties the lines of every attempt to the message's trace, retries an hour apart included.
+    const traceId = traceIdOf(msg.traceparent ?? undefined);
+    const fields = traceId === undefined ? { messageId: msg.id, flow: msg.flow, attempt: msg.attempt } : { messageId: msg.id, flow: msg.flow, attempt: msg.attempt, traceId };
+    /** Set only while someone observes attempts (tracing): steps and calls of this attempt carry it in their events. */
+    let scope: TraceScope | undefined;
+    if (listening('attempt:start')) {
+      scope = {};
+      // A tracestate belongs to the traceparent it came with: without a valid one from the sender, it is dropped (W3C Trace Context).
+      const tracestate = validTraceparent(msg.headers.traceparent) === undefined ? undefined : msg.headers.tracestate;
+      publish('attempt:start', { worker: this.id, flow: msg.flow, id: msg.id, attempt: msg.attempt, traceparent: msg.traceparent ?? undefined, tracestate, scope });
+    }
+    /** The connector of the step that failed, for the outcome's log line. */
+    let connector: string | undefined;
     let child: Logger | undefined;
     const stepLogger = (): Logger => (child ??= logger.child(fields));
     /** The Idempotency-Key the attempt last sent, for its history: a template may render another than `msg.idempotencyKey`. */
@@ -228,6 +241,7 @@ export class Worker {
           sendsIdempotencyKey: (key) => {
             sentKey = key;
           },
+          ...(scope === undefined ? {} : { scope }),
           ...(this.#deps.responses ? { respond: (response) => this.#deps.responses?.settle(msg.id, { kind: 'response', response }) } : {}),
         });
         if (result.kind === 'dropped') {
@@ -239,6 +253,7 @@ export class Worker {
           // A foreign error names the step it came from.
           error = coerceError(e.error, errors.STEP_FAILED, [`${msg.flow}.${e.step}`]);
           retry = e.retry;
+          connector = e.connector;
         } else error = e;
       }
     }
@@ -248,6 +263,15 @@ export class Worker {
     }
     const scrub = this.#deps.scrub ?? noScrub;
     const outcome = scrubOutcome(decideOutcome({ error, attempt: msg.attempt, retry, now: clock.now() }), scrub);
+    if (scope !== undefined) {
+      publish('attempt:end', {
+        scope,
+        outcome: outcome.kind,
+        ...(outcome.kind === 'ack' ? {} : { code: outcome.error.code }),
+        ...(outcome.kind === 'retry' ? { paused: !outcome.spendAttempt } : {}),
+      });
+    }
+    const failed = connector === undefined ? fields : { ...fields, connector };
     const record: AttemptRecord = {
       attempt: msg.attempt,
       startedAt,
@@ -285,8 +309,8 @@ export class Worker {
       return;
     }
     if (outcome.kind === 'ack') logger.debug(fields, 'delivered');
-    else if (outcome.kind === 'retry') logger.info({ ...fields, code: outcome.error.code, at: new Date(outcome.at).toISOString() }, outcome.error.message);
-    else logger.warn({ ...fields, code: outcome.error.code }, `dead letter: ${outcome.error.message}`);
+    else if (outcome.kind === 'retry') logger.info({ ...failed, code: outcome.error.code, at: new Date(outcome.at).toISOString() }, outcome.error.message);
+    else logger.warn({ ...failed, code: outcome.error.code }, `dead letter: ${outcome.error.message}`);
   }
 
   /** Resolves when nothing is in flight, counting the attempts that start as the one before them ends. */

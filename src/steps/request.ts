@@ -184,7 +184,7 @@ export function bodyOf(req: { method: Method; body?: { payload: string | Uint8Ar
 export async function sendRequest(connector: Connector, req: OutboundRequest, msg: Message, ctx: StepContext): Promise<OutboundResponse> {
   const headers = { ...req.headers };
   if (msg.traceparent) headers.traceparent = msg.traceparent;
-  const res = await connector.call({ ...req, headers }, { signal: ctx.signal });
+  const res = await connector.call({ ...req, headers }, ctx.scope === undefined ? { signal: ctx.signal } : { signal: ctx.signal, scope: ctx.scope });
   const cls = connector.classify(res);
   if (cls !== 'ok') throw errorForResponse(connector.name, res, cls, ctx.clock.now(), connector.explain(res));
   return res;

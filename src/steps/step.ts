@@ -9,6 +9,7 @@
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import type { Message } from '../core/message.ts';
+import type { TraceScope } from '../core/trace-context.ts';
 import type { Connector } from '../connectors/connector.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -31,6 +32,8 @@ export interface StepContext {
   respond?: (response: StepResponse) => void;
   /** Told the Idempotency-Key a request is about to send; the attempt's history keeps the last one. */
   sendsIdempotencyKey?: (key: string) => void;
+  /** The attempt, to observers (tracing): set only when someone listens; pass it on in the connector call's context. */
+  scope?: TraceScope | undefined;
 }
 
 /**

@@ -41,8 +41,11 @@ export interface HttpRoute {
    * Throws an input error (4xx) when the request cannot become a message: XML
    * that is not well-formed (400), an unusable key, or a body the flow's ingress
    * steps refuse (422).
+   *
+   * `traceparent` is the trace context to store with the message (the ingress
+   * span's, when traced); without it, the request's own header, when valid.
    */
-  toMessage(req: HttpRequestLike, caller: Caller, now: number): Promise<NewMessage>;
-  /** For a trigger with `records`: streams the upload into one message per record. */
-  ingestRecords(req: { headers: IncomingHttpHeaders; url: string; body: Readable }, caller: Caller, now: number, ingest: Ingest): Promise<RecordsResult>;
+  toMessage(req: HttpRequestLike, caller: Caller, now: number, traceparent?: string): Promise<NewMessage>;
+  /** For a trigger with `records`: streams the upload into one message per record; `traceparent` as for toMessage. */
+  ingestRecords(req: { headers: IncomingHttpHeaders; url: string; body: Readable }, caller: Caller, now: number, ingest: Ingest, traceparent?: string): Promise<RecordsResult>;
 }

@@ -20,6 +20,7 @@ import { ANONYMOUS, type Authenticator, type Caller } from '../auth/inbound/inbo
 import { createInboundRateLimiter } from './rate-limit.ts';
 import { isSensitiveQueryName, SENSITIVE_HEADERS } from '../observability/redact.ts';
 import { mediaKind } from '../core/media.ts';
+import { validTraceparent } from '../core/trace-context.ts';
 import { xmlSyntaxError } from '../steps/convert/xml.ts';
 
 /** Credentials (the one list the logs redact too) and hop-by-hop headers are not kept with the message, nor in dead letters. */
@@ -46,20 +47,20 @@ export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts:
       named?.(caller);
       return { caller, headers: limiter ? await limiter.take(caller, req.ip) : {} };
     },
-    ingestRecords(req, caller, now, ingest) {
+    ingestRecords(req, caller, now, ingest, traceparent) {
       if (!config.records) throw errors.INTERNAL.create([`flow ${flow} does not take records`]);
       const headers = keptHeaders(req.headers);
       return ingestRecords({
         source: req.body,
         options: config.records,
-        base: { flow, headers, meta: metaFor(req.url, caller, now), traceparent: headers.traceparent },
+        base: { flow, headers, meta: metaFor(req.url, caller, now), traceparent: traceparent ?? validTraceparent(headers.traceparent) },
         uploadKey: headers['idempotency-key'],
         keyExpression: keyExpr,
         ingest,
         check: check && ((msg) => check(msg).catch(refusal)),
       });
     },
-    async toMessage(req, caller, now) {
+    async toMessage(req, caller, now, traceparent) {
       const headers = keptHeaders(req.headers);
       if (mediaKind(headers['content-type']) === 'xml') checkXml(req.body);
       const body = req.body as Json;
@@ -74,7 +75,8 @@ export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts:
         headers,
         meta: metaFor(req.url, caller, now),
         dedupeKey,
-        traceparent: headers.traceparent,
+        // A malformed header is the sender's mistake in a field it may not even know it sends: ignored, not refused.
+        traceparent: traceparent ?? validTraceparent(headers.traceparent),
       };
       if (check) await check(msg).catch(refusal);
       return msg;

@@ -36,6 +36,7 @@ import type { RequestUse } from '../connectors/request-kind.ts';
 import type { Ingest } from './ingest.ts';
 import { sleep } from '../core/sleep.ts';
 import { defineTrigger } from './trigger.ts';
+import { startTriggerRun, type TriggerRun } from './trigger-run.ts';
 
 /** A poll reads a listing with GET; POST for search endpoints that take their filter in a body. */
 export const POLL_USE: RequestUse = { methods: ['GET', 'POST'], defaultMethod: 'GET' };
@@ -84,6 +85,20 @@ export const pollTrigger = defineTrigger({
       const saved = savedCheckpoint(await deps.store.checkpoints.get(checkpointKey));
       const sinceMs = saved === undefined ? Infinity : deps.clock.now() - saved.ranAt;
       if (sinceMs < options.every) return options.every - sinceMs;
+      const traced = startTriggerRun(deps.worker, deps.flow, 'poll');
+      try {
+        const records = await read(ingest, signal, saved, traced);
+        traced?.end(records);
+      } catch (e) {
+        traced?.end(0, e);
+        throw e;
+      }
+      return undefined;
+    }
+
+    /** Reads every page from the saved checkpoint, stores the records, and returns how many there were. */
+    async function read(ingest: Ingest, signal: AbortSignal, saved: SavedCheckpoint | undefined, traced: TriggerRun | undefined): Promise<number> {
+      let records = 0;
       const from: Json = saved?.checkpoint ?? options.initial;
       const bindings: Message & { checkpoint: Json } = { id: checkpointKey, flow: deps.flow, attempt: 0, idempotencyKey: checkpointKey, body: {}, headers: {}, meta: {}, checkpoint: from };
       const rendered = await request.render(bindings);
@@ -91,7 +106,7 @@ export const pollTrigger = defineTrigger({
         // A relay page is the same document with its cursor in the variables; a body the type builds (GraphQL) is sent.
         const req = page.after === undefined ? rendered : await request.render(bindings, page);
         const body = req.body === undefined ? {} : { body: req.body.payload, headers: { 'content-type': req.body.contentType } };
-        const res = await connector.call({ method: req.method, path: page.path, headers: { ...body.headers, ...req.headers }, body: body.body }, { signal });
+        const res = await connector.call({ method: req.method, path: page.path, headers: { ...body.headers, ...req.headers }, body: body.body }, traced ? { signal, scope: traced.scope } : { signal });
         const cls = connector.classify(res);
         if (cls !== 'ok') throw errorForResponse(connector.name, res, cls, deps.clock.now(), connector.explain(res));
         return res;
@@ -101,7 +116,7 @@ export const pollTrigger = defineTrigger({
       let held: NewMessage[] | undefined;
       const pages = single ? firstPageOnly(paginator.pages(rendered.path, send, connector)) : paginator.pages(rendered.path, send, connector);
       for await (const page of pages) {
-        if (signal.aborted) return undefined; // the lock is lost or the engine stops: the next run starts from the checkpoint
+        if (signal.aborted) return records; // the lock is lost or the engine stops: the next run starts from the checkpoint
         if (held !== undefined) await ingest(held, { onKeyReuse: 'keep-first' });
         held = [];
         for (const record of page.records) {
@@ -112,15 +127,16 @@ export const pollTrigger = defineTrigger({
             throw errors.PAGE_INVALID.create([connector.name, page.number, `key ${options.key} gave ${id === undefined ? 'nothing' : JSON.stringify(id)} for a record; each record needs an id`]);
           }
           const dedupeKey = cv === undefined || cv === null ? String(id) : `${String(id)}@${String(cv)}`;
-          held.push({ flow: deps.flow, body: record, dedupeKey, meta: { poll: { page: page.number, checkpoint: from } } });
+          held.push({ flow: deps.flow, body: record, dedupeKey, meta: { poll: { page: page.number, checkpoint: from } }, ...(traced?.traceparent ? { traceparent: traced.traceparent } : {}) });
         }
         if (page.truncated) deps.logger.warn({ flow: deps.flow, maxPages: page.number }, 'poll: stopped at maxPages with more pages to read; the next run goes on from the checkpoint');
         status.records += page.records.length;
+        records += page.records.length;
       }
-      if (signal.aborted) return undefined;
+      if (signal.aborted) return records;
       await ingest(held ?? [], { onKeyReuse: 'keep-first', checkpoint: { key: checkpointKey, value: { checkpoint: max, ranAt: deps.clock.now() } } });
       status.checkpoint = max;
-      return undefined;
+      return records;
     }
 
     return {

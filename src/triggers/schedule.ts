@@ -30,6 +30,7 @@ import type { Json } from '../core/message.ts';
 import type { Ingest } from './ingest.ts';
 import { sleep } from '../core/sleep.ts';
 import { defineTrigger } from './trigger.ts';
+import { startTriggerRun } from './trigger-run.ts';
 
 export const scheduleOptions = z
   .strictObject({
@@ -133,10 +134,17 @@ export const scheduleTrigger = defineTrigger({
           return;
         }
         const scheduledAt = new Date(due.fire).toISOString();
-        await ingest(
-          [{ flow: deps.flow, body: options.body as Json, meta: { scheduledAt }, dedupeKey: `${deps.flow}@${scheduledAt}` }],
-          { checkpoint },
-        );
+        const traced = startTriggerRun(deps.worker, deps.flow, 'schedule');
+        try {
+          await ingest(
+            [{ flow: deps.flow, body: options.body as Json, meta: { scheduledAt }, dedupeKey: `${deps.flow}@${scheduledAt}`, ...(traced?.traceparent ? { traceparent: traced.traceparent } : {}) }],
+            { checkpoint },
+          );
+          traced?.end(1);
+        } catch (e) {
+          traced?.end(0, e);
+          throw e;
+        }
         status.lastFiredAt = scheduledAt;
       });
     }

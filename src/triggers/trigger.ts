@@ -48,6 +48,8 @@ export interface TriggerDeps {
   routes: { add(route: HttpRoute): void };
   /** The connector of that name, with its whole pipeline (a poll calls through it); throws JNC_CONFIG_INVALID for an unknown one. */
   connector(name: string): Connector;
+  /** The engine's worker id: a run's events (tracing) name it, so that engines sharing a process stay apart. */
+  worker?: string | undefined;
 }
 
 export interface TriggerDefinition<O extends z.ZodType = z.ZodType> {

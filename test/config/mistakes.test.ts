@@ -273,6 +273,15 @@ const cases: Case[] = [
       ['17:55 flows.b.steps[0].deliver.request.method', 'expected one of POST, PUT, PATCH, DELETE, GET'],
     ],
   },
+  {
+    name: 'tracing that cannot work: a ratio above 1, an endpoint that is not OTLP/HTTP, an exporter Junction does not have',
+    text: yaml('tracing: { exporter: jaeger, sampleRatio: 1.5, endpoint: "grpc://collector:4317" }', ...okFlow),
+    expect: [
+      ['1:22 tracing.exporter', 'expected one of otlp, none'],
+      ['1:43 tracing.sampleRatio', 'must be at most 1'],
+      ['1:58 tracing.endpoint', 'expected a URL such as http://127.0.0.1:4010'],
+    ],
+  },
 ];
 
 describe('config mistakes are reported with line, column and key path', () => {

@@ -42,11 +42,16 @@ describe('observability channels', () => {
     await crm.call({ method: 'POST', path: '/orders', body: '{}' }, ctx());
     await crm.call({ method: 'GET', path: '/orders/1' }, ctx());
     assert.deepEqual(starts, [
-      { connector: 'crm', method: 'POST', path: '/orders' },
-      { connector: 'crm', method: 'GET', path: '/orders/1' },
+      { connector: 'crm', method: 'POST', path: '/orders', url: `${sink.url}/orders`, headers: {} },
+      { connector: 'crm', method: 'GET', path: '/orders/1', url: `${sink.url}/orders/1`, headers: {} },
     ]);
     assert.deepEqual(
-      ends.map(({ durationMs: _, ...e }) => e),
+      ends.map((e) => e.start),
+      starts,
+      'each end names its own start',
+    );
+    assert.deepEqual(
+      ends.map(({ durationMs: _, start: __, ...e }) => e),
       [
         { connector: 'crm', method: 'POST', path: '/orders', status: 503, classification: 'retry' },
         { connector: 'crm', method: 'GET', path: '/orders/1', status: 200, classification: 'ok' },
@@ -64,5 +69,25 @@ describe('observability channels', () => {
     await assert.rejects(crm.call({ method: 'GET', path: '/' }, ctx()), { code: 'JNC_CONN_NETWORK' });
     assert.equal(ends[0]?.code, 'JNC_CONN_NETWORK');
     assert.equal(ends[0]?.status, undefined);
+  });
+
+  it('headers a call:start subscriber adds are sent with the request, and the caller’s scope rides along', async (t) => {
+    const sink = await startTestSink(t);
+    const crm = createConnector('crm', { type: 'rest', baseUrl: `${sink.url}/api` });
+    t.after(() => crm.close());
+    const scope = {};
+    const seen: JunctionEvents['call:start'][] = [];
+    const off = subscribe('call:start', (e) => {
+      seen.push(e);
+      if (e.headers) e.headers['x-added'] = 'by-subscriber';
+    });
+    t.after(off);
+    const headers = { 'x-own': '1' };
+    await crm.call({ method: 'POST', path: 'orders?page=2', headers, body: '{}' }, { ...ctx(), scope });
+    assert.equal(sink.requests[0]?.headers['x-added'], 'by-subscriber');
+    assert.equal(sink.requests[0]?.headers['x-own'], '1');
+    assert.deepEqual(headers, { 'x-own': '1' }, "the caller's headers object is not changed");
+    assert.equal(seen[0]?.scope, scope);
+    assert.equal(seen[0]?.url, `${sink.url}/api/orders?page=2`);
   });
 });

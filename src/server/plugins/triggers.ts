@@ -26,7 +26,7 @@ export interface TriggerRoutesOptions {
   accepting: () => boolean;
   /** The Retry-After of that 503: how long the drain may last. */
   drainRetryAfterMs: number;
-  /** The engine's worker id: names this engine in the `ingress:response` events (several may share a process). */
+  /** The engine's worker id: names this engine in its routes' ingress events (several may share a process). */
   worker: string;
 }
 
@@ -46,30 +46,28 @@ export function registerTriggerRoutes(app: FastifyInstance, opts: TriggerRoutesO
     // (not even which types are taken). A signature is over the body, so it waits for it.
     const admitsBeforeBody = trigger.config.auth?.signature === undefined;
     const admissions = new WeakMap<FastifyRequest, Admission>();
-    const events = ingressEvents(trigger.flow, opts.worker);
+    const events = ingressEvents(opts.worker, trigger.flow, method, path);
+    const admit = async (req: FastifyRequest): Promise<void> => {
+      if (opts.accepting()) admissions.set(req, await trigger.admit(inbound(req), events.named(req)));
+    };
     app.route({
       method,
       url: path,
       bodyLimit: trigger.config.maxBodyBytes ?? opts.defaultBodyLimit,
       config: { accepts },
+      onRequest: [events.onRequest, ...(admitsBeforeBody ? [admit] : [])],
       onError: events.onError,
       onResponse: events.onResponse,
-      ...(admitsBeforeBody
-        ? {
-            async onRequest(req: FastifyRequest) {
-              if (opts.accepting()) admissions.set(req, await trigger.admit(inbound(req), events.named(req)));
-            },
-          }
-        : {}),
       async handler(req, reply) {
         if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
         const { caller, headers: admitted } = admissions.get(req) ?? (await trigger.admit(inbound(req), events.named(req)));
         reply.headers(admitted);
         const kind = mediaKind(req.headers['content-type']);
         if (kind === undefined || !accept.includes(kind)) return sendProblem(reply, unsupportedType(req.headers['content-type'], accepts));
-        const msg = await trigger.toMessage(req, caller, opts.clock.now());
+        const msg = await trigger.toMessage(req, caller, opts.clock.now(), events.traceparent(req));
         const [result] = await opts.ingest([msg]);
         if (!result) throw errors.INTERNAL.create(['the store returned no result']);
+        events.stored(req, result.id);
         if (result.duplicate) reply.header('idempotent-replayed', 'true');
         // A duplicate's answer was given to its first sender; this one learns the id.
         if (trigger.respondTimeoutMs === undefined || result.duplicate) {
@@ -119,7 +117,7 @@ function registerOtherMethods(app: FastifyInstance, path: string, method: string
  */
 function registerRecordsRoute(app: FastifyInstance, trigger: HttpRoute, opts: TriggerRoutesOptions): void {
   const { path, method } = trigger.config;
-  const events = ingressEvents(trigger.flow, opts.worker);
+  const events = ingressEvents(opts.worker, trigger.flow, method, path);
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(/^text\/csv(?:\s*;.*)?$/i, (_req, payload, done) => done(null, payload));
@@ -127,6 +125,7 @@ function registerRecordsRoute(app: FastifyInstance, trigger: HttpRoute, opts: Tr
       method,
       url: path,
       config: { accepts: ['text/csv'] },
+      onRequest: events.onRequest,
       onError: events.onError,
       onResponse: events.onResponse,
       async handler(req, reply) {
@@ -135,7 +134,7 @@ function registerRecordsRoute(app: FastifyInstance, trigger: HttpRoute, opts: Tr
         reply.headers(admitted);
         // No body and no content type: fastify runs no parser, so there is no stream to read.
         if (!(req.body instanceof Readable)) return sendProblem(reply, unsupportedType(req.headers['content-type'], ['text/csv']));
-        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body }, caller, opts.clock.now(), opts.ingest);
+        const result = await trigger.ingestRecords({ headers: req.headers, url: req.url, body: req.body }, caller, opts.clock.now(), opts.ingest, events.traceparent(req));
         return reply.code(202).send({ count: result.count, created: result.created, duplicates: result.count - result.created });
       },
     });
