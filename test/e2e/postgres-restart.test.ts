@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createPostgresStore } from '../../src/store/postgres/store.ts';
 import { runJunction } from '../helpers/child.ts';
-import { until, writeTestConfig } from '../helpers/engine.ts';
+import { startTestEngine, until, writeTestConfig } from '../helpers/engine.ts';
 import { privatePostgres } from '../helpers/private-postgres.ts';
 import { Sender, type Answer } from '../helpers/sender.ts';
 import { startTestSink, type Sink } from '../helpers/sink.ts';
@@ -104,6 +104,36 @@ describe('PostgreSQL going away', () => {
     );
     assert.equal((await store.stats()).queued, 3 + 8, 'what was committed before the stop is there, the refused enqueue is not');
     assert.equal(await store.exclusive('junction:test', async () => {}), true, 'the lock is free again');
+  });
+
+  it('/readyz says not ready when the store does not answer within its bound, and ready again once it does', { timeout: 60_000 }, async (t) => {
+    const pg = await privatePostgres(t);
+    if (!pg) return;
+    const sink = await startTestSink(t);
+    // One connection: a lock holder that keeps it leaves a ping nothing to run on, as a pool exhausted by stuck statements would.
+    const engine = await startTestEngine(t, config(`${pg.url}?pool_max=1`, sink), { workers: false });
+    assert.equal(await readyz(engine.url), 200);
+    let release!: () => void;
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const holder = engine.store.exclusive('junction:test', (signal) => {
+      holding();
+      // Also let go when the store closes, so that a failed assertion does not leave the engine's stop waiting.
+      return new Promise<void>((resolve) => {
+        release = resolve;
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    });
+    t.after(() => release());
+    assert.equal(await Promise.race([held.then(() => 'held'), holder]), 'held', 'the lock is taken');
+    const res = await fetch(`${engine.url}/readyz`);
+    const problem = (await res.json()) as { code: string; detail: string };
+    assert.equal(res.status, 503);
+    assert.equal(problem.code, 'JNC_UNAVAILABLE');
+    assert.match(problem.detail, /store does not answer: Store is unavailable: no answer within 2000ms/);
+    release();
+    await holder;
+    await until(async () => (await readyz(engine.url)) === 200, 15_000, 50);
   });
 
   it('under a load, answers 503 with Retry-After while the server is down, and loses nothing that got a 202 once it is back', { timeout: 180_000 }, async (t) => {

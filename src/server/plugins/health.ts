@@ -36,7 +36,7 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions):
       await Promise.race([
         opts.store.ping(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms`)), timeoutMs);
+          timer = setTimeout(() => reject(errors.STORE_UNAVAILABLE.create([`no answer within ${timeoutMs}ms`])), timeoutMs);
         }),
       ]);
     } catch (e) {
