@@ -83,8 +83,9 @@ export function sendProblem(reply: FastifyReply, err: JunctionError): FastifyRep
 
 /**
  * Maps what fastify or a handler threw to a problem. Errors of ours keep their
- * code (a store that is down becomes a 503 with Retry-After); fastify's body errors get ours; anything else is a 500 that says no more
- * than that (its details go to the log, not to the caller).
+ * code (a store that is down becomes a 503 with Retry-After); fastify's body
+ * errors get ours; anything else is a 500 that says no more than that (its
+ * details go to the log, not to the caller).
  */
 export function problemFor(err: unknown, req: { bodyLimit: number; contentType: string | undefined; accepts: readonly string[] }): JunctionError {
   if (isJunctionError(err)) return err.code === errors.STORE_UNAVAILABLE.code ? storeUnavailable(err) : err;

@@ -17,11 +17,13 @@ export interface HealthOptions {
   /** False while draining: a load balancer sends new work elsewhere. */
   accepting: () => boolean;
   drainRetryAfterMs: number;
-  /** A ping that takes longer says not ready: a probe must not hang on a database that does not answer. */
-  pingTimeoutMs?: number;
 }
 
-/** Orchestrators give a probe about a second; a store slower than this is not one to send work to. */
+/**
+ * A ping that takes longer says not ready: a probe must not hang on a database
+ * that does not answer. Orchestrators give a probe a second or a few; a store
+ * slower than this is not one to send work to.
+ */
 const PING_TIMEOUT_MS = 2000;
 
 export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions): void {
@@ -29,14 +31,13 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions):
   app.get('/readyz', async (_req, reply) => {
     if (!opts.accepting()) return sendProblem(reply, shuttingDown(opts.drainRetryAfterMs));
     if (!opts.workersRunning()) return sendProblem(reply, errors.UNAVAILABLE.create(['workers are not running']));
-    const timeoutMs = opts.pingTimeoutMs ?? PING_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     try {
       // The ping goes on if it is late; a pool waiting for a connection to a gone server gives up by itself.
       await Promise.race([
         opts.store.ping(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(errors.STORE_UNAVAILABLE.create([`no answer within ${timeoutMs}ms`])), timeoutMs);
+          timer = setTimeout(() => reject(errors.STORE_UNAVAILABLE.create([`no answer within ${PING_TIMEOUT_MS}ms`])), PING_TIMEOUT_MS);
         }),
       ]);
     } catch (e) {
