@@ -29,7 +29,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -97,6 +97,8 @@ export interface PostgresBenchResult {
   loadAtStart: number;
   loadAtEnd: number;
   date: string;
+  /** How it was run, for the report. */
+  command: string;
 }
 
 const label = (r: Row): string => `${r.store} ×${r.nodes}`;
@@ -243,6 +245,7 @@ export async function runPostgresBench(s: PostgresBenchSettings): Promise<Postgr
     loadAtStart,
     loadAtEnd: loadavg()[0]!,
     date: new Date().toISOString(),
+    command: `node ${relative(process.cwd(), process.argv[1] ?? 'bench/postgres.ts')} ${process.argv.slice(2).join(' ')}`.trim(),
   };
 }
 
@@ -268,8 +271,9 @@ export function postgresSection(r: PostgresBenchResult): string {
     'every request until all are up; messages per second from its release to the last message, each once.',
     '',
     `- Date: ${r.date}; machine: ${r.cpuModel}, **${r.cores} cores** (os.availableParallelism()), load average ${r.loadAtStart.toFixed(2)} at the start, ${r.loadAtEnd.toFixed(2)} at the end`,
+    `- Command: \`${r.command}\``,
     `- PostgreSQL ${r.server} on the same machine, max_connections ${r.maxConnections}; each node pool_max=${s.poolMax}`,
-    `- Settings: ${s.messages} timed posts per run after ${s.warmup} not timed, ${s.concurrency} in flight in all, ${s.repeats} runs per row (medians; spread is half the range over the median); flow: the relay benchmark's (map, deliver)`,
+    `- Settings: ${s.messages} timed posts per run after ${s.warmup} not timed, ${s.concurrency} in flight in all, ${s.repeats} run${s.repeats === 1 ? '' : 's'} per row (medians; spread is half the range over the median); flow: the relay benchmark's (map, deliver)`,
     '- Every process (load generator, sink, nodes, PostgreSQL) shares those cores: with fewer cores than nodes, more nodes',
     '  add coordination through the database more than capacity. Run it on a machine with a core or more per node to see scaling.',
     '',
