@@ -4,8 +4,9 @@
  * same run), prints their tables, and replaces BENCHMARKS.md with the results.
  *
  * ```
- * node bench/run.ts [--only ingest|relay|transform|policies|backlog] [--repeats N] [--quick] [--no-profile]
+ * node bench/run.ts [--only ingest|relay|transform|policies|backlog|postgres] [--repeats N] [--quick] [--no-profile]
  *                   [--before <commit>] [--messages N] [--node-options="--max-semi-space-size=4"]
+ * node bench/run.ts postgres [--messages N] [--warmup N] [--concurrency N] [--nodes 1,2,3] [--pool-max N] [--pg URL]
  * ```
  * `--quick` runs smaller loads, once each: a smoke test of the harness, not
  * figures to publish (BENCHMARKS.md is not written then).
@@ -19,6 +20,10 @@
  * of `--messages N` (default 1,000,000) with the sink down, then drained, then
  * a steady phase under a short retention. It replaces only its own section of
  * BENCHMARKS.md, and bench/charts/backlog.svg.
+ *
+ * `--only postgres` (or `postgres` alone; not part of the default run either) is
+ * bench/postgres.ts: ingest and drain with 1, 2 and 3 nodes on one PostgreSQL
+ * database beside one on SQLite. It replaces only its own section.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -31,10 +36,12 @@ import { profileMarkdown } from './lib/profile.ts';
 import { droppedText, figure, markdownSection, printTable, ratioOf, verdict, type BenchmarkReport } from './lib/report.ts';
 import { withRevision, type Revision } from './lib/revision.ts';
 import { policiesSection, runPolicies, writePoliciesSection, type PoliciesResult } from './policies.ts';
+import { postgresSection, postgresSettings, runPostgresBench, writePostgresSection, type PostgresBenchResult } from './postgres.ts';
 import { relayDefaults, runRelay } from './relay.ts';
 import { runTransform, transformTable, type TransformRow } from './transform.ts';
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     only: { type: 'string' },
     repeats: { type: 'string' },
@@ -43,14 +50,26 @@ const { values } = parseArgs({
     before: { type: 'string' },
     messages: { type: 'string' },
     'node-options': { type: 'string' },
+    // bench/postgres.ts's own
+    warmup: { type: 'string' },
+    concurrency: { type: 'string' },
+    nodes: { type: 'string' },
+    'pool-max': { type: 'string' },
+    pg: { type: 'string' },
   },
 });
-if (values.only !== undefined && !['ingest', 'relay', 'transform', 'policies', 'backlog'].includes(values.only)) {
-  throw new Error('--only is ingest, relay, transform, policies or backlog');
+// `node bench/run.ts postgres` is `--only postgres`.
+if (positionals.length > 1 || (positionals[0] !== undefined && values.only !== undefined)) throw new Error('name one benchmark: --only NAME, or NAME alone');
+values.only ??= positionals[0];
+if (values.only !== undefined && !['ingest', 'relay', 'transform', 'policies', 'backlog', 'postgres'].includes(values.only)) {
+  throw new Error('--only is ingest, relay, transform, policies, backlog or postgres');
+}
+for (const flag of ['warmup', 'concurrency', 'nodes', 'pool-max', 'pg'] as const) {
+  if (values[flag] !== undefined && values.only !== 'postgres') throw new Error(`--${flag} is for --only postgres`);
 }
 const messages = values.messages === undefined ? undefined : Number(values.messages);
 if (messages !== undefined && !(Number.isInteger(messages) && messages >= 100)) throw new Error('--messages is a whole number ≥ 100');
-if (messages !== undefined && values.only !== 'backlog') throw new Error('--messages is for --only backlog');
+if (messages !== undefined && values.only !== 'backlog' && values.only !== 'postgres') throw new Error('--messages is for --only backlog or postgres');
 const repeats = values.repeats === undefined ? undefined : Number(values.repeats);
 if (repeats !== undefined && !(Number.isInteger(repeats) && repeats >= 1)) throw new Error('--repeats is a whole number ≥ 1');
 const profile = !values['no-profile'];
@@ -64,6 +83,7 @@ if (loadAtStart > cpus().length / 2) {
 const reports: BenchmarkReport[] = [];
 
 async function serverBenchmarks(before: Revision | undefined): Promise<void> {
+  if (values.only === 'postgres') return;
   const extra = before ? { before } : {};
   if (values.only === undefined || values.only === 'ingest') {
     const base = values.quick ? { ...ingestDefaults, requests: 2000, warmup: 500, repeats: 1 } : ingestDefaults;
@@ -87,6 +107,9 @@ if (values.before !== undefined) {
 const backlogBase = values.quick ? { ...backlogDefaults, messages: 5000, steadySeconds: 20, steadyRate: 500 } : backlogDefaults;
 const backlog: BacklogResult | undefined = values.only === 'backlog' ? await runBacklog({ ...backlogBase, ...(messages ? { messages } : {}), ...(values['node-options'] === undefined ? {} : { nodeOptions: values['node-options'] }) }) : undefined;
 
+const postgres: PostgresBenchResult | undefined =
+  values.only === 'postgres' ? await runPostgresBench(postgresSettings({ ...values, ...(repeats === undefined ? {} : { repeats: String(repeats) }) }, values.quick)) : undefined;
+
 // In process: each step against its library, no servers involved.
 const transform = values.only === undefined || values.only === 'transform' ? await runTransform(values.quick ? 1 : 7) : [];
 const policies = values.only === undefined || values.only === 'policies' ? await runPolicies(values.quick ? 1 : 7, values.quick ? 500 : 4000) : undefined;
@@ -95,6 +118,7 @@ for (const r of reports) printTable(r);
 if (transform.length > 0) console.log(`\n${transformTable(transform)}`);
 if (policies) console.log(`\n${policiesSection(policies)}`);
 if (backlog) console.log(`\n${backlogSection(backlog)}`);
+if (postgres) console.log(`\n${postgresSection(postgres)}`);
 const seconds = (Date.now() - started.getTime()) / 1000;
 console.log(`\nDone in ${seconds.toFixed(0)} s.`);
 
@@ -104,6 +128,9 @@ if (values.quick) {
   // Alone, it replaces its own section and leaves the figures of the others as they were.
   await writePoliciesSection(policies);
   console.log(`Wrote the Policies section of ${OUT}.`);
+} else if (postgres) {
+  await writePostgresSection(postgres);
+  console.log(`Wrote the PostgreSQL section of ${OUT}.`);
 } else if (backlog) {
   await writeBacklogSection(backlog);
   console.log(`Wrote the Backlog section of ${OUT} and its chart.`);

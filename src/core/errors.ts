@@ -165,7 +165,7 @@ export const errors = {
 
   // store: internal; the claim loop backs off
   LEASE_LOST: defineError('JNC_LEASE_LOST', 'Lease on message %s was lost', { family: 'store' }),
-  STORE_UNAVAILABLE: defineError('JNC_STORE_UNAVAILABLE', 'Store is unavailable: %s', { family: 'store' }),
+  STORE_UNAVAILABLE: defineError('JNC_STORE_UNAVAILABLE', 'Store is unavailable: %s', { family: 'store', status: 503 }),
   STORE_URL: defineError('JNC_STORE_URL', 'Unsupported store URL %s; use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE', { family: 'config' }),
   DEAD_LETTER_UNKNOWN: defineError('JNC_DEAD_LETTER_UNKNOWN', 'No dead letter with id %s', { family: 'input', status: 404 }),
   DLQ_FLOW_UNKNOWN: defineError('JNC_DLQ_FLOW_UNKNOWN', 'No flow %s in the configuration, and no dead letters of it in the store; flows: %s', { family: 'input', status: 404 }),

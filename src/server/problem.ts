@@ -54,6 +54,21 @@ export function shuttingDown(retryAfterMs: number): JunctionError {
   return errors.UNAVAILABLE.create(['shutting down'], { retryAfterMs });
 }
 
+/** How long a sender refused because the store is down is asked to wait: a database restart takes seconds. */
+export const STORE_RETRY_AFTER_MS = 5000;
+
+/**
+ * The answer to a request that needed the store while it could not answer or
+ * commit (the database restarting, unreachable, out of connections): 503 with
+ * Retry-After, so the sender sends again, with the same idempotency key, later
+ * or to another node. Nothing of the request was acknowledged. The detail does
+ * not name the database (its host is none of the sender's business): the log
+ * line of the failure does.
+ */
+export function storeUnavailable(cause: JunctionError): JunctionError {
+  return errors.STORE_UNAVAILABLE.create(['nothing was stored; send it again later'], { cause, retryAfterMs: STORE_RETRY_AFTER_MS });
+}
+
 export function unsupportedType(contentType: string | undefined, accepts: readonly string[]): JunctionError {
   return errors.INPUT_UNSUPPORTED_TYPE.create([contentType ? `"${contentType}"` : '(none)', accepts.join(' or ')]);
 }
@@ -68,11 +83,12 @@ export function sendProblem(reply: FastifyReply, err: JunctionError): FastifyRep
 
 /**
  * Maps what fastify or a handler threw to a problem. Errors of ours keep their
- * code; fastify's body errors get ours; anything else is a 500 that says no more
- * than that (its details go to the log, not to the caller).
+ * code (a store that is down becomes a 503 with Retry-After); fastify's body
+ * errors get ours; anything else is a 500 that says no more than that (its
+ * details go to the log, not to the caller).
  */
 export function problemFor(err: unknown, req: { bodyLimit: number; contentType: string | undefined; accepts: readonly string[] }): JunctionError {
-  if (isJunctionError(err)) return err;
+  if (isJunctionError(err)) return err.code === errors.STORE_UNAVAILABLE.code ? storeUnavailable(err) : err;
   const code = (err as { code?: string }).code;
   const status = (err as { statusCode?: number }).statusCode;
   switch (code) {

@@ -29,7 +29,11 @@ export async function runJunction(configFile: string, opts: { env?: NodeJS.Proce
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`junction did not start:\n${out}`)), opts.timeoutMs ?? 15_000);
+    const timer = setTimeout(() => {
+      // A process that never said it runs is not left behind to hold the test runner open.
+      child.kill('SIGKILL');
+      reject(new Error(`junction did not start (its log must be at level info or below to say so):\n${out}`));
+    }, opts.timeoutMs ?? 15_000);
     const look = (): void => {
       const m = /"url":"(http:\/\/[^"]+)".*"msg":"junction is running"/.exec(out);
       if (m) {

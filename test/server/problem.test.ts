@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { STATUS_CODES } from 'node:http';
 import { describe, it } from 'node:test';
 import { errors } from '../../src/core/errors.ts';
-import { toProblem } from '../../src/server/problem.ts';
+import { problemFor, STORE_RETRY_AFTER_MS, toProblem } from '../../src/server/problem.ts';
 import { startTestEngine } from '../helpers/engine.ts';
 import { startTestSink } from '../helpers/sink.ts';
 
@@ -59,5 +59,14 @@ flows:
     const problem = (await res.json()) as { code: string; title: string };
     assert.equal(problem.code, 'JNC_FLOW_FAILED');
     assert.equal(problem.title, 'Bad Gateway');
+  });
+
+  it('a store that is down is a 503 with Retry-After whose detail does not name the database (the log does)', () => {
+    const cause = errors.STORE_UNAVAILABLE.create(['enqueue failed: cannot reach PostgreSQL at db.internal:5432/junction: connect ECONNREFUSED']);
+    const err = problemFor(cause, { bodyLimit: 1024, contentType: 'application/json', accepts: ['application/json'] });
+    const problem = toProblem(err);
+    assert.deepEqual([problem.status, problem.title, problem.code, err.retryAfterMs], [503, 'Service Unavailable', 'JNC_STORE_UNAVAILABLE', STORE_RETRY_AFTER_MS]);
+    assert.doesNotMatch(problem.detail, /db\.internal/);
+    assert.equal(err.cause, cause, 'the cause is kept for the log');
   });
 });
