@@ -203,6 +203,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const triggersRunning = new AbortController();
   for (const trigger of triggers) await trigger.start(ingest, triggersRunning.signal);
   if (opts.workers !== false) worker.start();
+  // Another node's enqueue, replay or retry due now wakes this node's idle workers (PostgreSQL LISTEN/NOTIFY).
+  const stopWaking = opts.workers === false ? undefined : store.signals?.onWake(() => worker.notify());
   const sweeper = startSweeper(store, config.store.retention, { clock, logger });
   logger.info({ url: address, flows: [...flows.keys()] }, 'junction is running');
 
@@ -218,6 +220,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       stopping ??= (async () => {
         accepting = false;
         triggersRunning.abort();
+        stopWaking?.();
         await Promise.all(triggers.map((t) => t.stop()));
         // The port stays open while the worker drains, so that senders are told to come back
         // (503 with Retry-After) instead of finding it closed, and flows still answer their callers.

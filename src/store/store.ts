@@ -208,6 +208,29 @@ export interface TokenRecord {
   obtainedAt: number;
 }
 
+/**
+ * What the nodes sharing one store tell each other (PostgreSQL: `LISTEN/NOTIFY`).
+ * Signals are hints that speed things up, never the only way something happens:
+ * one that is lost (the listening connection was down) costs a poll interval or
+ * a caller's timeout, never a message.
+ */
+export interface StoreSignals {
+  /**
+   * Calls `fn` on every node whenever messages became due on any node: an
+   * enqueue of messages not leased at once, a dead-letter replay, a retry due
+   * now. Sent only after the commit that made them due. Resolves an unsubscribe.
+   */
+  onWake(fn: () => void): () => void;
+  /**
+   * Sends `payload` under `topic` and `key` to every node's subscribers of
+   * `topic` (this node's included), after commit; any size (a big one travels
+   * through a table and is read on demand, for a couple of minutes).
+   */
+  publish(topic: string, key: string, payload: string): Promise<void>;
+  /** Calls `fn` with each value published under `topic`; `read` fetches its payload. Returns an unsubscribe. */
+  subscribe(topic: string, fn: (key: string, read: () => Promise<string>) => void): () => void;
+}
+
 export interface Store {
   /** Creates or upgrades the schema. Called once before any other member. */
   migrate(): Promise<void>;
@@ -311,4 +334,10 @@ export interface Store {
    * `fn` should stop then, since another holder may have started.
    */
   exclusive(name: string, fn: (signal: AbortSignal) => Promise<void>): Promise<boolean>;
+
+  /**
+   * Present on a store that many processes share (PostgreSQL); absent where one
+   * process owns the store (SQLite), whose worker is woken in memory.
+   */
+  readonly signals?: StoreSignals;
 }

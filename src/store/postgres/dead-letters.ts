@@ -16,7 +16,8 @@ const DEFAULT_PAGE = 50;
 /** Runs `fn` on the pool (each statement its own transaction) with the current time; see createPostgresStore. */
 export type Access = <T>(what: string, fn: (db: Queryable, now: number) => Promise<T>) => Promise<T>;
 
-export function createDeadLetters(run: Access): DeadLetterStore {
+/** @param wake called after a replay's commit, when it moved any message back to the queue */
+export function createDeadLetters(run: Access, wake: () => Promise<void> = () => Promise.resolve()): DeadLetterStore {
   return {
     list(q = {}) {
       return run('list dead letters', async (db) => {
@@ -44,16 +45,18 @@ export function createDeadLetters(run: Access): DeadLetterStore {
       return run('count dead letters', async (db) => int((await db.query(sql.countDead, [flow ?? null])).rows[0] as Row, 'n'));
     },
 
-    replay(sel) {
-      return run('replay dead letters', async (db, now) => {
+    async replay(sel) {
+      const replayed = await run('replay dead letters', async (db, now) => {
         if ('ids' in sel) {
           const ids = unique(sel.ids);
-          const replayed = new Set((await db.query(sql.replayDeadByIds, [now, ids])).rows.map((r) => text(r, 'id')));
-          return ids.filter((id) => replayed.has(id));
+          const moved = new Set((await db.query(sql.replayDeadByIds, [now, ids])).rows.map((r) => text(r, 'id')));
+          return ids.filter((id) => moved.has(id));
         }
         const { rows } = await db.query(sql.replayDead, [now, flowOf(sel)]);
         return rows.map((r) => text(r, 'id')).sort();
       });
+      if (replayed.length > 0) await wake();
+      return replayed;
     },
 
     purge(sel) {

@@ -19,6 +19,7 @@ import { migrate } from './migrate.ts';
 import { claimMessages, enqueueMessages, extendLeases, prepareBatch, settleMessage } from './queue.ts';
 import { int, intOrNull, toAttemptRecord, toMessageRecord } from '../rows.ts';
 import { sql } from './sql.ts';
+import { channelOf, createSignals, notifyWake } from './signals.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database`; any parameter pg reads from a URL is honoured. */
@@ -104,6 +105,17 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     );
   }
 
+  const channel = channelOf(opts.schema ?? '');
+  const signals = createSignals({
+    url: opts.url,
+    channel,
+    schema: opts.schema,
+    connectionTimeoutMs: opts.connectionTimeoutMs ?? 10_000,
+    query: run,
+  });
+  /** After a commit that made messages due (a replay, a retry due now): wakes every node's workers. */
+  const wake = (): Promise<void> => run('wake the workers', (db) => notifyWake(db, channel)).catch(() => undefined);
+
   const locks = createExclusive({
     pool,
     namespace: opts.schema ?? '',
@@ -131,6 +143,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
         // dropped: their fn is told to stop, and the pool's end waits for it to return.
         await Promise.allSettled([...inflight]);
         locks.dropAll();
+        await signals.close();
         await pool.end().catch(() => undefined);
       })();
       return closing;
@@ -151,6 +164,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
         const saved = checkpoint === undefined ? undefined : prepareCheckpoint(checkpoint);
         return transaction(pool, async (tx) => {
           const results = prepared.length === 0 ? [] : await enqueueMessages(tx, prepared, now, enqueueOpts);
+          // Due messages that no local worker took at once: every node's idle workers are woken on commit.
+          if (results.some((r, i) => !r.duplicate && r.lease === undefined && (prepared[i]?.runAt ?? Infinity) <= now)) await notifyWake(tx, channel);
           // After the batch, so a refused batch throws first; the rollback undoes both either way.
           if (saved !== undefined) await saveCheckpoint(tx, saved, now);
           return results;
@@ -163,7 +178,12 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     },
 
     settle(ref, outcome, attempt) {
-      return run('settle', (db, now) => settleMessage(db, ref, outcome, attempt, now));
+      return run('settle', async (db, now) => {
+        const settled = await settleMessage(db, ref, outcome, attempt, now);
+        // A retry due now (a pause already over) is a new due message like any other.
+        if (settled && outcome.kind === 'retry' && outcome.at <= now) await wake();
+        return settled;
+      });
     },
 
     extendLease(refs, ms) {
@@ -198,7 +218,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       });
     },
 
-    deadLetters: createDeadLetters(run),
+    deadLetters: createDeadLetters(run, wake),
 
     tokens: createTokens(run),
 
@@ -206,5 +226,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
 
     // Not tracked: close() does not wait for fn by itself, it tells fn to stop (its signal) and ends the session.
     exclusive: locks.exclusive,
+
+    signals: {
+      onWake: signals.onWake,
+      subscribe: signals.subscribe,
+      publish: (topic, key, payload) => signals.publish(topic, key, payload),
+    },
   };
 }

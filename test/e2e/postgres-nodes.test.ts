@@ -1,0 +1,92 @@
+/**
+ * Several engines on one PostgreSQL schema, as several `junction run` processes
+ * would be: what one node does reaches the others through the store alone
+ * (LISTEN/NOTIFY wakes, answers of `respond`, `batch`).
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
+import { startTestEngine, type TestEngine } from '../helpers/engine.ts';
+import { PG_URL, postgresUnavailable, SchemaAdmin, schemaName } from '../helpers/db.ts';
+import { startTestSink, type Sink } from '../helpers/sink.ts';
+
+const FILE = 'test/e2e/postgres-nodes.test.ts';
+const unavailable = await postgresUnavailable();
+const admin = new SchemaAdmin();
+let schema = '';
+
+if (unavailable === undefined) {
+  beforeEach(async (t) => {
+    schema = schemaName(FILE, t.fullName);
+    await admin.create(schema);
+  });
+  afterEach(async (t) => {
+    if ('passed' in t && t.passed === false) t.diagnostic(`schema kept: ${schema} on ${PG_URL}`);
+    else await admin.drop(schema);
+  });
+  after(() => admin.end());
+}
+
+const skipAll = unavailable === undefined ? {} : { skip: unavailable };
+
+/** Idle workers poll this seldom, so anything delivered sooner was woken by a notification. */
+const POLL_MS = 60_000;
+/** Well below POLL_MS: a condition that holds within it was not met by a poll. */
+const PROMPTLY_MS = 10_000;
+
+function storeUrl(): string {
+  return `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}&pool_max=4`;
+}
+
+function config(sink: Sink, flows: string): string {
+  return `
+store: ${storeUrl()}
+worker: { pollMs: ${POLL_MS}, leaseMs: 30000, drainMs: 1000 }
+connectors:
+  sink:
+    type: rest
+    baseUrl: ${sink.url}
+    timeoutMs: 5000
+    retry: { maxAttempts: 3, baseMs: 10, maxMs: 100 }
+flows:
+${flows}`;
+}
+
+const RELAY = `
+  relay:
+    trigger: { http: { path: /in } }
+    steps:
+      - deliver: { connector: sink, request: { path: /out } }
+`;
+
+/** Node A takes HTTP only (its workers off); node B runs the flows. */
+async function twoNodes(t: TestContext, sink: Sink, flows: string): Promise<{ a: TestEngine; b: TestEngine }> {
+  const yaml = config(sink, flows);
+  const b = await startTestEngine(t, yaml);
+  const a = await startTestEngine(t, yaml, { workers: false });
+  return { a, b };
+}
+
+describe('engines sharing one PostgreSQL schema', skipAll, () => {
+  it('a message posted to a node without workers is delivered by another node, woken by NOTIFY long before its poll', async (t) => {
+    const sink = await startTestSink(t);
+    const { a, b } = await twoNodes(t, sink, RELAY);
+    // B's worker has polled once at start and now sleeps POLL_MS.
+    const res = await a.post('/in', { n: 1 });
+    assert.equal(res.status, 202);
+    const id = res.json.id as string;
+    await b.until(async () => (await b.store.getMessage(id))?.state === 'done', PROMPTLY_MS);
+    assert.equal(sink.received().get(id), 1);
+    assert.equal(b.settled.filter((e) => e.id === id).length, 1, 'node B ran it');
+  });
+
+  it('a dead letter replayed on one node is run by another, woken by NOTIFY', async (t) => {
+    const sink = await startTestSink(t);
+    const { a, b } = await twoNodes(t, sink, RELAY);
+    sink.plan(['400']);
+    const id = (await a.post('/in', { n: 2 })).json.id as string;
+    await b.until(async () => (await b.store.getMessage(id))?.state === 'dead', PROMPTLY_MS);
+    assert.deepEqual(await a.store.deadLetters.replay({ ids: [id] }), [id]);
+    await b.until(async () => (await b.store.getMessage(id))?.state === 'done', PROMPTLY_MS);
+    assert.equal(sink.received().get(id), 1);
+  });
+});
