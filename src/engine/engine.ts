@@ -93,7 +93,12 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     throw e;
   }
 
-  const responses = new ResponseHub();
+  // On a store shared by many nodes, a flow's answer may be made on another node than the one holding the request.
+  const answersCross = store.signals !== undefined && [...flows.values()].some((f) => f.respondTimeoutMs !== undefined);
+  const responses = new ResponseHub({
+    signals: answersCross ? store.signals : undefined,
+    onError: (e) => logger.warn({ err: (e as Error).message }, 'respond: an answer could not cross to the node holding the request'),
+  });
   const worker = new Worker({
     store,
     responses,

@@ -89,4 +89,51 @@ describe('engines sharing one PostgreSQL schema', skipAll, () => {
     await b.until(async () => (await b.store.getMessage(id))?.state === 'done', PROMPTLY_MS);
     assert.equal(sink.received().get(id), 1);
   });
+
+  it('respond: the node holding the request answers with the result of the flow another node ran, small or past NOTIFY\'s 8000 bytes', async (t) => {
+    const sink = await startTestSink(t);
+    const { a, b } = await twoNodes(
+      t,
+      sink,
+      `
+  quote:
+    trigger: { http: { path: /quote } }
+    steps:
+      - map: { n: n, text: text, total: n * 2 }
+      - respond: { status: 201, timeoutMs: ${PROMPTLY_MS} }
+`,
+    );
+    const small = await a.post('/quote', { n: 21, text: 'x' });
+    assert.equal(small.status, 201);
+    assert.deepEqual(small.json, { n: 21, text: 'x', total: 42 });
+    const id = small.headers.get('junction-message-id') as string;
+    // The answer is sent at the respond step; the settle that follows commits on B.
+    await b.until(() => b.settled.some((e) => e.id === id), PROMPTLY_MS);
+    assert.equal(a.settled.length, 0, 'node A ran nothing');
+
+    const text = 'é'.repeat(6000); // 12,000 bytes of UTF-8: travels through the signals table
+    const big = await a.post('/quote', { n: 1, text });
+    assert.equal(big.status, 201);
+    assert.deepEqual(big.json, { n: 1, text, total: 2 });
+  });
+
+  it('respond: a flow that fails on another node answers 502 with its reason', async (t) => {
+    const sink = await startTestSink(t);
+    sink.setDefault('400');
+    const { a } = await twoNodes(
+      t,
+      sink,
+      `
+  quote:
+    trigger: { http: { path: /quote } }
+    steps:
+      - call: { connector: sink, request: { path: /price } }
+      - respond: { timeoutMs: ${PROMPTLY_MS} }
+`,
+    );
+    const res = await a.post('/quote', { n: 1 });
+    assert.equal(res.status, 502);
+    assert.equal(res.json.code, 'JNC_FLOW_FAILED');
+    assert.equal(res.json.cause, 'JNC_HTTP_REJECTED');
+  });
 });
