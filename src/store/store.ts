@@ -231,6 +231,26 @@ export interface StoreSignals {
   subscribe(topic: string, fn: (key: string, read: () => Promise<string>) => void): () => void;
 }
 
+/**
+ * The OAuth 2.0 tokens of a store: values by key, and a renewal that one caller
+ * at a time makes for a key, across every process on the store.
+ */
+export interface TokenStore extends KeyValue<TokenRecord> {
+  /**
+   * Runs `renew` while holding the token under `key` locked against every other
+   * `update` of that key on the store, in this process or any other: two nodes
+   * whose token is due make one token request, and a rotated refresh token is
+   * never used twice. `renew` is given the record as stored once the lock is
+   * held (read again: another holder may have just renewed it) and returns the
+   * record to store, or undefined to keep the stored one. Resolves with the
+   * record stored afterwards, once written (PostgreSQL: an advisory transaction
+   * lock, the write committing with it; SQLite: an `exclusive` lock, waited
+   * for). If `renew` throws, nothing is written and the call rejects with what
+   * it threw. `signal` stops a wait for the lock (rejecting with its reason).
+   */
+  update(key: string, renew: (current: TokenRecord | undefined) => Promise<TokenRecord | undefined>, signal?: AbortSignal): Promise<TokenRecord | undefined>;
+}
+
 export interface Store {
   /** Creates or upgrades the schema. Called once before any other member. */
   migrate(): Promise<void>;
@@ -306,7 +326,7 @@ export interface Store {
    * credentials). Values are stored as given, tokens in clear: encrypting them at
    * rest is future work, so protect the store as you would the config's secrets.
    */
-  readonly tokens: KeyValue<TokenRecord>;
+  readonly tokens: TokenStore;
 
   /**
    * Trigger checkpoints by key (see {@link Checkpoint}). `set` replaces the value

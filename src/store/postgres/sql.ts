@@ -223,6 +223,9 @@ export const sql = {
   // $1 signal id
   selectSignal: 'SELECT payload FROM signals WHERE id = $1::bigint',
 
+  // $1 lock key (bigint). Waits for it; released by COMMIT or ROLLBACK.
+  lockXact: 'SELECT pg_advisory_xact_lock($1::bigint)',
+
   // $1 lock key (bigint). Session-level: held until unlocked or the session ends.
   tryLock: 'SELECT pg_try_advisory_lock($1::bigint) AS taken',
 

@@ -13,7 +13,7 @@ import type { MessageState, QueueStats, Store } from '../store.ts';
 import { createPool, describeServer, isConnectionLost, sqlState, transaction } from './connection.ts';
 import { createDeadLetters } from './dead-letters.ts';
 import type { Access } from './dead-letters.ts';
-import { createExclusive } from './exclusive.ts';
+import { createExclusive, lockKey } from './exclusive.ts';
 import { createCheckpoints, createTokens, prepareCheckpoint, saveCheckpoint } from './key-values.ts';
 import { migrate } from './migrate.ts';
 import { claimMessages, enqueueMessages, extendLeases, prepareBatch, settleMessage } from './queue.ts';
@@ -104,6 +104,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       })(),
     );
   }
+
+  /** Runs `fn` in one transaction that is never repeated: it may do what cannot be done twice (a token request). */
+  const runLocked: Access = (what, fn) => guarded(what, (now) => transaction(pool, (tx) => fn(tx, now), { attempts: 1 }));
 
   const channel = channelOf(opts.schema ?? '');
   const signals = createSignals({
@@ -220,7 +223,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
 
     deadLetters: createDeadLetters(run, wake),
 
-    tokens: createTokens(run),
+    tokens: createTokens(run, runLocked, (key) => lockKey(opts.schema ?? '', `token:${key}`)),
 
     checkpoints: createCheckpoints(run),
 
