@@ -17,6 +17,7 @@ import type { Answer } from '../core/message.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Json } from '../core/message.ts';
 import type { KeyValue, TokenStore } from '../store/store.ts';
+import type { RateLimiterFactory } from '../core/rate-limiter.ts';
 import type { HttpConnectorOptions } from './options.ts';
 import type { RequestKind } from './request-kind.ts';
 
@@ -38,6 +39,8 @@ export interface ConnectorDeps {
    * passes the store's `checkpoints`. Default: this process only.
    */
   state?: KeyValue<Json> | undefined;
+  /** Where the outbound rate limit counts: the store's counters, shared by every node (PostgreSQL). Default: this process only. */
+  rateLimiters?: RateLimiterFactory | undefined;
 }
 
 /** A connector's live state, for the admin API: each policy that keeps state reports it under its slot. */

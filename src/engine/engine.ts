@@ -83,7 +83,15 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
 
   // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one; so does the
   // state a connector keeps (a disabled webhook endpoint), under keys of its own among the checkpoints.
-  const connectors = createConnectors(config.connectors, { tokens: store.tokens, state: store.checkpoints, clock, logger, baseDir: loaded.baseDir });
+  // On PostgreSQL, outbound rate limits count in the store too, so that they hold for every node together.
+  const connectors = createConnectors(config.connectors, {
+    tokens: store.tokens,
+    state: store.checkpoints,
+    rateLimiters: store.rateLimiters,
+    clock,
+    logger,
+    baseDir: loaded.baseDir,
+  });
   let flows: Map<string, CompiledFlow>;
   try {
     flows = await compileFlows(loaded, connectors);

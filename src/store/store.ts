@@ -6,6 +6,7 @@
  */
 import type { ResponseSnapshot } from '../core/call.ts';
 import type { AttemptRecord, Json, Message, NewMessage, Outcome } from '../core/message.ts';
+import type { RateLimiterFactory } from '../core/rate-limiter.ts';
 
 export type MessageState = 'queued' | 'running' | 'done' | 'dead';
 
@@ -360,4 +361,12 @@ export interface Store {
    * process owns the store (SQLite), whose worker is woken in memory.
    */
   readonly signals?: StoreSignals;
+
+  /**
+   * Present on a store that many processes share (PostgreSQL): rate limiters
+   * whose counters every node on the store shares, for the inbound limit per
+   * consumer and the outbound limit per connector. Absent: each process counts
+   * in its memory (`memoryLimiters`).
+   */
+  readonly rateLimiters?: RateLimiterFactory;
 }

@@ -136,4 +136,25 @@ describe('engines sharing one PostgreSQL schema', skipAll, () => {
     assert.equal(res.json.code, 'JNC_FLOW_FAILED');
     assert.equal(res.json.cause, 'JNC_HTTP_REJECTED');
   });
+
+  it('an inbound rate limit per consumer holds across nodes: the allowance spent on one node is spent on the other', async (t) => {
+    const sink = await startTestSink(t);
+    const yaml = config(
+      sink,
+      `
+  limited:
+    trigger: { http: { path: /limited, rateLimit: { perKey: 3, per: 1m } } }
+    steps:
+      - deliver: { connector: sink, request: { path: /out } }
+`,
+    );
+    const a = await startTestEngine(t, yaml, { workers: false });
+    const b = await startTestEngine(t, yaml, { workers: false });
+    const statuses = [];
+    for (const node of [a, b, a, b]) statuses.push((await node.post('/limited', { n: 1 })).status);
+    assert.deepEqual(statuses, [202, 202, 202, 429]);
+    const refused = await a.post('/limited', { n: 2 });
+    assert.equal(refused.status, 429);
+    assert.match(refused.headers.get('ratelimit') ?? '', /r=0/);
+  });
 });

@@ -20,6 +20,7 @@ import { claimMessages, enqueueMessages, extendLeases, prepareBatch, settleMessa
 import { int, intOrNull, toAttemptRecord, toMessageRecord } from '../rows.ts';
 import { sql } from './sql.ts';
 import { channelOf, createSignals, notifyWake } from './signals.ts';
+import { postgresLimiters } from './rate-limits.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database`; any parameter pg reads from a URL is honoured. */
@@ -229,6 +230,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
 
     // Not tracked: close() does not wait for fn by itself, it tells fn to stop (its signal) and ends the session.
     exclusive: locks.exclusive,
+
+    rateLimiters: postgresLimiters(pool),
 
     signals: {
       onWake: signals.onWake,
