@@ -157,4 +157,51 @@ describe('engines sharing one PostgreSQL schema', skipAll, () => {
     assert.equal(refused.status, 429);
     assert.match(refused.headers.get('ratelimit') ?? '', /r=0/);
   });
+
+  it('batch is per node: each node batches what it claimed, and no member is lost, on either node', async (t) => {
+    const sink = await startTestSink(t);
+    const yaml = config(sink, batchFlow(4, 300)).replace(`pollMs: ${POLL_MS}`, 'pollMs: 50');
+    const a = await startTestEngine(t, yaml);
+    const b = await startTestEngine(t, yaml);
+    const ids: string[] = [];
+    for (let n = 0; n < 20; n++) ids.push((await (n % 2 === 0 ? a : b).post('/orders', { n })).json.id as string);
+    await a.until(async () => (await Promise.all(ids.map(async (id) => (await a.store.getMessage(id))?.state))).every((s) => s === 'done'), PROMPTLY_MS);
+    const members = sink.requests.flatMap((r) => (JSON.parse(r.body) as { n: number }[]).map((m) => m.n));
+    assert.deepEqual(
+      members.sort((x, y) => x - y),
+      Array.from({ length: 20 }, (_, n) => n),
+    );
+  });
+
+  it('batch: members waiting on a node that stops go back to the queue, and another node batches them', async (t) => {
+    const sink = await startTestSink(t);
+    const yaml = config(sink, batchFlow(4, 60_000));
+    const a = await startTestEngine(t, yaml);
+    const b = await startTestEngine(t, yaml);
+    const ids: string[] = [];
+    // Three members wait in A's batch of four, which would leave only after a minute.
+    for (let n = 0; n < 3; n++) ids.push((await a.post('/orders', { n })).json.id as string);
+    await a.until(async () => (await Promise.all(ids.map(async (id) => (await a.store.getMessage(id))?.state))).every((s) => s === 'running'), PROMPTLY_MS);
+    await a.stop();
+    // Back in the queue, due now: B is woken, claims them, and the fourth fills B's batch.
+    await b.until(async () => (await Promise.all(ids.map(async (id) => (await b.store.getMessage(id))?.leaseOwner))).every((o) => o === b.worker.id), PROMPTLY_MS);
+    ids.push((await b.post('/orders', { n: 3 })).json.id as string);
+    await b.until(async () => (await Promise.all(ids.map(async (id) => (await b.store.getMessage(id))?.state))).every((s) => s === 'done'), PROMPTLY_MS);
+    assert.equal(sink.requests.length, 1, 'one batch, on node B');
+    assert.deepEqual(
+      (JSON.parse(sink.requests[0]!.body) as { n: number }[]).map((m) => m.n).sort(),
+      [0, 1, 2, 3],
+    );
+  });
 });
+
+function batchFlow(size: number, maxWaitMs: number): string {
+  return `
+  orders:
+    trigger: { http: { path: /orders } }
+    steps:
+      - map: { n: n }
+      - batch: { size: ${size}, maxWaitMs: ${maxWaitMs} }
+      - deliver: { connector: sink, request: { path: /bulk } }
+`;
+}
