@@ -3,8 +3,10 @@
  * What the nodes on one PostgreSQL store tell each other, over `LISTEN/NOTIFY`:
  * a wake (messages became due: an idle worker claims now instead of at its next
  * poll) and published values by topic and key (a flow's answer for the node
- * holding the HTTP request). A NOTIFY sent inside a transaction goes out only if
- * it commits, so nobody is woken for a message that was rolled back.
+ * holding the HTTP request). A wake is sent once the commit that made messages
+ * due has returned (in a transaction of its own: see the PostgreSQL store's
+ * enqueue for why not inside it), so nobody is woken for a message that was
+ * rolled back.
  *
  * Every node listens on one dedicated connection of its own (not the pool's: a
  * LISTEN belongs to its session), opened when the first subscriber comes and
@@ -36,7 +38,7 @@ export function channelOf(namespace: string): string {
   return `junction_${createHash('sha256').update(namespace, 'utf8').digest('hex').slice(0, 24)}`;
 }
 
-/** Sends a wake inside the caller's transaction: delivered on its commit, dropped on rollback. */
+/** Sends a wake; inside a transaction it is delivered on its commit and dropped on rollback. */
 export async function notifyWake(tx: Queryable, channel: string): Promise<void> {
   await tx.query(sql.notify, [channel, WAKE]);
 }

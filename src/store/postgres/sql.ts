@@ -210,7 +210,7 @@ export const sql = {
   // $1 key
   deleteCheckpoint: 'DELETE FROM checkpoints WHERE key = $1',
 
-  // $1 channel, $2 payload. Inside a transaction, sent on its commit only.
+  // $1 channel, $2 payload. Sent when its transaction commits; a notifying commit takes a database-wide lock.
   notify: 'SELECT pg_notify($1, $2)',
 
   // $1 channel, $2 topic, $3 key, $4 payload, $5 now, $6 delete rows created before, $7 kind mark, $8 separator.

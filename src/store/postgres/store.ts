@@ -119,6 +119,32 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   });
   /** After a commit that made messages due (a replay, a retry due now): wakes every node's workers. */
   const wake = (): Promise<void> => run('wake the workers', (db) => notifyWake(db, channel)).catch(() => undefined);
+  /**
+   * The enqueue's wake, after its commit and coalesced: one NOTIFY in flight per
+   * store, and one more after it when enqueues committed meanwhile. A transaction
+   * that NOTIFYs holds a database-wide lock through its commit (PostgreSQL
+   * serialises notifying commits), so a NOTIFY inside every enqueue would queue
+   * the enqueues' commits one behind another: pgbench on this project's 2-core
+   * machine, 16 clients, INSERT and COMMIT: 1,650 tps, with a NOTIFY in each
+   * 240–430 tps; beside one client sending NOTIFYs on their own, 2,050 tps.
+   * Sent after the commit, a wake is still never sent for a message that was
+   * rolled back; a crash between the two costs a poll interval.
+   */
+  let waking: Promise<void> | undefined;
+  let wakeAgain = false;
+  const wakeAfterCommit = (): void => {
+    if (waking !== undefined) {
+      wakeAgain = true;
+      return;
+    }
+    waking = wake().finally(() => {
+      waking = undefined;
+      if (wakeAgain) {
+        wakeAgain = false;
+        wakeAfterCommit();
+      }
+    });
+  };
 
   const locks = createExclusive({
     pool,
@@ -166,14 +192,15 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
         // Refused as input before a connection is taken: nothing of the batch is written.
         const prepared = prepareBatch(batch, now);
         const saved = checkpoint === undefined ? undefined : prepareCheckpoint(checkpoint);
-        return transaction(pool, async (tx) => {
-          const results = prepared.length === 0 ? [] : await enqueueMessages(tx, prepared, now, enqueueOpts);
-          // Due messages that no local worker took at once: every node's idle workers are woken on commit.
-          if (results.some((r, i) => !r.duplicate && r.lease === undefined && (prepared[i]?.runAt ?? Infinity) <= now)) await notifyWake(tx, channel);
+        const results = await transaction(pool, async (tx) => {
+          const out = prepared.length === 0 ? [] : await enqueueMessages(tx, prepared, now, enqueueOpts);
           // After the batch, so a refused batch throws first; the rollback undoes both either way.
           if (saved !== undefined) await saveCheckpoint(tx, saved, now);
-          return results;
+          return out;
         });
+        // Due messages that no local worker took at once: every node's idle workers are woken, once committed.
+        if (results.some((r, i) => !r.duplicate && r.lease === undefined && (prepared[i]?.runAt ?? Infinity) <= now)) wakeAfterCommit();
+        return results;
       });
     },
 
@@ -185,7 +212,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       return run('settle', async (db, now) => {
         const settled = await settleMessage(db, ref, outcome, attempt, now);
         // A retry due now (a pause already over) is a new due message like any other.
-        if (settled && outcome.kind === 'retry' && outcome.at <= now) await wake();
+        if (settled && outcome.kind === 'retry' && outcome.at <= now) wakeAfterCommit();
         return settled;
       });
     },
