@@ -25,6 +25,9 @@ import { memoryLimiters, type RateLimiterFactory } from '../core/rate-limiter.ts
 /** The policy's name in the RateLimit fields and in a 429's `violated-policies`. */
 export const POLICY = 'per-consumer';
 
+/** Retry-After of a request refused because the limiter's store did not answer. */
+const UNAVAILABLE_RETRY_MS = 1000;
+
 /** A burst reserve refills over this many windows, so it absorbs spikes without raising the steady rate much. */
 const BURST_WINDOWS = 10;
 
@@ -78,8 +81,9 @@ export function createInboundRateLimiter(flow: string, config: InboundRateLimitC
       try {
         return headers(await limiter.consume(key));
       } catch (e) {
-        // Anything but a RateLimiterRes is the limiter's own failure (a store that is down, later): not the caller's.
-        if (!(e instanceof RateLimiterRes)) throw e;
+        // Anything but a RateLimiterRes is the limiter's own failure (the store's counters cannot be reached):
+        // not the caller's, and nothing could be stored now either; come back shortly.
+        if (!(e instanceof RateLimiterRes)) throw errors.UNAVAILABLE.create(['rate limit counters unreachable'], { cause: e, retryAfterMs: UNAVAILABLE_RETRY_MS });
         const retryS = secondsUntil(e);
         const who = caller.via === 'none' ? `${ip} (anonymous)` : caller.consumer;
         throw errors.RATE_LIMITED.create([who, config.perKey, formatDuration(config.per), retryS], {
