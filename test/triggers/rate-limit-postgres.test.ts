@@ -42,7 +42,7 @@ async function open(): Promise<Store> {
   return store;
 }
 
-const ada: Caller = { consumer: 'ada', via: 'apiKey' } as Caller;
+const ada: Caller = { consumer: 'ada', via: 'apiKeys' };
 const config = { perKey: 2, per: 60_000, burst: 1 };
 
 /** The status of one request: 200 let in, else the refusal's status. */
