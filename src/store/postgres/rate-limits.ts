@@ -21,7 +21,8 @@ export function postgresLimiters(pool: pg.Pool): RateLimiterFactory {
       tableName: RATE_LIMITS_TABLE,
       // migrate() made it; no CREATE TABLE from each limiter.
       tableCreated: true,
-      // Expired rows are overwritten in place by the next window of their key; keys that stop coming are few.
-      clearExpiredByTimeout: false,
+      // Every 5 minutes (an unref'd timer), rows expired over an hour ago go: keys that stop coming
+      // (anonymous callers' addresses) would otherwise stay for good. The expire index keeps it cheap.
+      clearExpiredByTimeout: true,
     });
 }

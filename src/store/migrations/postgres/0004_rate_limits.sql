@@ -6,3 +6,5 @@ CREATE TABLE rate_limits (
   points integer NOT NULL DEFAULT 0,
   expire bigint
 );
+-- rate-limiter-flexible deletes rows expired over an hour ago every few minutes.
+CREATE INDEX rate_limits_expire ON rate_limits (expire);
