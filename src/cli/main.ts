@@ -1,6 +1,6 @@
 /**
  * @module cli/main
- * `junction` command line: run, check, schema, dlq, send, status.
+ * `junction` command line: run, check, schema, dlq, send, status, init, migrate.
  * Exit codes: 0 success (warnings included), 1 the work failed (invalid config,
  * unknown id), 2 usage (an unknown command or option, a value out of range).
  */
@@ -10,6 +10,7 @@ import { quietOnClosedPipe } from './closed-pipe.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerInit } from './commands/init.ts';
+import { registerMigrate } from './commands/migrate.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSchema } from './commands/schema.ts';
 import { registerSend } from './commands/send.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerSend(program);
   registerStatus(program);
   registerInit(program);
+  registerMigrate(program);
   return program;
 }
 

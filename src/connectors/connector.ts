@@ -16,7 +16,8 @@ import type { AnswerDetail, Call, CallContext, Classification, OutboundRequest, 
 import type { Answer } from '../core/message.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Json } from '../core/message.ts';
-import type { KeyValue, TokenRecord } from '../store/store.ts';
+import type { KeyValue, TokenStore } from '../store/store.ts';
+import type { RateLimiterFactory } from '../core/rate-limiter.ts';
 import type { HttpConnectorOptions } from './options.ts';
 import type { RequestKind } from './request-kind.ts';
 
@@ -24,7 +25,7 @@ import type { RequestKind } from './request-kind.ts';
 /** What a connector may use beyond its options; every member is optional. */
 export interface ConnectorDeps {
   /** Where OAuth 2.0 tokens are shared: the store's `tokens`. Default: this process only. */
-  tokens?: KeyValue<TokenRecord> | undefined;
+  tokens?: TokenStore | undefined;
   /** Decides when a token is due for renewal, and when an open circuit half-opens. */
   clock?: Clock | undefined;
   /** Where policies log what an operator should see (a circuit opening). Default: nowhere. */
@@ -38,6 +39,8 @@ export interface ConnectorDeps {
    * passes the store's `checkpoints`. Default: this process only.
    */
   state?: KeyValue<Json> | undefined;
+  /** Where the outbound rate limit counts: the store's counters, shared by every node (PostgreSQL). Default: this process only. */
+  rateLimiters?: RateLimiterFactory | undefined;
 }
 
 /** A connector's live state, for the admin API: each policy that keeps state reports it under its slot. */

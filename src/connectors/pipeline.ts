@@ -76,7 +76,7 @@ export function assembleConnector<O extends ConnectorTypeOptions>(def: Connector
   const cache = options.cache ? cachePolicy(options.cache, clock) : undefined;
   if (cache) layers.cache = cache;
   if (options.rateLimit) {
-    layers.rateLimit = rateLimitPolicy(name, options.rateLimit, { classify, snapshot: snapshotResponse, clock, maxPauseMs: options.retry.maxMs });
+    layers.rateLimit = rateLimitPolicy(name, options.rateLimit, { classify, snapshot: snapshotResponse, clock, maxPauseMs: options.retry.maxMs, limiters: deps.rateLimiters });
   }
   if (options.concurrency !== undefined) layers.concurrency = concurrencyPolicy(name, options.concurrency, clock);
   const set: PolicySet = {};

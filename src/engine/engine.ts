@@ -96,7 +96,15 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
 
   // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one; so does the
   // state a connector keeps (a disabled webhook endpoint), under keys of its own among the checkpoints.
-  const connectors = createConnectors(config.connectors, { tokens: store.tokens, state: store.checkpoints, clock, logger, baseDir: loaded.baseDir });
+  // On PostgreSQL, outbound rate limits count in the store too, so that they hold for every node together.
+  const connectors = createConnectors(config.connectors, {
+    tokens: store.tokens,
+    state: store.checkpoints,
+    rateLimiters: store.rateLimiters,
+    clock,
+    logger,
+    baseDir: loaded.baseDir,
+  });
   let flows: Map<string, CompiledFlow>;
   let alertFlows: Map<string, CompiledFlow>;
   try {
@@ -108,7 +116,12 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     throw e;
   }
 
-  const responses = new ResponseHub();
+  // On a store shared by many nodes, a flow's answer may be made on another node than the one holding the request.
+  const answersCross = store.signals !== undefined && [...flows.values()].some((f) => f.respondTimeoutMs !== undefined);
+  const responses = new ResponseHub({
+    signals: answersCross ? store.signals : undefined,
+    onError: (e) => logger.warn({ err: (e as Error).message }, 'respond: an answer could not cross to the node holding the request'),
+  });
   const worker = new Worker({
     store,
     responses,
@@ -239,6 +252,8 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   const triggersRunning = new AbortController();
   for (const trigger of triggers) await trigger.start(ingest, triggersRunning.signal);
   if (opts.workers !== false) worker.start();
+  // Another node's enqueue, replay or retry due now wakes this node's idle workers (PostgreSQL LISTEN/NOTIFY).
+  const stopWaking = opts.workers === false ? undefined : store.signals?.onWake(() => worker.notify());
   const sweeper = startSweeper(store, config.store.retention, { clock, logger });
   const alerts = startAlertRules(loaded, { store, stats, connectors, ingest, clock, logger });
   const metricsUrl = metrics === undefined ? undefined : `${metricsServer?.url ?? address}/metrics`;
@@ -258,6 +273,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
       stopping ??= (async () => {
         accepting = false;
         triggersRunning.abort();
+        stopWaking?.();
         await Promise.all(triggers.map((t) => t.stop()));
         await alerts?.stop();
         // The port stays open while the worker drains, so that senders are told to come back

@@ -26,14 +26,27 @@
  * to twice the rate through across a window edge, knows only when the window
  * ends rather than when the next token comes, and reads `Date.now()` instead of
  * the injected clock. The bucket below is a few lines, exact, and testable with
- * a manual clock. Its state is two numbers, which a store row can hold when the
- * PostgreSQL store shares it across nodes.
+ * a manual clock.
+ *
+ * **Across nodes** (the PostgreSQL store), the limit must hold for all of them
+ * together, and there the counter lives in the store: `limiters` (given by the
+ * engine, from the store) makes a rate-limiter-flexible limiter of `burst`
+ * calls per window of `burst / perSecond` seconds, which every node counts in.
+ * The windows are cut from the clock (so the nodes' clocks should agree, as
+ * NTP keeps them), back to back. Fixed windows let up to twice a window's calls
+ * through across an edge, but hold the rate over any span of a few windows. A
+ * call turned away waits for the next window plus a random part of one, so
+ * that the nodes' backlog comes back spread over it. A 429's pause stays this node's own (each
+ * node that is answered 429 pauses), and so does the bucket, which takes over
+ * while the store does not answer.
  */
 import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import { errors } from '../core/errors.ts';
 import type { Classification, OutboundResponse, Policy, ResponseSnapshot } from '../core/call.ts';
 import { parseRetryAfter } from './backoff.ts';
+import type { RateLimiterFactory } from '../core/rate-limiter.ts';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 
 export const rateLimitOptions = z
   .strictObject({
@@ -45,10 +58,13 @@ export const rateLimitOptions = z
       .describe('Bucket size: calls that may leave at once after a quiet spell. Default: perSecond rounded up (at least 1).'),
   })
   .describe(
-    'Outbound rate limit (token bucket), shared by every flow and worker that uses the connector. No token: the message waits, paused, for its turn; no attempt is spent. A 429 answer pauses every call until its Retry-After, and costs no attempt either.',
+    'Outbound rate limit (token bucket), shared by every flow and worker that uses the connector, and on a PostgreSQL store by every node (counted in the store, in windows of burst/perSecond seconds). No token: the message waits, paused, for its turn; no attempt is spent. A 429 answer pauses every call until its Retry-After, and costs no attempt either.',
   );
 
 export type RateLimitConfig = z.output<typeof rateLimitOptions>;
+
+/** Shared windows use this many keys in turn (see rateLimitPolicy). */
+const WINDOW_KEYS = 4;
 
 /** A 429 without Retry-After pauses for this long, doubled on each 429 in a row. */
 export const DEFAULT_THROTTLE_MS = 1000;
@@ -60,6 +76,8 @@ export interface RateLimitState {
   tokens: number;
   /** ms since the epoch: no call before then (a 429's Retry-After). */
   pausedUntil?: number;
+  /** True when every node on the store counts together (PostgreSQL); `tokens` is then this node's fallback bucket. */
+  shared?: true;
 }
 
 export interface RateLimitDeps {
@@ -70,6 +88,8 @@ export interface RateLimitDeps {
   clock: Clock;
   /** Cap on one pause after a 429 (the connector's `retry.maxMs`). */
   maxPauseMs: number;
+  /** Counters shared by every node (the store's); absent: the bucket of this process alone. */
+  limiters?: RateLimiterFactory | undefined;
 }
 
 /**
@@ -152,6 +172,25 @@ export function defaultBurst(perSecond: number): number {
 export function rateLimitPolicy(connector: string, config: RateLimitConfig, deps: RateLimitDeps): RateLimitLayer {
   const { clock, classify, snapshot, maxPauseMs } = deps;
   const bucket = new TokenBucket(config.perSecond, config.burst ?? defaultBurst(config.perSecond), clock.now());
+  const windowMs = (bucket.burst / bucket.perSecond) * 1000;
+  const shared = deps.limiters?.({ keyPrefix: 'junction:out', points: bucket.burst, duration: windowMs / 1000 });
+
+  /** 0 when the call may go, else ms until this caller's turn. */
+  async function admit(now: number): Promise<number> {
+    // A 429's pause is this node's; its turns come from the bucket.
+    if (shared === undefined || bucket.pausedUntil(now) !== undefined) return bucket.take(now);
+    // Windows on the clock, back to back, rather than each opened by its first call: no gap between
+    // two windows waiting for that call. Four keys in turn, each window's row expired when its key comes back.
+    const index = Math.floor(now / windowMs);
+    try {
+      await shared.consume(`${connector}:${index % WINDOW_KEYS}`);
+      return 0;
+    } catch (e) {
+      if (e instanceof RateLimiterRes) return Math.max(1, Math.ceil((index + 1) * windowMs - now + Math.random() * windowMs));
+      // The store did not answer: this node keeps to the limit by itself meanwhile.
+      return bucket.take(now);
+    }
+  }
   // 429s in a row without Retry-After: each doubles the pause. A 429 to a call
   // sent before the last pause began (or at that instant) belongs to the wave that caused that pause
   // and does not double it again (many calls in flight all get one).
@@ -161,7 +200,7 @@ export function rateLimitPolicy(connector: string, config: RateLimitConfig, deps
   const policy: Policy = function rateLimitLayer(next) {
     return async function rateLimit(req, ctx) {
       const sentAt = clock.now();
-      const waitMs = bucket.take(sentAt);
+      const waitMs = await admit(sentAt);
       if (waitMs > 0) throw errors.CONN_RATE_LIMITED.create([connector, waitMs], { retryAfterMs: waitMs });
       const res = await next(req, ctx);
       if (res.status !== 429 || classify(res) !== 'retry') {
@@ -191,7 +230,13 @@ export function rateLimitPolicy(connector: string, config: RateLimitConfig, deps
       const now = clock.now();
       const pausedUntil = bucket.pausedUntil(now);
       const tokens = Math.floor(bucket.tokens(now) * 100) / 100;
-      return { perSecond: bucket.perSecond, burst: bucket.burst, tokens, ...(pausedUntil === undefined ? {} : { pausedUntil }) };
+      return {
+        perSecond: bucket.perSecond,
+        burst: bucket.burst,
+        tokens,
+        ...(pausedUntil === undefined ? {} : { pausedUntil }),
+        ...(shared === undefined ? {} : { shared: true as const }),
+      };
     },
   };
 }

@@ -8,6 +8,14 @@
  *
  * Members are held by this process while they wait, so `size` above
  * `worker.concurrency` can never fill: the batch then leaves at `maxWaitMs`.
+ *
+ * **Per node.** With many nodes on one PostgreSQL store, each node batches the
+ * members its own worker claimed; batches never span nodes (that would need a
+ * home-made protocol, and a batch waiting on two nodes could be held up by
+ * either). Nothing is lost for it: a waiting member is a stored message with a
+ * lease. A node that stops sends its waiting members back to the queue (no
+ * attempt spent), and one that dies leaves leases that expire; either way
+ * another node claims and batches them (test/e2e/postgres-nodes.test.ts).
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -20,7 +28,7 @@ export const batchOptions = z
     size: z.int().min(2).max(10_000).describe('Members per batch; keep it well below worker.concurrency (members hold a worker slot while they wait), or batches leave by time.'),
     maxWaitMs: z.int().min(1).default(1000).describe('A batch leaves this long after its first member arrived, full or not.'),
   })
-  .describe('Send many messages in one call: the rest of the flow runs once on the array of their bodies.');
+  .describe('Send many messages in one call: the rest of the flow runs once on the array of their bodies. Per node: with many nodes on PostgreSQL each node batches the messages it claimed.');
 
 interface Member {
   msg: Message;

@@ -78,8 +78,8 @@ export function postgresOptions(url: string): Pick<PostgresStoreOptions, 'url' |
   };
 }
 
-/** The URL without its password, for an error message. */
-function redact(url: string): string {
+/** The URL without its password, for an error message or a command's report. */
+export function redact(url: string): string {
   try {
     const u = new URL(url);
     if (u.password === '') return url;

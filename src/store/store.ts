@@ -6,6 +6,7 @@
  */
 import type { ResponseSnapshot } from '../core/call.ts';
 import type { AttemptRecord, Json, Message, NewMessage, Outcome } from '../core/message.ts';
+import type { RateLimiterFactory } from '../core/rate-limiter.ts';
 
 export type MessageState = 'queued' | 'running' | 'done' | 'dead';
 
@@ -228,6 +229,49 @@ export interface TokenRecord {
   obtainedAt: number;
 }
 
+/**
+ * What the nodes sharing one store tell each other (PostgreSQL: `LISTEN/NOTIFY`).
+ * Signals are hints that speed things up, never the only way something happens:
+ * one that is lost (the listening connection was down) costs a poll interval or
+ * a caller's timeout, never a message.
+ */
+export interface StoreSignals {
+  /**
+   * Calls `fn` on every node whenever messages became due on any node: an
+   * enqueue of messages not leased at once, a dead-letter replay, a retry due
+   * now. Sent only after the commit that made them due. Resolves an unsubscribe.
+   */
+  onWake(fn: () => void): () => void;
+  /**
+   * Sends `payload` under `topic` and `key` to every node's subscribers of
+   * `topic` (this node's included), after commit; any size (a big one travels
+   * through a table and is read on demand, for a couple of minutes).
+   */
+  publish(topic: string, key: string, payload: string): Promise<void>;
+  /** Calls `fn` with each value published under `topic`; `read` fetches its payload. Returns an unsubscribe. */
+  subscribe(topic: string, fn: (key: string, read: () => Promise<string>) => void): () => void;
+}
+
+/**
+ * The OAuth 2.0 tokens of a store: values by key, and a renewal that one caller
+ * at a time makes for a key, across every process on the store.
+ */
+export interface TokenStore extends KeyValue<TokenRecord> {
+  /**
+   * Runs `renew` while holding the token under `key` locked against every other
+   * `update` of that key on the store, in this process or any other: two nodes
+   * whose token is due make one token request, and a rotated refresh token is
+   * never used twice. `renew` is given the record as stored once the lock is
+   * held (read again: another holder may have just renewed it) and returns the
+   * record to store, or undefined to keep the stored one. Resolves with the
+   * record stored afterwards, once written (PostgreSQL: an advisory transaction
+   * lock, the write committing with it; SQLite: an `exclusive` lock, waited
+   * for). If `renew` throws, nothing is written and the call rejects with what
+   * it threw. `signal` stops a wait for the lock (rejecting with its reason).
+   */
+  update(key: string, renew: (current: TokenRecord | undefined) => Promise<TokenRecord | undefined>, signal?: AbortSignal): Promise<TokenRecord | undefined>;
+}
+
 export interface Store {
   /** Creates or upgrades the schema. Called once before any other member. */
   migrate(): Promise<void>;
@@ -310,7 +354,7 @@ export interface Store {
    * credentials). Values are stored as given, tokens in clear: encrypting them at
    * rest is future work, so protect the store as you would the config's secrets.
    */
-  readonly tokens: KeyValue<TokenRecord>;
+  readonly tokens: TokenStore;
 
   /**
    * Trigger checkpoints by key (see {@link Checkpoint}). `set` replaces the value
@@ -338,4 +382,18 @@ export interface Store {
    * `fn` should stop then, since another holder may have started.
    */
   exclusive(name: string, fn: (signal: AbortSignal) => Promise<void>): Promise<boolean>;
+
+  /**
+   * Present on a store that many processes share (PostgreSQL); absent where one
+   * process owns the store (SQLite), whose worker is woken in memory.
+   */
+  readonly signals?: StoreSignals;
+
+  /**
+   * Present on a store that many processes share (PostgreSQL): rate limiters
+   * whose counters every node on the store shares, for the inbound limit per
+   * consumer and the outbound limit per connector. Absent: each process counts
+   * in its memory (`memoryLimiters`).
+   */
+  readonly rateLimiters?: RateLimiterFactory;
 }

@@ -18,6 +18,7 @@ import { httpTriggerOptions, type HttpTriggerConfig } from './http-options.ts';
 import { createInboundAuth } from '../auth/inbound/registry.ts';
 import { ANONYMOUS, type Authenticator, type Caller } from '../auth/inbound/inbound.ts';
 import { createInboundRateLimiter } from './rate-limit.ts';
+import type { RateLimiterFactory } from '../core/rate-limiter.ts';
 import { isSensitiveQueryName, SENSITIVE_HEADERS } from '../observability/redact.ts';
 import { mediaKind } from '../core/media.ts';
 import { validTraceparent } from '../core/trace-context.ts';
@@ -30,12 +31,14 @@ export interface HttpTriggerOptions {
   check?: IngressCheck | undefined;
   respondTimeoutMs?: number | undefined;
   authenticate?: Authenticator | undefined;
+  /** Where the rate limit counts: the store's shared counters on PostgreSQL; default this process's memory. */
+  rateLimiters?: RateLimiterFactory | undefined;
 }
 
 export function createHttpTrigger(flow: string, config: HttpTriggerConfig, opts: HttpTriggerOptions = {}): HttpRoute {
   const { check, authenticate } = opts;
   const keyExpr: Expression | undefined = config.idempotencyKey === undefined ? undefined : compileExpression(config.idempotencyKey);
-  const limiter = config.rateLimit && createInboundRateLimiter(flow, config.rateLimit);
+  const limiter = config.rateLimit && createInboundRateLimiter(flow, config.rateLimit, opts.rateLimiters);
 
   return {
     flow,
@@ -160,7 +163,9 @@ export const httpTrigger = defineTrigger({
   options: httpTriggerOptions,
   async create(options, deps) {
     const authenticate = options.auth ? await createInboundAuth(options.auth, { clock: deps.clock, logger: deps.logger }) : undefined;
-    deps.routes.add(createHttpTrigger(deps.flow, options, { check: deps.check, respondTimeoutMs: deps.respondTimeoutMs, authenticate }));
+    deps.routes.add(
+      createHttpTrigger(deps.flow, options, { check: deps.check, respondTimeoutMs: deps.respondTimeoutMs, authenticate, rateLimiters: deps.store.rateLimiters }),
+    );
     return {
       flow: deps.flow,
       type: 'http',

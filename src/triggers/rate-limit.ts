@@ -15,14 +15,18 @@
  * windows), `r` what is left of it, `t` seconds until it is whole again. A 429
  * adds `Retry-After` with the same number of seconds as `t`.
  */
-import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { BurstyRateLimiter, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Caller } from '../auth/inbound/inbound.ts';
 import { duration, formatDuration } from '../core/duration.ts';
 import { errors } from '../core/errors.ts';
+import { memoryLimiters, type RateLimiterFactory } from '../core/rate-limiter.ts';
 
 /** The policy's name in the RateLimit fields and in a 429's `violated-policies`. */
 export const POLICY = 'per-consumer';
+
+/** Retry-After of a request refused because the limiter's store did not answer. */
+const UNAVAILABLE_RETRY_MS = 1000;
 
 /** A burst reserve refills over this many windows, so it absorbs spikes without raising the steady rate much. */
 const BURST_WINDOWS = 10;
@@ -38,7 +42,7 @@ export const inboundRateLimitOptions = z
       .describe(`Extra requests a consumer may send once its perKey is spent, from a reserve that refills every ${BURST_WINDOWS} windows.`),
   })
   .describe(
-    'Requests each consumer may send: counted per API key consumer or JWT subject (an anonymous caller: per IP). Over it: 429 with Retry-After; every answer carries RateLimit and RateLimit-Policy.',
+    'Requests each consumer may send: counted per API key consumer or JWT subject (an anonymous caller: per IP), on a PostgreSQL store across every node. Over it: 429 with Retry-After; every answer carries RateLimit and RateLimit-Policy.',
   );
 
 export type InboundRateLimitConfig = z.output<typeof inboundRateLimitOptions>;
@@ -53,20 +57,17 @@ export interface InboundRateLimiter {
 }
 
 /**
- * One limiter per trigger, in this process's memory. With many nodes on
- * PostgreSQL, RateLimiterPostgres takes the place of RateLimiterMemory (same
- * options plus the pool and a table): everything else here stays as it is.
+ * One limiter per trigger, its counters made by `limiters`: this process's
+ * memory by default; with many nodes on PostgreSQL the store's, so that a
+ * consumer's allowance holds across every node it reaches.
  */
-export function createInboundRateLimiter(flow: string, config: InboundRateLimitConfig): InboundRateLimiter {
+export function createInboundRateLimiter(flow: string, config: InboundRateLimitConfig, limiters: RateLimiterFactory = memoryLimiters): InboundRateLimiter {
   const seconds = config.per / 1000;
-  const steady = new RateLimiterMemory({ keyPrefix: `junction:${flow}`, points: config.perKey, duration: seconds });
+  const steady = limiters({ keyPrefix: `junction:${flow}`, points: config.perKey, duration: seconds });
   const limiter =
     config.burst === undefined
       ? steady
-      : new BurstyRateLimiter(
-          steady,
-          new RateLimiterMemory({ keyPrefix: `junction:${flow}:burst`, points: config.burst, duration: seconds * BURST_WINDOWS }),
-        );
+      : new BurstyRateLimiter(steady, limiters({ keyPrefix: `junction:${flow}:burst`, points: config.burst, duration: seconds * BURST_WINDOWS }));
   const policy = `"${POLICY}";q=${config.perKey}${Number.isInteger(seconds) ? `;w=${seconds}` : ''}`;
   const headers = (res: RateLimiterRes): Record<string, string> => ({
     'ratelimit-policy': policy,
@@ -80,8 +81,9 @@ export function createInboundRateLimiter(flow: string, config: InboundRateLimitC
       try {
         return headers(await limiter.consume(key));
       } catch (e) {
-        // Anything but a RateLimiterRes is the limiter's own failure (a store that is down, later): not the caller's.
-        if (!(e instanceof RateLimiterRes)) throw e;
+        // Anything but a RateLimiterRes is the limiter's own failure (the store's counters cannot be reached):
+        // not the caller's, and nothing could be stored now either; come back shortly.
+        if (!(e instanceof RateLimiterRes)) throw errors.UNAVAILABLE.create(['rate limit counters unreachable'], { cause: e, retryAfterMs: UNAVAILABLE_RETRY_MS });
         const retryS = secondsUntil(e);
         const who = caller.via === 'none' ? `${ip} (anonymous)` : caller.consumer;
         throw errors.RATE_LIMITED.create([who, config.perKey, formatDuration(config.per), retryS], {

@@ -10,7 +10,7 @@
 import type { Clock } from '../../core/clock.ts';
 import type { Classification, OutboundResponse, Policy } from '../../core/call.ts';
 import type { Credentials } from './inject.ts';
-import type { KeyValue, TokenRecord } from '../../store/store.ts';
+import type { TokenStore } from '../../store/store.ts';
 import { apiKeyAuth } from './api-key.ts';
 import { basicAuth } from './basic.ts';
 import { bearerAuth } from './bearer.ts';
@@ -28,7 +28,7 @@ export interface OutboundAuthDeps {
   /** The connector's `timeoutMs`: bounds a token request too. */
   timeoutMs: number;
   /** Where OAuth 2.0 tokens are shared (the store's `tokens`); default: this process only. */
-  tokens?: KeyValue<TokenRecord> | undefined;
+  tokens?: TokenStore | undefined;
   clock?: Clock | undefined;
   /** The connector's classification: `refresh` is what makes credentials renew. */
   classify(res: OutboundResponse): Classification;

@@ -10,29 +10,30 @@
  * - **Renewed early.** A token is renewed `refreshBeforeMs` before it expires,
  *   but never earlier than half its lifetime, so that a token living less than
  *   `refreshBeforeMs` is not fetched again on every call.
- * - **One renewal at a time** in a process (single flight): the calls that find
- *   the token due all wait for the same token request. Between processes there
- *   is no lock: each first re-reads the store and takes a token another process
- *   wrote meanwhile, so two only both ask when they decide within one round
- *   trip of each other; then both write and the last write wins, which is
- *   harmless for client credentials (both tokens are valid). With rotated
- *   refresh tokens the loser's refresh token was already used: it recovers by
- *   taking the winner's token from the store, unless the server revoked the
- *   whole grant on reuse (oidc-provider does); PostgreSQL will close that race
- *   with a row lock.
+ * - **One renewal at a time**, across every process on the store. In a
+ *   process the calls that find the token due all wait for the same renewal
+ *   (single flight). That renewal takes the token's lock in the store
+ *   (`TokenStore.update`: an advisory lock on PostgreSQL, an `exclusive` one
+ *   on SQLite), reads the token again under it, and asks the token endpoint
+ *   only if it is still due: a process that waited for another's renewal takes
+ *   the token it stored. So nodes whose token is due together make one token
+ *   request, and a rotated refresh token is never presented twice (a server
+ *   that revokes the whole grant on reuse, as oidc-provider does, would
+ *   otherwise lock every node out). A cheap unlocked read comes first, so a
+ *   process whose copy is merely stale takes the stored token without a lock.
  * - **Renewed after a refusal.** A 401 renews the token it was sent with, once,
  *   for every call that was refused with it.
  */
 import { abortError, untilAborted } from '../../core/abort.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errors, isJunctionError } from '../../core/errors.ts';
-import type { KeyValue, TokenRecord } from '../../store/store.ts';
+import type { TokenRecord, TokenStore } from '../../store/store.ts';
 import type { IssuedToken, TokenEndpoint } from './oauth2-endpoint.ts';
 
 export interface TokenSourceOptions {
   /** The store key: connector name and a hash of what identifies the credentials. */
   key: string;
-  tokens: KeyValue<TokenRecord>;
+  tokens: TokenStore;
   endpoint: TokenEndpoint;
   clock: Clock;
   refreshBeforeMs: number;
@@ -83,20 +84,41 @@ export class TokenSource {
   }
 
   async #fetch(rejected: string | undefined): Promise<TokenRecord> {
-    const { tokens, key, endpoint } = this.#opts;
-    // Another process may have renewed it already; the newer of the two copies holds the current refresh token.
+    const { tokens, key } = this.#opts;
+    // Another process may have renewed it already: then no lock is needed to take it.
     const latest = newer(this.#current, await tokens.get(key));
-    if (latest !== undefined && latest.accessToken !== rejected && this.#fresh(latest)) return (this.#current = latest);
+    if (this.#usable(latest, rejected)) return (this.#current = latest);
+    let renewed: TokenRecord | undefined;
+    const stored = await tokens.update(
+      key,
+      async (locked) => {
+        // Read again under the lock: the holder before us may have just stored a fresh one.
+        const newest = newer(this.#current, locked);
+        if (this.#usable(newest, rejected)) {
+          // Ours in memory may be newer than the stored one (a write that failed): store it then.
+          return newest.obtainedAt > (locked?.obtainedAt ?? -Infinity) ? newest : undefined;
+        }
+        renewed = await this.#request(newest);
+        return renewed;
+      },
+      this.#closed.signal,
+    );
+    const out = renewed ?? stored;
+    if (out === undefined) throw new Error(`token ${key}: the store kept nothing`);
+    return (this.#current = out);
+  }
 
+  /** Asks the token endpoint for a new token, with the newest refresh token known. */
+  async #request(latest: TokenRecord | undefined): Promise<TokenRecord> {
     const refreshToken = this.#opts.initialRefreshToken ? (latest?.refreshToken ?? this.#opts.initialRefreshToken()) : undefined;
     const signal = AbortSignal.any([this.#closed.signal, AbortSignal.timeout(this.#opts.timeoutMs)]);
     let issued: IssuedToken;
     try {
-      issued = await endpoint.request(refreshToken, signal);
+      issued = await this.#opts.endpoint.request(refreshToken, signal);
     } catch (e) {
       const recovered = refreshToken === undefined ? undefined : await this.#takenByAnother(e, refreshToken);
       if (recovered === undefined) throw e;
-      return (this.#current = recovered);
+      return recovered;
     }
     const now = this.#opts.clock.now();
     const record: TokenRecord = {
@@ -106,11 +128,14 @@ export class TokenSource {
       refreshToken: issued.refreshToken ?? refreshToken ?? null,
       obtainedAt: now,
     };
-    // In memory first: if the store write fails the token is still used here, and
+    // In memory at once: if the store write fails the token is still used here, and
     // a rotated refresh token is kept for the next renewal, which stores it then.
     this.#current = record;
-    await tokens.set(key, record);
     return record;
+  }
+
+  #usable(t: TokenRecord | undefined, rejected: string | undefined): t is TokenRecord {
+    return t !== undefined && t.accessToken !== rejected && this.#fresh(t);
   }
 
   /**
@@ -151,9 +176,26 @@ function waitFor<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** Tokens of a connector used on its own, without a store: this process only. */
-export function memoryTokens(): KeyValue<TokenRecord> {
+export function memoryTokens(): TokenStore {
   const map = new Map<string, TokenRecord>();
+  /** The last update of each key: the next one runs after it (a lock per key). */
+  const tails = new Map<string, Promise<unknown>>();
   return {
+    update(key, renew, signal) {
+      const run = async (): Promise<TokenRecord | undefined> => {
+        signal?.throwIfAborted();
+        const next = await renew(map.get(key));
+        if (next !== undefined) map.set(key, next);
+        return map.get(key);
+      };
+      const result = (tails.get(key) ?? Promise.resolve()).then(run, run);
+      const tail = result.catch(() => undefined);
+      tails.set(key, tail);
+      void tail.then(() => {
+        if (tails.get(key) === tail) tails.delete(key);
+      });
+      return result;
+    },
     get: (key) => Promise.resolve(map.get(key)),
     set: (key, value) => {
       map.set(key, value);

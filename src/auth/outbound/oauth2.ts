@@ -17,7 +17,7 @@ import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import { REDACTED } from '../../core/secret.ts';
 import type { OutboundResponse } from '../../core/call.ts';
-import type { KeyValue, TokenRecord } from '../../store/store.ts';
+import type { TokenStore } from '../../store/store.ts';
 import { withHeader } from './inject.ts';
 import type { Credentials } from './inject.ts';
 import type { OAuth2Options } from './options.ts';
@@ -27,7 +27,7 @@ import { memoryTokens, TokenSource } from './oauth2-tokens.ts';
 export interface OAuth2Deps {
   connector: string;
   /** Where tokens are shared; default: this process only. */
-  tokens?: KeyValue<TokenRecord> | undefined;
+  tokens?: TokenStore | undefined;
   clock?: Clock | undefined;
   /** Bounds one token request: the connector's `timeoutMs`. */
   timeoutMs: number;

@@ -74,9 +74,11 @@ const ATTEMPTS = 3;
 /**
  * Runs `fn` inside BEGIN … COMMIT and resolves after COMMIT. Whatever `fn` throws
  * rolls everything back. A deadlock or serialization failure runs it again, up to
- * three times in all, so `fn` must do nothing outside the database that it cannot repeat.
+ * three times in all, so `fn` must do nothing outside the database that it cannot
+ * repeat; `attempts: 1` for one that does (a token request).
  */
-export async function transaction<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+export async function transaction<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>, opts: { attempts?: number } = {}): Promise<T> {
+  const attempts = opts.attempts ?? ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
     try {
       return await withClient(pool, async (client) => {
@@ -91,7 +93,7 @@ export async function transaction<T>(pool: pg.Pool, fn: (tx: Queryable) => Promi
         }
       });
     } catch (e) {
-      if (attempt >= ATTEMPTS || !RETRYABLE.has(sqlState(e) ?? '')) throw e;
+      if (attempt >= attempts || !RETRYABLE.has(sqlState(e) ?? '')) throw e;
     }
   }
 }

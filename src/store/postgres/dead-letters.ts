@@ -36,7 +36,8 @@ export function listDeadStatement(f: DeadLetterFilter, limit: number, after?: Ke
     WHERE ${where} ORDER BY dead_at DESC, id DESC LIMIT ${bind(limit)}`, after);
 }
 
-export function createDeadLetters(run: Access): DeadLetterStore {
+/** @param wake called after a replay's commit, when it moved any message back to the queue */
+export function createDeadLetters(run: Access, wake: () => Promise<void> = () => Promise.resolve()): DeadLetterStore {
   return {
     list(q = {}) {
       return run('list dead letters', async (db) => {
@@ -68,17 +69,19 @@ export function createDeadLetters(run: Access): DeadLetterStore {
       });
     },
 
-    replay(sel) {
-      return run('replay dead letters', async (db, now) => {
+    async replay(sel) {
+      const replayed = await run('replay dead letters', async (db, now) => {
         if ('ids' in sel) {
           const ids = unique(sel.ids);
-          const replayed = new Set((await db.query(sql.replayDeadByIds, [now, ids])).rows.map((r) => text(r, 'id')));
-          return ids.filter((id) => replayed.has(id));
+          const moved = new Set((await db.query(sql.replayDeadByIds, [now, ids])).rows.map((r) => text(r, 'id')));
+          return ids.filter((id) => moved.has(id));
         }
         const stmt = build(filterOfSelector(sel), (where) => `UPDATE messages SET ${REPLAY} WHERE ${where} RETURNING id`, undefined, [now]);
         const { rows } = await db.query(stmt.text, stmt.values);
         return rows.map((r) => text(r, 'id')).sort();
       });
+      if (replayed.length > 0) await wake();
+      return replayed;
     },
 
     purge(sel) {

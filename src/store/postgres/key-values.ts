@@ -7,14 +7,50 @@
  */
 import { errors } from '../../core/errors.ts';
 import type { Json } from '../../core/message.ts';
-import type { Checkpoint, KeyValue, TokenRecord } from '../store.ts';
+import type { Checkpoint, KeyValue, TokenRecord, TokenStore } from '../store.ts';
 import type { Queryable } from './connection.ts';
 import type { Access } from './dead-letters.ts';
 import { text, toJsonText, toTokenRecord } from '../rows.ts';
 import { sql } from './sql.ts';
 
-export function createTokens(run: Access): KeyValue<TokenRecord> {
+/**
+ * @param runLocked runs `fn` in one transaction, never repeated (it makes a token request)
+ * @param lockOf the advisory lock key of a token key, in the store's namespace
+ */
+export function createTokens(run: Access, runLocked: Access, lockOf: (key: string) => string): TokenStore {
   return {
+    async update(key, renew, signal) {
+      // What renew threw is the caller's, passed through as it is rather than as a store error.
+      let thrown: { e: unknown } | undefined;
+      const renewing = async (current: TokenRecord | undefined): Promise<TokenRecord | undefined> => {
+        try {
+          return await renew(current);
+        } catch (e) {
+          thrown = { e };
+          throw e;
+        }
+      };
+      // A transaction-level advisory lock rather than FOR UPDATE: it holds for a key that has no row yet.
+      // The lock is released by COMMIT or ROLLBACK, and with the session if this node dies meanwhile.
+      try {
+        return await runLocked(`renew token ${key}`, async (tx, now) => {
+          signal?.throwIfAborted();
+          // The wait may outlast a statement timeout meant for queries; the token request bounds itself.
+          await tx.query('SET LOCAL statement_timeout = 0');
+          await tx.query(sql.lockXact, [lockOf(key)]);
+          signal?.throwIfAborted();
+          const row = (await tx.query(sql.selectToken, [key])).rows[0];
+          const current = row ? toTokenRecord(row) : undefined;
+          const next = await renewing(current);
+          if (next === undefined) return current;
+          await tx.query(sql.upsertToken, [key, next.accessToken, next.expiresAt, next.refreshToken, next.obtainedAt, now]);
+          return next;
+        });
+      } catch (e) {
+        throw thrown === undefined ? e : thrown.e;
+      }
+    },
+
     get(key) {
       // The key is named in errors, never the value: it holds no secret.
       return run(`read token ${key}`, async (db) => {

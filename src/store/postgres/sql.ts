@@ -194,6 +194,22 @@ export const sql = {
   // $1 key
   deleteCheckpoint: 'DELETE FROM checkpoints WHERE key = $1',
 
+  // $1 channel, $2 payload. Sent when its transaction commits; a notifying commit takes a database-wide lock.
+  notify: 'SELECT pg_notify($1, $2)',
+
+  // $1 channel, $2 topic, $3 key, $4 payload, $5 now, $6 delete rows created before, $7 kind mark, $8 separator.
+  // The row and the notification that names it commit together; old rows go in the same statement.
+  publishStored: `
+    WITH gone AS (DELETE FROM signals WHERE created_at < $6),
+    stored AS (INSERT INTO signals (topic, key, payload, created_at) VALUES ($2, $3, $4, $5) RETURNING id)
+    SELECT pg_notify($1, $7 || $8 || $2 || $8 || $3 || $8 || id::text) FROM stored`,
+
+  // $1 signal id
+  selectSignal: 'SELECT payload FROM signals WHERE id = $1::bigint',
+
+  // $1 lock key (bigint). Waits for it; released by COMMIT or ROLLBACK.
+  lockXact: 'SELECT pg_advisory_xact_lock($1::bigint)',
+
   // $1 lock key (bigint). Session-level: held until unlocked or the session ends.
   tryLock: 'SELECT pg_try_advisory_lock($1::bigint) AS taken',
 

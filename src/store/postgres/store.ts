@@ -13,12 +13,14 @@ import type { MessageState, QueueStats, Store } from '../store.ts';
 import { createPool, describeServer, isConnectionLost, sqlState, transaction } from './connection.ts';
 import { createDeadLetters } from './dead-letters.ts';
 import type { Access } from './dead-letters.ts';
-import { createExclusive } from './exclusive.ts';
+import { createExclusive, lockKey } from './exclusive.ts';
 import { createCheckpoints, createTokens, prepareCheckpoint, saveCheckpoint } from './key-values.ts';
 import { migrate } from './migrate.ts';
 import { claimMessages, enqueueMessages, extendLeases, prepareBatch, settleMessage } from './queue.ts';
 import { int, intOrNull, toAttemptRecord, toMessageRecord } from '../rows.ts';
 import { sql } from './sql.ts';
+import { channelOf, createSignals, notifyWake } from './signals.ts';
+import { postgresLimiters } from './rate-limits.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database`; any parameter pg reads from a URL is honoured. */
@@ -104,6 +106,46 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     );
   }
 
+  /** Runs `fn` in one transaction that is never repeated: it may do what cannot be done twice (a token request). */
+  const runLocked: Access = (what, fn) => guarded(what, (now) => transaction(pool, (tx) => fn(tx, now), { attempts: 1 }));
+
+  const channel = channelOf(opts.schema ?? '');
+  const signals = createSignals({
+    url: opts.url,
+    channel,
+    schema: opts.schema,
+    connectionTimeoutMs: opts.connectionTimeoutMs ?? 10_000,
+    query: run,
+  });
+  /** After a commit that made messages due (a replay, a retry due now): wakes every node's workers. */
+  const wake = (): Promise<void> => run('wake the workers', (db) => notifyWake(db, channel)).catch(() => undefined);
+  /**
+   * The enqueue's wake, after its commit and coalesced: one NOTIFY in flight per
+   * store, and one more after it when enqueues committed meanwhile. A transaction
+   * that NOTIFYs holds a database-wide lock through its commit (PostgreSQL
+   * serialises notifying commits), so a NOTIFY inside every enqueue would queue
+   * the enqueues' commits one behind another: pgbench on this project's 2-core
+   * machine, 16 clients, INSERT and COMMIT: 1,650 tps, with a NOTIFY in each
+   * 240–430 tps; beside one client sending NOTIFYs on their own, 2,050 tps.
+   * Sent after the commit, a wake is still never sent for a message that was
+   * rolled back; a crash between the two costs a poll interval.
+   */
+  let waking: Promise<void> | undefined;
+  let wakeAgain = false;
+  const wakeAfterCommit = (): void => {
+    if (waking !== undefined) {
+      wakeAgain = true;
+      return;
+    }
+    waking = wake().finally(() => {
+      waking = undefined;
+      if (wakeAgain) {
+        wakeAgain = false;
+        wakeAfterCommit();
+      }
+    });
+  };
+
   const locks = createExclusive({
     pool,
     namespace: opts.schema ?? '',
@@ -131,6 +173,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
         // dropped: their fn is told to stop, and the pool's end waits for it to return.
         await Promise.allSettled([...inflight]);
         locks.dropAll();
+        await signals.close();
         await pool.end().catch(() => undefined);
       })();
       return closing;
@@ -149,12 +192,15 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
         // Refused as input before a connection is taken: nothing of the batch is written.
         const prepared = prepareBatch(batch, now);
         const saved = checkpoint === undefined ? undefined : prepareCheckpoint(checkpoint);
-        return transaction(pool, async (tx) => {
-          const results = prepared.length === 0 ? [] : await enqueueMessages(tx, prepared, now, enqueueOpts);
+        const results = await transaction(pool, async (tx) => {
+          const out = prepared.length === 0 ? [] : await enqueueMessages(tx, prepared, now, enqueueOpts);
           // After the batch, so a refused batch throws first; the rollback undoes both either way.
           if (saved !== undefined) await saveCheckpoint(tx, saved, now);
-          return results;
+          return out;
         });
+        // Due messages that no local worker took at once: every node's idle workers are woken, once committed.
+        if (results.some((r, i) => !r.duplicate && r.lease === undefined && (prepared[i]?.runAt ?? Infinity) <= now)) wakeAfterCommit();
+        return results;
       });
     },
 
@@ -163,7 +209,12 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     },
 
     settle(ref, outcome, attempt) {
-      return run('settle', (db, now) => settleMessage(db, ref, outcome, attempt, now));
+      return run('settle', async (db, now) => {
+        const settled = await settleMessage(db, ref, outcome, attempt, now);
+        // A retry due now (a pause already over) is a new due message like any other.
+        if (settled && outcome.kind === 'retry' && outcome.at <= now) wakeAfterCommit();
+        return settled;
+      });
     },
 
     extendLease(refs, ms) {
@@ -209,13 +260,21 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       });
     },
 
-    deadLetters: createDeadLetters(run),
+    deadLetters: createDeadLetters(run, wake),
 
-    tokens: createTokens(run),
+    tokens: createTokens(run, runLocked, (key) => lockKey(opts.schema ?? '', `token:${key}`)),
 
     checkpoints: createCheckpoints(run),
 
     // Not tracked: close() does not wait for fn by itself, it tells fn to stop (its signal) and ends the session.
     exclusive: locks.exclusive,
+
+    rateLimiters: postgresLimiters(pool),
+
+    signals: {
+      onWake: signals.onWake,
+      subscribe: signals.subscribe,
+      publish: (topic, key, payload) => signals.publish(topic, key, payload),
+    },
   };
 }

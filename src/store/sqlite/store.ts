@@ -22,6 +22,7 @@ import { int, intOrNull, toAttemptRecord, toMessageRecord } from '../rows.ts';
 import { prepareStatements } from './sql.ts';
 import type { Statements } from './sql.ts';
 import { createTokens } from './tokens.ts';
+import { updateUnderExclusive } from '../token-update.ts';
 
 export interface SqliteStoreOptions {
   /** Database file, created with its directory when missing; `:memory:` for a throwaway store. */
@@ -104,6 +105,8 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   }
 
   const locks = createLocks(grouped, opts.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS);
+  const exclusive = createExclusive(locks, opts.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS);
+  const tokens = createTokens({ read: direct, write: grouped });
 
   return {
     async migrate() {
@@ -199,11 +202,11 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
 
     deadLetters: createDeadLetters({ read: direct, write: grouped }),
 
-    tokens: createTokens({ read: direct, write: grouped }),
+    tokens: { ...tokens, update: updateUnderExclusive(tokens, exclusive) },
 
     checkpoints: createCheckpoints({ read: direct, write: grouped }),
 
-    exclusive: createExclusive(locks, opts.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS),
+    exclusive,
 
     locks,
   };

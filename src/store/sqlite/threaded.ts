@@ -19,6 +19,8 @@ import type { Store } from '../store.ts';
 import { createExclusive, DEFAULT_LOCK_LEASE_MS, type LockRows } from './exclusive.ts';
 import type { StoreReply, StoreRequest, ThreadOptions } from './thread.ts';
 import { fromWire, outcomeToWire } from './wire-error.ts';
+import { updateUnderExclusive } from '../token-update.ts';
+import type { KeyValue, TokenRecord } from '../store.ts';
 
 export interface ThreadedStoreOptions extends ThreadOptions {
   /** Read on this thread for every call and sent with it. */
@@ -100,6 +102,12 @@ export function createThreadedSqliteStore(opts: ThreadedStoreOptions): Store {
     release: (name, holder) => call('locks.release', name, holder),
   };
   let closing: Promise<void> | undefined;
+  const exclusive = createExclusive(locks, opts.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS);
+  const tokens: KeyValue<TokenRecord> = {
+    get: (key) => call('tokens.get', key),
+    set: (key, value) => call('tokens.set', key, value),
+    delete: (key) => call('tokens.delete', key),
+  };
 
   return {
     migrate: () => call('migrate'),
@@ -131,16 +139,13 @@ export function createThreadedSqliteStore(opts: ThreadedStoreOptions): Store {
       replay: (sel) => call('deadLetters.replay', sel),
       purge: (sel) => call('deadLetters.purge', sel),
     },
-    tokens: {
-      get: (key) => call('tokens.get', key),
-      set: (key, value) => call('tokens.set', key, value),
-      delete: (key) => call('tokens.delete', key),
-    },
+    // Renewal's lock and the renewal itself stay on this thread; only the rows cross.
+    tokens: { ...tokens, update: updateUnderExclusive(tokens, exclusive) },
     checkpoints: {
       get: (key) => call('checkpoints.get', key),
       set: (key, value) => call('checkpoints.set', key, value),
       delete: (key) => call('checkpoints.delete', key),
     },
-    exclusive: createExclusive(locks, opts.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS),
+    exclusive,
   };
 }
