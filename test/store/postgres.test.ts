@@ -100,7 +100,7 @@ describe('PostgreSQL store', skipAll, () => {
     const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
     assert.deepEqual(
       rows.map((r) => r.version),
-      [[1, 'init'], [2, 'ack_in_row'], [3, 'dead_letter_filters'], [4, 'signals'], [5, 'rate_limits']],
+      [1, 2, 3, 4, 5],
     );
     for (const s of starting) await s.ping();
   });
