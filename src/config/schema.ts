@@ -71,6 +71,14 @@ export const metricsOptions = z
 export const workerOptions = z
   .strictObject({
     concurrency: z.int().min(1).max(10_000).default(32).describe('Messages processed at once by this process.'),
+    prefetch: z
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(32)
+      .describe(
+        'Messages this process may take, as they are stored, beyond `concurrency`: leased to it and started as slots free, so they need no claim from the queue. 0 hands a message over at ingest only when a slot is free. On PostgreSQL, the messages waiting here are this node\'s until it dies (then their leases run out).',
+      ),
     leaseMs: z.int().min(100).default(30_000).describe('A claimed message is held this long (renewed while it runs); after a crash it is claimable again when its lease expires.'),
     pollMs: z.int().min(1).default(200).describe('How often an idle worker looks for due messages.'),
     drainMs: z.int().min(0).default(10_000).describe('On SIGTERM, how long in-flight work may finish before its lease is released.'),

@@ -24,6 +24,8 @@ import { scrubOutcome } from '../observability/scrub-outcome.ts';
 
 export interface WorkerOptions {
   concurrency: number;
+  /** Messages taken at ingest beyond `concurrency`, waiting here for a slot (see {@link Worker.reserve}). */
+  prefetch: number;
   leaseMs: number;
   pollMs: number;
   drainMs: number;
@@ -47,6 +49,8 @@ export interface WorkerView {
   running: boolean;
   concurrency: number;
   inFlight: number;
+  /** Messages leased to it at ingest and waiting here for a free slot. */
+  waiting: number;
   /** Messages leased to it as they were stored (the hand-off at ingest). */
   handedOff: number;
   /** Messages it claimed from the queue (due later, retried, replayed, or no free slot at ingest). */
@@ -58,6 +62,12 @@ export class Worker {
   readonly #deps: WorkerDeps;
   /** Messages being processed, by id. */
   readonly #inFlight = new Map<string, Run>();
+  /**
+   * Messages leased to this worker at ingest while every slot was busy, oldest
+   * first; each starts as a slot frees. Their leases are renewed like running
+   * ones, so after a crash they are claimable again as any lease is.
+   */
+  readonly #waiting: Claimed[] = [];
   /** Aborted when the drain time is over: steps stop and messages go back to the queue. */
   readonly #abort = new AbortController();
   #wake: (() => void) | undefined;
@@ -84,7 +94,8 @@ export class Worker {
   }
 
   view(): WorkerView {
-    return { id: this.id, running: this.running, concurrency: this.#deps.options.concurrency, inFlight: this.#inFlight.size, ...this.#counts };
+    const { concurrency } = this.#deps.options;
+    return { id: this.id, running: this.running, concurrency, inFlight: this.#inFlight.size, waiting: this.#waiting.length, ...this.#counts };
   }
 
   start(): void {
@@ -100,14 +111,17 @@ export class Worker {
   }
 
   /**
-   * Takes up to `n` free slots for messages that are being stored leased to this
-   * worker (enqueue's `claim`): the hand-off that spares a claim per message when
-   * the worker has room. Returns how many it took (0 unless running); every one
-   * is given back through {@link adopt}, whether the enqueue succeeded or not.
+   * Takes up to `n` places for messages that are being stored leased to this
+   * worker (enqueue's `claim`): the hand-off that spares a claim per message.
+   * There are `concurrency` slots plus `prefetch` places to wait in; while ingest
+   * runs ahead of delivery, the waiting places keep the worker fed from ingest
+   * rather than from the queue. Returns how many it took (0 unless running);
+   * every one is given back through {@link adopt}, whether the enqueue succeeded or not.
    */
   reserve(n: number): number {
     if (!this.running) return 0;
-    const free = this.#deps.options.concurrency - this.#inFlight.size - this.#reserved;
+    const { concurrency, prefetch } = this.#deps.options;
+    const free = concurrency + prefetch - this.#inFlight.size - this.#waiting.length - this.#reserved;
     const taken = Math.max(0, Math.min(n, free));
     this.#reserved += taken;
     return taken;
@@ -117,7 +131,10 @@ export class Worker {
   adopt(claimed: readonly Claimed[], reserved: number): void {
     this.#reserved -= reserved;
     this.#counts.handedOff += claimed.length;
-    for (const msg of claimed) this.#start(msg);
+    for (const msg of claimed) {
+      if (this.#inFlight.size < this.#deps.options.concurrency) this.#start(msg);
+      else this.#waiting.push(msg);
+    }
     if (this.#reserved === 0) this.#reservationsDone?.();
   }
 
@@ -132,9 +149,11 @@ export class Worker {
     const all = this.#allDone();
     const drained = await Promise.race([all.then(() => true), delay(this.#deps.options.drainMs).then(() => false)]);
     if (!drained) {
-      this.#deps.logger.warn({ inFlight: this.#inFlight.size }, 'drain time over; returning in-flight messages to the queue');
+      this.#deps.logger.warn({ inFlight: this.#inFlight.size, waiting: this.#waiting.length }, 'drain time over; returning in-flight messages to the queue');
       this.#abort.abort(errors.SHUTDOWN.create());
-      await all;
+      // Those still waiting start now, aborted: each is handed back as a shutdown, without spending an attempt.
+      for (const msg of this.#waiting.splice(0)) this.#start(msg);
+      await this.#allDone();
     }
     clearInterval(this.#renewTimer);
   }
@@ -146,7 +165,8 @@ export class Worker {
     // quarter of the slots costs little latency and claims in batches.
     const claimBatch = Math.max(1, Math.floor(options.concurrency / 4));
     while (!this.#stopping) {
-      const free = options.concurrency - this.#inFlight.size - this.#reserved;
+      // Reservations and waiting messages are work already on its way here: claim only beyond them.
+      const free = options.concurrency - this.#inFlight.size - this.#waiting.length - this.#reserved;
       if (free <= 0 || (free < claimBatch && this.#inFlight.size > 0)) {
         await this.#sleep(options.pollMs);
         continue;
@@ -187,6 +207,7 @@ export class Worker {
     run.done = this.#process(msg, run).finally(() => {
       this.#inFlight.delete(msg.id);
       if (run.next) this.#start(run.next);
+      else if (this.#waiting.length > 0) this.#start(this.#waiting.shift()!);
       else this.notify();
     });
     this.#inFlight.set(msg.id, run);
@@ -313,14 +334,15 @@ export class Worker {
     else logger.warn({ ...failed, code: outcome.error.code }, `dead letter: ${outcome.error.message}`);
   }
 
-  /** Resolves when nothing is in flight, counting the attempts that start as the one before them ends. */
+  /** Resolves when nothing is in flight or waiting, counting the attempts that start as the one before them ends. */
   async #allDone(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.values()].map((r) => r.done));
   }
 
   async #renewLeases(): Promise<void> {
-    if (this.#inFlight.size === 0) return;
+    if (this.#inFlight.size === 0 && this.#waiting.length === 0) return;
     const refs = [...this.#inFlight.values()].map(({ msg, lease }) => ({ id: msg.id, lease }));
+    for (const msg of this.#waiting) refs.push({ id: msg.id, lease: msg.lease });
     try {
       await this.#deps.store.extendLease(refs, this.#deps.options.leaseMs);
     } catch (e) {

@@ -2,6 +2,8 @@
  * The worker's hold on a message: a lease that lapses while the message is
  * still running (a stalled process) does not start a second run of it, and a
  * retry claimed before its settle's answer arrives is run, not lost to its lease.
+ * Messages taken at ingest beyond the slots (`prefetch`) wait in the worker,
+ * start as slots free, and go back to the queue unspent when a drain runs out.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -81,7 +83,7 @@ it('runs a retry that is claimed before the answer to its own settle comes back'
   const worker = new Worker({
     store,
     flows: new Map([['orders', flow]]),
-    options: { concurrency: 4, leaseMs: 30_000, pollMs: 10, drainMs: 1000 },
+    options: { concurrency: 4, prefetch: 0, leaseMs: 30_000, pollMs: 10, drainMs: 1000 },
     logger: silentLogger,
     clock: systemClock,
   });
@@ -91,4 +93,55 @@ it('runs a retry that is claimed before the answer to its own settle comes back'
   await until(async () => (await real.getMessage(id))?.state === 'done', 10_000, 20);
   assert.deepEqual(attempts, [1, 2]);
   assert.deepEqual((await real.getMessage(id))?.history.map((a) => a.outcome), ['retry', 'ack']);
+});
+
+const prefetchConfig = (sinkUrl: string, drainMs: number): string => `
+store: sqlite:./junction.db
+worker: { concurrency: 2, prefetch: 3, pollMs: 20, leaseMs: 60000, drainMs: ${drainMs} }
+connectors:
+  sink: { type: rest, baseUrl: "${sinkUrl}", timeoutMs: 5000 }
+flows:
+  orders:
+    trigger: { http: { path: /orders } }
+    steps: [ { deliver: { connector: sink } } ]
+`;
+
+it('takes messages at ingest beyond its slots, up to prefetch, runs them as slots free, and claims only the rest', async (t) => {
+  const sink = await startTestSink(t);
+  sink.plan(['slow:400', 'slow:400']);
+  const engine = await startTestEngine(t, prefetchConfig(sink.url, 1000));
+  const first = await Promise.all([1, 2].map((n) => engine.post('/orders', { n })));
+  await engine.until(() => sink.requests.length === 2);
+  // Both slots are busy: three more wait in the worker, leased to it, and the last two go to the queue.
+  const rest = [];
+  for (const n of [3, 4, 5, 6, 7]) rest.push(await engine.post('/orders', { n }));
+  assert.deepEqual(
+    { inFlight: engine.worker.view().inFlight, waiting: engine.worker.view().waiting, handedOff: engine.worker.view().handedOff },
+    { inFlight: 2, waiting: 3, handedOff: 5 },
+  );
+  const states = await Promise.all([...first, ...rest].map(async (r) => (await engine.store.getMessage(r.json.id as string))?.state));
+  assert.deepEqual(states, ['running', 'running', 'running', 'running', 'running', 'queued', 'queued']);
+
+  await engine.until(async () => (await engine.store.stats('orders')).done === 7);
+  assert.equal(sink.requests.length, 7, 'each delivered once');
+  assert.deepEqual({ handedOff: engine.worker.view().handedOff, claimed: engine.worker.view().claimed }, { handedOff: 5, claimed: 2 });
+});
+
+it('renews the leases of waiting messages, and hands them back unspent when the drain time runs out', async (t) => {
+  const sink = await startTestSink(t);
+  sink.plan(['hang', 'hang']);
+  const engine = await startTestEngine(t, prefetchConfig(sink.url, 200));
+  const ids: string[] = [];
+  for (const n of [1, 2, 3, 4, 5]) ids.push((await engine.post('/orders', { n })).json.id as string);
+  await engine.until(() => sink.requests.length === 2 && engine.worker.view().waiting === 3);
+  await engine.stop();
+  const store = openStore('sqlite:./junction.db', { baseDir: engine.dir });
+  t.after(() => store.close());
+  await store.migrate();
+  for (const id of ids) {
+    const rec = await store.getMessage(id);
+    assert.equal(rec?.state, 'queued', `${id} is back in the queue`);
+    assert.equal(rec?.attempts, 0, 'no attempt spent by the shutdown');
+  }
+  assert.equal(sink.requests.length, 2, 'the waiting ones never reached the sink');
 });

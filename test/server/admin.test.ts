@@ -163,7 +163,7 @@ describe('admin API: the worker', () => {
   it('shows its slots and how its messages came to it: handed off at ingest, or claimed from the queue', async (t) => {
     const { engine } = await setup(t);
     const before = (await engine.app.inject({ url: '/admin/worker', headers: auth })).json() as Record<string, unknown>;
-    assert.deepEqual({ ...before, id: 'x' }, { id: 'x', running: true, concurrency: 32, inFlight: 0, handedOff: 0, claimed: 0 });
+    assert.deepEqual({ ...before, id: 'x' }, { id: 'x', running: true, concurrency: 32, inFlight: 0, waiting: 0, handedOff: 0, claimed: 0 });
     const res = await engine.post('/hooks/orders', { id: 1, card: 'c' });
     await engine.until(async () => (await engine.store.getMessage(String(res.json.id)))?.state === 'done');
     const after = (await engine.app.inject({ url: '/admin/worker', headers: auth })).json() as { handedOff: number; claimed: number; id: string };

@@ -65,6 +65,26 @@ describe('threaded sqlite store', () => {
     assert.deepEqual(dead?.lastResponse, response);
   });
 
+  it('answers every call made while it closes, with JNC_STORE_UNAVAILABLE when the thread is gone first, never leaving one pending', async () => {
+    const store = createThreadedSqliteStore({ path: dbPath });
+    await store.migrate();
+    const closing = store.close();
+    const calls: Promise<{ code?: string } | 'answered'>[] = [];
+    // Calls in every turn of the event loop until the close ends: some cross with the close,
+    // some are sent after its answer, to a thread about to be terminated.
+    let closed = false;
+    void closing.then(() => (closed = true));
+    while (!closed) {
+      for (let i = 0; i < 5; i++) calls.push(store.stats().then(() => 'answered' as const, (e: { code?: string }) => e));
+      await new Promise((r) => setImmediate(r));
+    }
+    const settled = await Promise.race([Promise.all(calls), new Promise<'pending'>((r) => setTimeout(r, 5000, 'pending').unref())]);
+    assert.notEqual(settled, 'pending', 'a call made during close was never answered');
+    for (const r of settled as Awaited<(typeof calls)[number]>[]) {
+      if (r !== 'answered') assert.equal(r.code, errors.STORE_UNAVAILABLE.code);
+    }
+  });
+
   it('does not keep a process alive once its calls are answered', () => {
     const script = `
       import { createThreadedSqliteStore } from ${JSON.stringify(fileURLToPath(new URL('../../src/store/sqlite/threaded.ts', import.meta.url)))};

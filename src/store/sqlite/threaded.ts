@@ -118,6 +118,11 @@ export function createThreadedSqliteStore(opts: ThreadedStoreOptions): Store {
         } finally {
           closed = true;
           await worker.terminate();
+          // A call made while the close was under way has no thread left to answer it: it fails rather
+          // than waiting forever (with the thread gone, nothing would keep the process up for it either).
+          const late = errors.STORE_UNAVAILABLE.create(['the store was closed before it answered']);
+          for (const pendingCall of pending.values()) pendingCall.reject(late);
+          pending.clear();
         }
       })();
       return closing;
