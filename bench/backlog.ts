@@ -534,7 +534,8 @@ export async function writeBacklogSection(r: BacklogResult): Promise<void> {
   const section = backlogSection(r);
   if (start < 0) return writeFile(OUT, `${text.trimEnd()}\n\n${section}`);
   const end = text.indexOf('\n## ', start + 1);
-  await writeFile(OUT, text.slice(0, start) + section + (end < 0 ? '' : text.slice(end + 1)));
+  // A blank line between this section and the next, however the section ends.
+  await writeFile(OUT, text.slice(0, start) + (end < 0 ? section : `${section.trimEnd()}\n\n${text.slice(end + 1)}`));
 }
 
 if (import.meta.main) {
