@@ -16,6 +16,7 @@ import { registerHealthRoutes } from './plugins/health.ts';
 import { registerMetricsRoute, type MetricsExposition } from './plugins/metrics.ts';
 import { registerTriggerRoutes } from './plugins/triggers.ts';
 import { registerUiRoutes } from './plugins/ui.ts';
+import { createOutageLog } from './outage-log.ts';
 import { problemFor, sendProblem } from './problem.ts';
 
 declare module 'fastify' {
@@ -83,18 +84,20 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     done(null, req.rawBody.toString('utf8'));
   });
 
+  const outage = createOutageLog(opts.logger, opts.clock);
   app.setErrorHandler((err, req, reply) => {
     const problem = problemFor(err, {
       bodyLimit: req.routeOptions.bodyLimit ?? opts.maxBodyBytes,
       contentType: req.headers['content-type'],
       accepts: (req.routeOptions.config as { accepts?: string[] } | undefined)?.accepts ?? ['application/json'],
     });
-    if (problem.status === undefined || problem.status >= 500) req.log.error({ err }, 'request failed');
+    if (problem.code === errors.STORE_UNAVAILABLE.code) outage.refused(err, req.routeOptions.url ?? req.url.split('?')[0]!);
+    else if (problem.status === undefined || problem.status >= 500) req.log.error({ err }, 'request failed');
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((req, reply) => sendProblem(reply, errors.NOT_FOUND.create([req.method, req.url.split('?')[0]])));
 
-  registerHealthRoutes(app, { store: opts.store, workersRunning: opts.workersRunning, accepting: opts.accepting, drainRetryAfterMs: opts.drainRetryAfterMs });
+  registerHealthRoutes(app, { outage, store: opts.store, workersRunning: opts.workersRunning, accepting: opts.accepting, drainRetryAfterMs: opts.drainRetryAfterMs });
   registerAdminRoutes(app, { ...opts.admin, store: opts.store, logger: opts.logger });
   if (opts.metrics) registerMetricsRoute(app, opts.metrics);
   registerUiRoutes(app);

@@ -28,7 +28,7 @@ export function DeadLetterView({ token, id, onClose, onReplay }) {
           <table class="kv">
             <tr><th>id</th><td><code>${dl.data.id}</code></td></tr>
             <tr><th>flow</th><td>${dl.data.flow}</td></tr>
-            <tr><th>idempotency key</th><td><code>${dl.data.idempotencyKey}</code></td></tr>
+            <tr><th title="its dedupe key, else its id; a deliver template may have sent another">message key</th><td><code>${dl.data.idempotencyKey}</code></td></tr>
             <tr><th>created</th><td>${time(dl.data.createdAt)}</td></tr>
             <tr><th>dead since</th><td>${time(dl.data.deadAt)}</td></tr>
             <tr><th>attempts</th><td>${dl.data.attempts} (replayed ${dl.data.replays}×)</td></tr>
@@ -40,11 +40,12 @@ export function DeadLetterView({ token, id, onClose, onReplay }) {
           <${Response} response=${dl.data.lastResponse} />
           <h3>Attempts</h3>
           <table class="list" data-testid="history">
-            <thead><tr><th>#</th><th>started</th><th>took</th><th>outcome</th><th>error</th><th>status</th></tr></thead>
+            <thead><tr><th>#</th><th>started</th><th>took</th><th>outcome</th><th>key sent</th><th>error</th><th>status</th></tr></thead>
             <tbody>
               ${dl.data.history.map(
                 (h) => html`<tr>
                   <td>${h.attempt}</td><td>${time(h.startedAt)}</td><td>${ms(h.durationMs)}</td><td>${h.outcome}</td>
+                  <td>${h.idempotencyKey === undefined ? html`<span class="muted">none</span>` : html`<code>${h.idempotencyKey}</code>`}</td>
                   <td>${h.errorCode ? html`<code>${h.errorCode}</code> ${h.error}` : ''}</td><td>${h.response?.status ?? ''}</td>
                 </tr>`,
               )}

@@ -130,7 +130,7 @@ describe('PostgreSQL going away', () => {
     const problem = (await res.json()) as { code: string; detail: string };
     assert.equal(res.status, 503);
     assert.equal(problem.code, 'JNC_UNAVAILABLE');
-    assert.match(problem.detail, /store does not answer: Store is unavailable: no answer within 2000ms/);
+    assert.match(problem.detail, /store does not answer/);
     release();
     await holder;
     await until(async () => (await readyz(engine.url)) === 200, 15_000, 50);

@@ -7,12 +7,15 @@
  * that orchestrators can probe them.
  */
 import type { FastifyInstance } from 'fastify';
-import { coerceError, errors } from '../../core/errors.ts';
+import { errors } from '../../core/errors.ts';
+import type { OutageLog } from '../outage-log.ts';
 import type { Store } from '../../store/store.ts';
 import { sendProblem, shuttingDown, STORE_RETRY_AFTER_MS } from '../problem.ts';
 
 export interface HealthOptions {
   store: Store;
+  /** Where a ping that failed is logged, with its cause. */
+  outage: OutageLog;
   workersRunning: () => boolean;
   /** False while draining: a load balancer sends new work elsewhere. */
   accepting: () => boolean;
@@ -42,7 +45,9 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions):
       ]);
     } catch (e) {
       // Ready again as soon as a ping answers: nothing is remembered between probes.
-      return sendProblem(reply, errors.UNAVAILABLE.create([`store does not answer: ${coerceError(e).message}`], { retryAfterMs: STORE_RETRY_AFTER_MS }));
+      // The cause names the database; the probe needs no token, so it goes to the log only.
+      opts.outage.refused(e, '/readyz');
+      return sendProblem(reply, errors.UNAVAILABLE.create(['the store does not answer (the cause is in the log)'], { retryAfterMs: STORE_RETRY_AFTER_MS }));
     } finally {
       clearTimeout(timer);
     }
