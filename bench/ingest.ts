@@ -21,10 +21,11 @@ import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { spawnChild, type ChildServer } from './lib/child.ts';
 import { junctionBuilds, spawnJunction, type JunctionBuild } from './lib/junction.ts';
+import { cpuMeter } from './lib/cpu.ts';
 import { median, orderBody, percentile, runLoad, type LoadResult } from './lib/load.ts';
 import { areaPercent, endPhase, pct, phaseSentence, SOCKET_AREA, sqlThread, sqlTotals, startPhase, storeThread, type ProfileSummary } from './lib/profile.ts';
 import type { Revision } from './lib/revision.ts';
-import { figure, ratioOf, unusedPort, verdict, withTempDir, type BenchmarkReport, type ProfiledRun, type RatioLine, type ResultRow } from './lib/report.ts';
+import { cpuParagraph, figure, ratioOf, unusedPort, verdict, withTempDir, type BenchmarkReport, type ProfiledRun, type RatioLine, type ResultRow } from './lib/report.ts';
 
 export interface IngestSettings {
   /** Measured requests per run. */
@@ -115,6 +116,8 @@ interface RunResult {
   p50Ms: number;
   p99Ms: number;
   failures: number;
+  /** The server's CPU (all threads) per measured request, µs. */
+  cpuUs: number;
   /** Event-loop utilisation of the load generator (this process) over the measured requests. */
   loaderElu: number;
   problems: string[];
@@ -133,6 +136,7 @@ async function runOnce(target: Target, s: IngestSettings, dir: string, profile =
   let accepted = 0;
   let result: LoadResult;
   let loaderElu: number;
+  let cpuUs: number;
   let summary: ProfileSummary | undefined;
   try {
     const load = (requests: number, firstIndex: number): Promise<LoadResult> =>
@@ -140,7 +144,9 @@ async function runOnce(target: Target, s: IngestSettings, dir: string, profile =
     const warm = await load(s.warmup, 0);
     if (profile) await startPhase(server);
     const elu = performance.eventLoopUtilization();
+    const cpu = cpuMeter(server.child.pid);
     result = await load(s.requests, s.warmup);
+    cpuUs = cpu(result.requests);
     loaderElu = performance.eventLoopUtilization(elu).utilization;
     if (profile) summary = await endPhase(server, dir, s.requests);
     accepted = warm.requests - warm.failures + result.requests - result.failures;
@@ -162,6 +168,7 @@ async function runOnce(target: Target, s: IngestSettings, dir: string, profile =
     p50Ms: percentile(result.latenciesMs, 50),
     p99Ms: percentile(result.latenciesMs, 99),
     failures: result.failures,
+    cpuUs,
     loaderElu,
     problems,
     ...(summary ? { profile: summary } : {}),
@@ -170,7 +177,7 @@ async function runOnce(target: Target, s: IngestSettings, dir: string, profile =
 
 export async function runIngest(s: IngestSettings = ingestDefaults): Promise<BenchmarkReport> {
   const targets = targetsFor(s.before);
-  const rows: ResultRow[] = targets.map((t) => ({ name: t.name, what: t.what, rates: [], flaggedRuns: [], p50Ms: [], p99Ms: [], failures: 0, problems: [] }));
+  const rows: ResultRow[] = targets.map((t) => ({ name: t.name, what: t.what, rates: [], flaggedRuns: [], p50Ms: [], p99Ms: [], cpuUs: [], failures: 0, problems: [] }));
   const loaderElu: number[] = [];
   // Servers take turns within each round, so that a slow minute of the machine hits all of them.
   for (let round = 1; round <= s.repeats; round++) {
@@ -181,6 +188,7 @@ export async function runIngest(s: IngestSettings = ingestDefaults): Promise<Ben
       row.rates.push(r.rate);
       row.p50Ms!.push(r.p50Ms);
       row.p99Ms!.push(r.p99Ms);
+      row.cpuUs!.push(r.cpuUs);
       row.failures += r.failures;
       row.problems.push(...r.problems.map((p) => `run ${round}: ${p}`));
       if (i === 0) loaderElu.push(r.loaderElu);
@@ -250,6 +258,8 @@ function ingestLimits(r: BenchmarkReport, loaderElu: number, p: ProfileSummary |
         'after the commit too, and shares it among the writes that arrive together (src/store/sqlite/group-commit.ts).',
     );
   }
+  const cpu = cpuParagraph(r, 'junction', 'baseline-batched');
+  if (cpu !== '') parts.push(cpu);
   if (p) {
     const thread = storeThread(p);
     const where = sqlThread(p);

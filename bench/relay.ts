@@ -18,11 +18,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { spawnChild, type ChildServer } from './lib/child.ts';
+import { cpuMeter } from './lib/cpu.ts';
 import { junctionBuilds, spawnJunction, type JunctionBuild } from './lib/junction.ts';
 import { median, orderBody, percentile, runLoad, sleep } from './lib/load.ts';
 import { areaPercent, endPhase, pct, phaseSentence, sqlThread, sqlTotals, startPhase, statement, storeThread, type ProfileSummary } from './lib/profile.ts';
 import type { Revision } from './lib/revision.ts';
-import { figure, ratioOf, verdict, withTempDir, type BenchmarkReport, type ProfiledRun, type RatioLine, type ResultRow } from './lib/report.ts';
+import { cpuParagraph, figure, ratioOf, verdict, withTempDir, type BenchmarkReport, type ProfiledRun, type RatioLine, type ResultRow } from './lib/report.ts';
 
 export interface RelaySettings {
   /** Measured messages per run. */
@@ -154,6 +155,8 @@ interface RunResult {
   p50Ms: number;
   p99Ms: number;
   failures: number;
+  /** The server's CPU (all threads) per measured message, from the first POST until the sink had them all, µs. */
+  cpuUs: number;
   problems: string[];
   /** Only for a profiled run. */
   profile?: ProfileSummary;
@@ -178,9 +181,11 @@ async function runOnce(target: Target, s: RelaySettings, sink: ChildServer, dir:
     await sinkCall(sink, 'POST', '/reset');
 
     if (profile) await startPhase(server);
+    const cpu = cpuMeter(server.child.pid);
     const run = await load(s.messages, s.warmup);
     const expected = s.messages - run.failures;
     const done = await waitForSink(sink, expected, s.drainTimeoutMs);
+    const cpuUs = cpu(done.unique);
     if (profile) summary = await endPhase(server, dir, s.messages);
     // A little longer, so that a late duplicate has time to show.
     await sleep(200);
@@ -197,6 +202,7 @@ async function runOnce(target: Target, s: RelaySettings, sink: ChildServer, dir:
       p50Ms: percentile(run.latenciesMs, 50),
       p99Ms: percentile(run.latenciesMs, 99),
       failures: run.failures,
+      cpuUs,
       problems,
       ...(summary ? { profile: summary } : {}),
     };
@@ -208,7 +214,7 @@ async function runOnce(target: Target, s: RelaySettings, sink: ChildServer, dir:
 
 export async function runRelay(s: RelaySettings = relayDefaults): Promise<BenchmarkReport> {
   const targets = targetsFor(s.before);
-  const rows: ResultRow[] = targets.map((t) => ({ name: t.name, what: t.what, rates: [], flaggedRuns: [], p50Ms: [], p99Ms: [], failures: 0, problems: [] }));
+  const rows: ResultRow[] = targets.map((t) => ({ name: t.name, what: t.what, rates: [], flaggedRuns: [], p50Ms: [], p99Ms: [], cpuUs: [], failures: 0, problems: [] }));
   const postRates = targets.map((): number[] => []);
   const sink = await spawnChild({ name: 'sink', script: SINK });
   const profiles: ProfiledRun[] = [];
@@ -221,6 +227,7 @@ export async function runRelay(s: RelaySettings = relayDefaults): Promise<Benchm
         row.rates.push(r.rate);
         row.p50Ms!.push(r.p50Ms);
         row.p99Ms!.push(r.p99Ms);
+        row.cpuUs!.push(r.cpuUs);
         row.failures += r.failures;
         row.problems.push(...r.problems.map((p) => `run ${round}: ${p}`));
         postRates[i]!.push(r.postRate);
@@ -297,6 +304,8 @@ function relayLimits(r: BenchmarkReport, postRates: number[][], p: ProfileSummar
   } else {
     parts.push(`Junction answered the POSTs at ${junctionPosts.toFixed(0)}/s and delivered at ${rate('junction').toFixed(0)}/s end to end.`);
   }
+  const cpu = cpuParagraph(r, 'junction', 'baseline');
+  if (cpu !== '') parts.push(cpu);
   if (p) parts.push(threadsParagraph(p));
   if (p && b && before) parts.push(leversParagraph(p, b, before));
   parts.push(

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, spreadPercent } from './load.ts';
 import type { ProfileSummary } from './profile.ts';
@@ -24,6 +24,8 @@ export interface ResultRow {
   /** Median over runs of the per-run p50 / p99 latency (ms), when measured. */
   p50Ms?: number[];
   p99Ms?: number[];
+  /** CPU of the server's process (all threads) per request or message, µs, one per run (bench/lib/cpu.ts). */
+  cpuUs?: number[];
   failures: number;
   /** Anything odd (failures, duplicates, missing rows); a non-empty list flags the row. */
   problems: string[];
@@ -110,13 +112,14 @@ function cells(r: ResultRow): string[] {
     `±${fmt(spreadPercent(cleanRates(r)) / 2, 1)}%`,
     fmt(medianOrUndef(r.p50Ms), 2),
     fmt(medianOrUndef(r.p99Ms), 2),
+    fmt(medianOrUndef(r.cpuUs?.filter((x) => !Number.isNaN(x)))),
     String(r.failures),
     r.problems.length === 0 ? 'ok' : `FLAGGED: ${r.problems.join('; ')}`,
   ];
 }
 
 function headers(unit: string): string[] {
-  return ['server', `${unit} (median)`, 'runs', 'spread', 'p50 ms', 'p99 ms', 'failures', 'check'];
+  return ['server', `${unit} (median)`, 'runs', 'spread', 'p50 ms', 'p99 ms', `CPU µs per ${unit.replace(/\/s$/, '')}`, 'failures', 'check'];
 }
 
 /** A plain-text table for the terminal. */
@@ -182,4 +185,24 @@ export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promis
 
 function removeTempDirs(): void {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * What each server spent in CPU per unit of work, in words: on a machine whose
+ * cores the load generator and the servers share, the rates show what each got
+ * of the cores; CPU per unit shows what it costs. Empty when not measured.
+ */
+export function cpuParagraph(r: BenchmarkReport, of: string, to: string): string {
+  const cpu = (name: string): number => {
+    const xs = r.rows.find((x) => x.name === name)?.cpuUs?.filter((x) => !Number.isNaN(x)) ?? [];
+    return xs.length === 0 ? Number.NaN : median(xs);
+  };
+  const [a, b] = [cpu(of), cpu(to)];
+  if (Number.isNaN(a) || Number.isNaN(b)) return '';
+  const unit = r.unit.replace(/\/s$/, '');
+  return (
+    `**CPU per ${unit}.** ${of}'s process (all its threads) used ${a.toFixed(0)} µs of CPU per ${unit}, ${to}'s ${b.toFixed(0)} µs ` +
+    `(medians over the runs): at equal CPU, ${of} would reach ${(b / a).toFixed(2)}× ${to}'s rate. ` +
+    `The rates above are also shaped by the load generator sharing the machine's ${availableParallelism()} cores with the server.`
+  );
 }

@@ -24,10 +24,15 @@ export function timeoutPolicy(connector: string, timeoutMs: number): Policy {
   return function timeoutLayer(next) {
     return async function timeout(req, ctx) {
       if (ctx.signal.aborted) throw abortError(ctx.signal);
+      // One controller that either the deadline or the caller's signal aborts, with the reason of whichever came
+      // first. Not AbortSignal.any: every call would add a composite to the worker's long-lived signal, whose
+      // bookkeeping (weak references, finalizers) cost more per delivery than the call's own abort handling.
       const deadline = new AbortController();
+      const shutdown = (): void => deadline.abort(ctx.signal.reason);
+      ctx.signal.addEventListener('abort', shutdown, { once: true });
       // setTimeout fires at once beyond 2^31-1 ms; such a deadline means "never" anyway.
       const timer = setTimeout(() => deadline.abort(errors.CONN_TIMEOUT.create([connector, 'call', timeoutMs])), Math.min(timeoutMs, MAX_TIMER_MS));
-      const signal = AbortSignal.any([ctx.signal, deadline.signal]);
+      const signal = deadline.signal;
       const inner: CallContext = { ...ctx, signal };
       try {
         // An inner layer that ignores the signal must not hold the caller past the deadline.
@@ -38,6 +43,7 @@ export function timeoutPolicy(connector: string, timeoutMs: number): Policy {
         throw e;
       } finally {
         clearTimeout(timer);
+        ctx.signal.removeEventListener('abort', shutdown);
       }
     };
   };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { test, type TestContext } from 'node:test';
 import type { Call, CallContext, OutboundResponse } from '../../src/core/call.ts';
 import { errors, isJunctionError } from '../../src/core/errors.ts';
@@ -71,4 +72,15 @@ test('other errors of the inner call pass through', async () => {
   const boom = errors.CONN_NETWORK.create(['crm', 'ECONNRESET']);
   const call = timeoutPolicy('crm', 1000)(() => Promise.reject(boom));
   await assert.rejects(call(req, { signal: new AbortController().signal }), (e) => e === boom);
+});
+
+test("leaves nothing on the caller's long-lived signal once a call is over, whether it answered or failed", async () => {
+  const worker = new AbortController();
+  const answers = timeoutPolicy('crm', 1000)(() => Promise.resolve(ok));
+  const failures = timeoutPolicy('crm', 1000)(() => Promise.reject(new Error('reset')));
+  for (let i = 0; i < 50; i++) {
+    await answers(req, { signal: worker.signal });
+    await assert.rejects(failures(req, { signal: worker.signal }), /reset/);
+  }
+  assert.equal(getEventListeners(worker.signal, 'abort').length, 0);
 });
