@@ -203,7 +203,7 @@ function render(list: BenchmarkReport[], transform: TransformRow[], policies: Po
         'limited to the measured messages) and its event-loop utilisation; the wall',
         'time of every node:sqlite statement on the main thread and, where the store',
         'runs in a worker thread, on that thread too (bench/lib/instrument-thread.ts),',
-        'with its event-loop utilisation. The worker thread has no CPU profile. Self',
+        'with its event-loop utilisation and its own CPU profile. Self',
         'time by area (package, folder of src/, node core, native calls), then by',
         'function, then statements. The wrappers that time each statement cost a',
         'little themselves ("profiling overhead").',

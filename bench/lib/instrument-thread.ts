@@ -11,8 +11,13 @@
  * BroadcastChannel; this thread answers `started`, then its statements and
  * event-loop utilisation at the end. A thread that ran no statement in the
  * phase is left out by the main side. The channel is unref'd: it never keeps
- * the thread alive.
+ * the thread alive. Each thread also records a V8 CPU profile of the phase
+ * (its own inspector session), written as `thread-<id>.cpuprofile` into the
+ * directory the start names before the thread answers with its statements.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { MEASURE_CHANNEL, wrapStatements, type MeasureMessage, type SqlStat } from './instrument.ts';
 
@@ -22,21 +27,36 @@ if (!isMainThread) {
   let started = 0;
   let elu = performance.eventLoopUtilization();
   wrapStatements(stats, () => measuring);
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params: object = {}): Promise<unknown> =>
+    new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+  let dir = '';
   const channel = new BroadcastChannel(MEASURE_CHANNEL);
   channel.unref();
   channel.onmessage = (event: unknown) => {
     const m = (event as { data: MeasureMessage }).data;
     if (m.kind === 'start') {
-      stats.clear();
-      measuring = true;
-      started = performance.now();
-      elu = performance.eventLoopUtilization();
-      channel.postMessage({ kind: 'started', threadId } satisfies MeasureMessage);
+      dir = m.dir;
+      void (async () => {
+        await post('Profiler.enable');
+        await post('Profiler.start');
+        stats.clear();
+        measuring = true;
+        started = performance.now();
+        elu = performance.eventLoopUtilization();
+        channel.postMessage({ kind: 'started', threadId } satisfies MeasureMessage);
+      })();
     } else if (m.kind === 'stop' && measuring) {
       measuring = false;
       const wallMs = performance.now() - started;
+      const utilization = performance.eventLoopUtilization(elu).utilization;
       const sql = [...stats.values()].sort((a, b) => b.ms - a.ms);
-      channel.postMessage({ kind: 'stats', stats: { threadId, wallMs, elu: performance.eventLoopUtilization(elu).utilization, sql } } satisfies MeasureMessage);
+      void (async () => {
+        const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+        writeFileSync(join(dir, `thread-${threadId}.cpuprofile`), JSON.stringify(profile));
+        channel.postMessage({ kind: 'stats', stats: { threadId, wallMs, elu: utilization, sql } } satisfies MeasureMessage);
+      })();
     }
   };
 }

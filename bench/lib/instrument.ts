@@ -56,7 +56,7 @@ export interface PhaseStats {
 
 /** The channel between this module and bench/lib/instrument-thread.ts. */
 export const MEASURE_CHANNEL = 'junction-bench-measure';
-export type MeasureMessage = { kind: 'start' } | { kind: 'stop' } | { kind: 'started'; threadId: number } | { kind: 'stats'; stats: ThreadStats };
+export type MeasureMessage = { kind: 'start'; dir: string } | { kind: 'stop' } | { kind: 'started'; threadId: number } | { kind: 'stats'; stats: ThreadStats };
 
 type Method = 'run' | 'get' | 'all';
 
@@ -137,7 +137,7 @@ export function instrument(dir: string): void {
     void (async () => {
       threads = [];
       startedThreads = replies = 0;
-      channel.postMessage({ kind: 'start' } satisfies MeasureMessage);
+      channel.postMessage({ kind: 'start', dir } satisfies MeasureMessage);
       // A thread with the preload acknowledges at once; without it nobody does, and 200 ms are lost before the phase.
       await waitFor(() => startedThreads > 0, 200);
       await post('Profiler.enable');

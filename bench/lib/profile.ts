@@ -11,7 +11,7 @@
  * Native calls have frames of their own (`run`, `get`, `all` are node:sqlite's
  * StatementSync methods: SQL, WAL writes and fsync). They show in the main
  * thread's profile only when the store runs on the main thread (before the
- * store moved to a worker thread); the worker thread has no CPU profile here.
+ * store moved to a worker thread), and in the store thread's own profile otherwise.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -52,6 +52,8 @@ export interface ProfileSummary {
   busyMs: number;
   functions: ProfileEntry[];
   areas: ProfileEntry[];
+  /** The store's worker thread's own CPU profile, when it ran in one. */
+  storeCpu?: Omit<ProfileSummary, 'phase' | 'messages' | 'storeCpu'>;
 }
 
 /** Native bindings seen in these servers' profiles, by what they do. */
@@ -142,7 +144,14 @@ export async function endPhase(server: ChildServer, dir: string, messages: numbe
   server.child.kill('SIGUSR1');
   const phase = JSON.parse((await line)[1]!) as PhaseStats;
   const profile = JSON.parse(await readFile(join(dir, 'profile.cpuprofile'), 'utf8')) as CpuProfile;
-  return summarizeProfile(profile, phase, messages);
+  const summary = summarizeProfile(profile, phase, messages);
+  const thread = phase.threads?.find((t) => t.sql.length > 0);
+  if (thread) {
+    const threadProfile = JSON.parse(await readFile(join(dir, `thread-${thread.threadId}.cpuprofile`), 'utf8')) as CpuProfile;
+    const { phase: _p, messages: _m, ...cpu } = summarizeProfile(threadProfile, phase, messages);
+    summary.storeCpu = cpu;
+  }
+  return summary;
 }
 
 /** Where SQLite statements ran: on the main thread (store in-process) or on the store's worker thread. */
@@ -245,6 +254,16 @@ export function profileMarkdown(s: ProfileSummary): string {
   ];
   if (s.phase.sql.length > 0) out.push('', statements('the main thread', s.phase.sql, s.phase.wallMs));
   const thread = storeThread(s);
+  if (s.storeCpu) {
+    out.push(
+      '',
+      `CPU profile of the store's worker thread: busy ${s.storeCpu.busyMs.toFixed(0)} ms of ${s.storeCpu.totalMs.toFixed(0)} ms sampled (idle ${s.storeCpu.idleMs.toFixed(0)} ms; a synchronous fsync counts as busy).`,
+      '',
+      table("area (store thread, self time)", s.storeCpu.areas),
+      '',
+      table("function (store thread, self time)", s.storeCpu.functions),
+    );
+  }
   if (thread) out.push('', statements("the store's worker thread", thread.sql, thread.wallMs));
   return out.join('\n');
 }
