@@ -2,8 +2,9 @@
  * Flows that call a SOAP ERP (the soap package's own server on loopback):
  * a Server fault is retried and the order delivered once, a Client fault is
  * dead-lettered with its fault string, a `call` answer becomes JSON for the
- * next step, and `junction check` refuses a broken WSDL or an unknown
- * operation at its line.
+ * next step, `enrich` adds an operation's answer to the body, `poll` turns an
+ * operation's answer into messages (deduped on their key), and `junction
+ * check` refuses a broken WSDL or an unknown operation at its line.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, writeFileSync } from 'node:fs';
@@ -88,6 +89,43 @@ describe('flows calling a SOAP service', () => {
     await engine.until(async () => (await stateOf(id)) === 'done');
     assert.equal(sink.seen.length, 1);
     assert.deepEqual(JSON.parse(sink.seen[0]!.body), { sku: 'SKU-7', inStock: true, available: 42 });
+  });
+});
+
+describe('a SOAP connector in enrich and poll', () => {
+  it('enrich adds an operation\'s answer to the body, sent from the body', async (t) => {
+    const sink = await startRecorder(t, (_req, res) => res.writeHead(204).end());
+    const { erp, engine, stateOf } = await setup(
+      t,
+      { getStock: (args) => ({ sku: args.sku, available: 7 }) },
+      `  enriched:
+    trigger: { http: { path: /hooks/enriched } }
+    steps:
+      - enrich: { connector: erp, into: stock, request: { operation: GetStock } }
+      - deliver: { connector: sink, request: { path: /enriched } }`,
+      `  sink: { type: rest, baseUrl: ${sink.url} }`,
+    );
+    const res = await engine.post('/hooks/enriched', { sku: 'SKU-3', note: 'kept' });
+    await engine.until(async () => (await stateOf(res.json.id as string)) === 'done');
+    assert.ok(erp.seen.some((s) => /<(\w+:)?sku>SKU-3</.test(s.body)), 'the lookup carried the body');
+    assert.deepEqual(JSON.parse(sink.seen[0]!.body), { sku: 'SKU-3', note: 'kept', stock: { sku: 'SKU-3', available: 7 } });
+  });
+
+  it('poll calls an operation on every run, and its record becomes one message however often it is read', async (t) => {
+    const sink = await startRecorder(t, (_req, res) => res.writeHead(204).end());
+    const { erp, engine } = await setup(
+      t,
+      { getStock: () => ({ sku: 'SKU-9', available: 3 }) },
+      `  stock-levels:
+    trigger: { poll: { connector: erp, every: 50, request: { operation: GetStock }, items: "[$]", key: sku } }
+    steps:
+      - deliver: { connector: sink, request: { path: /levels } }`,
+      `  sink: { type: rest, baseUrl: ${sink.url} }`,
+    );
+    await engine.until(() => (erp.calls.get('GetStock') ?? 0) >= 3 && sink.seen.length >= 1);
+    assert.equal(sink.seen.length, 1, 'read three times or more, delivered once (deduped on its key)');
+    assert.deepEqual(JSON.parse(sink.seen[0]!.body), { sku: 'SKU-9', available: 3 });
+    assert.equal((await engine.store.stats('stock-levels')).done, 1);
   });
 });
 
