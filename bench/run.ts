@@ -26,7 +26,7 @@
  * database beside one on SQLite. It replaces only its own section.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -135,7 +135,7 @@ if (values.quick) {
   await writeBacklogSection(backlog);
   console.log(`Wrote the Backlog section of ${OUT} and its chart.`);
 } else {
-  await writeFile(OUT, render(reports, transform, policies, seconds));
+  await writeFile(OUT, `${render(reports, transform, policies, seconds).trimEnd()}\n${await keptSections()}`);
   console.log(`Wrote ${OUT}.`);
 }
 if (reports.some((r) => r.rows.some((row) => row.problems.length > 0))) {
@@ -152,7 +152,9 @@ function render(list: BenchmarkReport[], transform: TransformRow[], policies: Po
   const lines = [
     '# Benchmarks',
     '',
-    'Written by `npm run bench` (bench/run.ts); every run replaces this file. Each',
+    'Written by `npm run bench` (bench/run.ts); every run replaces this file, but',
+    'for the Backlog and PostgreSQL sections, which only their own runs',
+    '(`--only backlog`, `--only postgres`) replace. Each',
     'benchmark compares Junction with a bare Node.js server doing the same job,',
     'measured in the same run, on the same machine. The load generator runs in the',
     'parent process; every server runs in its own child process, on 127.0.0.1.',
@@ -230,6 +232,23 @@ function render(list: BenchmarkReport[], transform: TransformRow[], policies: Po
   }
   if (policies) lines.push(policiesSection(policies));
   return lines.join('\n');
+}
+
+/**
+ * The backlog and PostgreSQL sections take minutes and run only when named
+ * (`--only backlog`, `--only postgres`), each replacing its own section: a
+ * whole run keeps them as they were, with the date and command they state.
+ */
+async function keptSections(): Promise<string> {
+  const old = await readFile(OUT, 'utf8').catch(() => '');
+  const kept: string[] = [];
+  for (const heading of ['## Backlog:', '## PostgreSQL:']) {
+    const start = old.indexOf(heading);
+    if (start < 0) continue;
+    const end = old.indexOf('\n## ', start + 1);
+    kept.push(`\n${(end < 0 ? old.slice(start) : old.slice(start, end)).trimEnd()}\n`);
+  }
+  return kept.join('');
 }
 
 /** The commit measured, and whether src/ had uncommitted changes then. */
