@@ -15,11 +15,9 @@
  * (its own inspector session), written as `thread-<id>.cpuprofile` into the
  * directory the start names before the thread answers with its statements.
  */
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
-import { MEASURE_CHANNEL, wrapStatements, type MeasureMessage, type SqlStat } from './instrument.ts';
+import { cpuProfiler, MEASURE_CHANNEL, wrapStatements, type MeasureMessage, type SqlStat } from './instrument.ts';
 
 if (!isMainThread) {
   const stats = new Map<string, SqlStat>();
@@ -27,10 +25,7 @@ if (!isMainThread) {
   let started = 0;
   let elu = performance.eventLoopUtilization();
   wrapStatements(stats, () => measuring);
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params: object = {}): Promise<unknown> =>
-    new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+  const profiler = cpuProfiler();
   let dir = '';
   const channel = new BroadcastChannel(MEASURE_CHANNEL);
   channel.unref();
@@ -39,8 +34,7 @@ if (!isMainThread) {
     if (m.kind === 'start') {
       dir = m.dir;
       void (async () => {
-        await post('Profiler.enable');
-        await post('Profiler.start');
+        await profiler.start();
         stats.clear();
         measuring = true;
         started = performance.now();
@@ -53,8 +47,7 @@ if (!isMainThread) {
       const utilization = performance.eventLoopUtilization(elu).utilization;
       const sql = [...stats.values()].sort((a, b) => b.ms - a.ms);
       void (async () => {
-        const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-        writeFileSync(join(dir, `thread-${threadId}.cpuprofile`), JSON.stringify(profile));
+        await profiler.stop(join(dir, `thread-${threadId}.cpuprofile`));
         channel.postMessage({ kind: 'stats', stats: { threadId, wallMs, elu: utilization, sql } } satisfies MeasureMessage);
       })();
     }

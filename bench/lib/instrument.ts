@@ -103,15 +103,30 @@ export function wrapStatements(stats: Map<string, SqlStat>, measuring: () => boo
   };
 }
 
+/** The V8 CPU profiler of the calling thread, through an inspector session of its own. */
+export function cpuProfiler(): { start(): Promise<void>; stop(file: string): Promise<void> } {
+  const session = new Session();
+  session.connect();
+  const post = (method: string): Promise<unknown> =>
+    new Promise((resolve, reject) => session.post(method, {}, (err, result) => (err ? reject(err) : resolve(result))));
+  return {
+    async start() {
+      await post('Profiler.enable');
+      await post('Profiler.start');
+    },
+    async stop(file) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+    },
+  };
+}
+
 export function instrument(dir: string): void {
   const stats = new Map<string, SqlStat>();
   let measuring = false;
   wrapStatements(stats, () => measuring);
 
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params: object = {}): Promise<unknown> =>
-    new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+  const profiler = cpuProfiler();
   let started = 0;
   let elu = performance.eventLoopUtilization();
 
@@ -140,8 +155,7 @@ export function instrument(dir: string): void {
       channel.postMessage({ kind: 'start', dir } satisfies MeasureMessage);
       // A thread with the preload acknowledges at once; without it nobody does, and 200 ms are lost before the phase.
       await waitFor(() => startedThreads > 0, 200);
-      await post('Profiler.enable');
-      await post('Profiler.start');
+      await profiler.start();
       stats.clear();
       measuring = true;
       started = performance.now();
@@ -155,8 +169,7 @@ export function instrument(dir: string): void {
     measuring = false;
     channel.postMessage({ kind: 'stop' } satisfies MeasureMessage);
     void (async () => {
-      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-      writeFileSync(join(dir, 'profile.cpuprofile'), JSON.stringify(profile));
+      await profiler.stop(join(dir, 'profile.cpuprofile'));
       await waitFor(() => replies >= startedThreads, 2000);
       const out: PhaseStats = { wallMs, elu: utilization, sql: [...stats.values()].sort((a, b) => b.ms - a.ms) };
       if (startedThreads > 0) out.threads = threads;
