@@ -10,7 +10,7 @@
  * hands it to its waiter, if it has one.
  */
 import type { JunctionError } from '../core/errors.ts';
-import { fromWire, toWire, type WireError } from '../store/sqlite/wire-error.ts';
+import { fromWire, toWire, type WireError } from '../core/wire-error.ts';
 import type { StoreSignals } from '../store/store.ts';
 
 export interface FlowResponse {

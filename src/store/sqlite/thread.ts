@@ -13,7 +13,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSqliteStore, type SqliteStoreOptions } from './store.ts';
-import { outcomeFromWire, toWire, type WireOutcome } from './wire-error.ts';
+import { outcomeFromWire, toWire, type WireOutcome } from '../../core/wire-error.ts';
 
 /** One call from the caller's thread. */
 export interface StoreRequest {

@@ -18,7 +18,7 @@ import { errors } from '../../core/errors.ts';
 import type { Store } from '../store.ts';
 import { createExclusive, DEFAULT_LOCK_LEASE_MS, type LockRows } from './exclusive.ts';
 import type { StoreReply, StoreRequest, ThreadOptions } from './thread.ts';
-import { fromWire, outcomeToWire } from './wire-error.ts';
+import { fromWire, outcomeToWire } from '../../core/wire-error.ts';
 import { updateUnderExclusive } from '../token-update.ts';
 import type { KeyValue, TokenRecord } from '../store.ts';
 

@@ -1,14 +1,16 @@
 /**
- * @module store/sqlite/wire-error
- * An error as it crosses between the store's worker thread and its caller.
+ * @module core/wire-error
+ * An error as data, for where it crosses a boundary: between the SQLite
+ * store's worker thread and its caller, and between nodes (an answer
+ * published through the store's signals, `runtime/responses`).
  * Structured cloning keeps an Error's message but drops the fields a
  * JunctionError carries (code, family, details), and callers branch on those
  * (JNC_IDEMPOTENCY_KEY_REUSED is a 422, JNC_STORE_UNAVAILABLE a 503): they are
  * sent as plain data and the error rebuilt on the other side.
  */
-import type { ResponseSnapshot } from '../../core/call.ts';
-import { isJunctionError, JunctionError, type ErrorFamily } from '../../core/errors.ts';
-import type { Outcome } from '../../core/message.ts';
+import type { ResponseSnapshot } from './call.ts';
+import { isJunctionError, JunctionError, type ErrorFamily } from './errors.ts';
+import type { Outcome } from './message.ts';
 
 export interface WireError {
   message: string;
