@@ -149,7 +149,7 @@ describe('PostgreSQL going away', () => {
     t.after(() => sender.close());
     const keys = Array.from({ length: N }, (_, i) => `order-${i}`);
 
-    let phase: 'up' | 'stopping' | 'down' | 'starting' | 'back' = 'up';
+    let phase: 'up' | 'stopping' | 'down' | 'starting' | 'back' | 'failed' = 'up';
     /** When the server was found stopped (pg_ctl returned) and when it was told to start: posts sent between must all be refused. */
     let downAt = Infinity;
     let startAt = Infinity;
@@ -177,12 +177,18 @@ describe('PostgreSQL going away', () => {
       for (;;) {
         const key = fresh.shift() ?? (phase === 'back' ? undefined : sender.pending()[0]);
         if (key === undefined) {
-          if (phase === 'back' || phase === 'up') return;
+          // 'failed': the outage went wrong and the test fails on it; the senders stop rather than post forever.
+          if (phase === 'back' || phase === 'up' || phase === 'failed') return;
           await new Promise((r) => setTimeout(r, 20));
           continue;
         }
         const answer = await sender.post(key, 0);
-        if (phase === 'up' && sender.accepted.size >= N / 3) outage = goDownAndBack();
+        if (phase === 'up' && sender.accepted.size >= N / 3) {
+          outage = goDownAndBack().catch((e: unknown) => {
+            phase = 'failed';
+            throw e;
+          });
+        }
         if (answer.status !== 202) await new Promise((r) => setTimeout(r, 20));
       }
     };
