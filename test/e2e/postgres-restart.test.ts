@@ -43,12 +43,17 @@ flows:
 `;
 }
 
+/** The last /readyz answer that was not a 200, to say why a wait for ready failed. */
+let lastNotReady = '';
+
 async function readyz(url: string): Promise<number> {
   try {
     const res = await fetch(`${url}/readyz`);
-    await res.body?.cancel();
+    const text = await res.text();
+    if (res.status !== 200) lastNotReady = `${res.status} ${text}`;
     return res.status;
-  } catch {
+  } catch (e) {
+    lastNotReady = String(e);
     return 0;
   }
 }
@@ -167,7 +172,9 @@ describe('PostgreSQL going away', () => {
       startAt = Date.now();
       phase = 'starting';
       await pg.start();
-      await until(async () => (await readyz(node.url)) === 200, 30_000, 50);
+      await until(async () => (await readyz(node.url)) === 200, 30_000, 50).catch((e: unknown) => {
+        throw new Error(`not ready 30 s after the server started; /readyz: ${lastNotReady}\n${node.output().slice(-4000)}`, { cause: e });
+      });
       phase = 'back';
     };
 
@@ -175,10 +182,11 @@ describe('PostgreSQL going away', () => {
     const fresh = [...keys];
     const poster = async (): Promise<void> => {
       for (;;) {
+        // 'failed': the outage went wrong and the test fails on it; the senders stop rather than post forever.
+        if (phase === 'failed') return;
         const key = fresh.shift() ?? (phase === 'back' ? undefined : sender.pending()[0]);
         if (key === undefined) {
-          // 'failed': the outage went wrong and the test fails on it; the senders stop rather than post forever.
-          if (phase === 'back' || phase === 'up' || phase === 'failed') return;
+          if (phase === 'back' || phase === 'up') return;
           await new Promise((r) => setTimeout(r, 20));
           continue;
         }
@@ -188,6 +196,8 @@ describe('PostgreSQL going away', () => {
             phase = 'failed';
             throw e;
           });
+          // Awaited after the senders stop; until then its failure is not an unhandled rejection.
+          outage.catch(() => undefined);
         }
         if (answer.status !== 202) await new Promise((r) => setTimeout(r, 20));
       }

@@ -40,6 +40,12 @@ export function createPool(s: PoolSettings): pg.Pool {
   // An idle connection that breaks (the server restarted) is dropped by the pool and
   // replaced on next use; without a listener, the 'error' event would end the process.
   pool.on('error', () => undefined);
+  // A client handed out by pool.connect() has no listener of the pool's until the caller's
+  // continuation adds its own, a microtask later. The server's last words can arrive in that
+  // window, in the same packet as its ReadyForQuery (a server shutting down accepts a
+  // connection, then terminates it): an 'error' then would end the process. Every client
+  // keeps this one; a broken connection is still found by the query that fails on it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
