@@ -118,7 +118,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     query: run,
   });
   /** After a commit that made messages due (a replay, a retry due now): wakes every node's workers. */
-  const wake = (): Promise<void> => run('wake the workers', (db) => notifyWake(db, channel)).catch(() => undefined);
+  // While closing, run() refuses new calls: the last wake, coalesced behind one in flight, goes straight to the
+  // pool (close() waits for it before ending the pool), or other nodes would wait a poll interval for those messages.
+  const wake = (): Promise<void> =>
+    (closing === undefined ? run('wake the workers', (db) => notifyWake(db, channel)) : notifyWake(pool, channel)).catch(() => undefined);
   /**
    * The enqueue's wake, after its commit and coalesced: one NOTIFY in flight per
    * store, and one more after it when enqueues committed meanwhile. A transaction
@@ -172,6 +175,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
         // Calls already made are let finish (a write resolves after its COMMIT). Held locks are
         // dropped: their fn is told to stop, and the pool's end waits for it to return.
         await Promise.allSettled([...inflight]);
+        // The wakes of those calls' commits, the one coalesced behind another included.
+        while (waking !== undefined) await waking;
         locks.dropAll();
         await signals.close();
         await pool.end().catch(() => undefined);
