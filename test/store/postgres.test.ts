@@ -224,19 +224,25 @@ describe('PostgreSQL store', skipAll, () => {
   });
 
   it('exclusive: close while fn runs aborts its signal, waits for it to return, and frees the lock', async () => {
-    const holder = await open();
     const other = await open();
-    let running!: (signal: AbortSignal) => void;
-    const started = new Promise<AbortSignal>((resolve) => (running = resolve));
-    const held = holder.exclusive('schedule:nightly', async (signal) => {
-      running(signal);
-      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    });
-    const signal = await started;
-    await holder.close();
-    assert.equal((signal.reason as { code?: string }).code, 'JNC_LOCK_LOST');
-    assert.equal(await held, true);
-    assert.equal(await other.exclusive('schedule:nightly', async () => {}), true);
+    // The lock was once still held for a moment after close() resolved (about 1 close in 50): rounds make that seen.
+    for (let round = 0; round < 20; round++) {
+      const holder = await open();
+      let running!: (signal: AbortSignal) => void;
+      const started = new Promise<AbortSignal>((resolve) => (running = resolve));
+      let returned = false;
+      const held = holder.exclusive('schedule:nightly', async (signal) => {
+        running(signal);
+        if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        returned = true;
+      });
+      const signal = await started;
+      await holder.close();
+      assert.equal(returned, true, `round ${round}: close() resolved before fn returned`);
+      assert.equal((signal.reason as { code?: string }).code, 'JNC_LOCK_LOST');
+      assert.equal(await held, true);
+      assert.equal(await other.exclusive('schedule:nightly', async () => {}), true, `round ${round}: the lock outlived close()`);
+    }
   });
 
   it('exclusive: the same name in two schemas is two locks', async () => {

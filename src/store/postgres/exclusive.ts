@@ -30,8 +30,23 @@ export interface ExclusiveOptions {
 
 export interface Exclusive {
   exclusive: Store['exclusive'];
-  /** Ends every held lock's session at once (close): their signals abort, PostgreSQL releases the locks. */
-  dropAll(): void;
+  /**
+   * Ends every held lock's session (close): their signals abort, and the promise resolves once each
+   * call has returned and its session is over, so the lock is free for others when it resolves.
+   */
+  dropAll(): Promise<void>;
+}
+
+/** Resolves when the pool has ended `client` and let it go ('remove'). */
+function removedFromPool(pool: pg.Pool, client: pg.PoolClient): Promise<void> {
+  return new Promise((resolve) => {
+    const onRemove = (removed: pg.PoolClient | pg.Client): void => {
+      if (removed !== client) return;
+      pool.off('remove', onRemove);
+      resolve();
+    };
+    pool.on('remove', onRemove);
+  });
 }
 
 /** The advisory lock key of `name`: a signed 64-bit integer, as text for the bigint parameter. */
@@ -42,7 +57,8 @@ export function lockKey(namespace: string, name: string): string {
 export function createExclusive(opts: ExclusiveOptions): Exclusive {
   /** Names held by calls on this store: a second call, or one from inside fn, resolves false without a connection. */
   const heldHere = new Set<string>();
-  const drops = new Set<() => void>();
+  /** Held calls: how to make each one stop, and when it is over (its connection gone with its session). */
+  const held = new Map<() => void, Promise<void>>();
 
   async function exclusive(name: string, fn: (signal: AbortSignal) => Promise<void>): Promise<boolean> {
     if (typeof name !== 'string' || name === '') throw errors.INPUT_INVALID.create(['a lock name must be a non-empty string']);
@@ -75,7 +91,8 @@ export function createExclusive(opts: ExclusiveOptions): Exclusive {
     client.on('error', onError);
     client.on('end', onEnd);
     const drop = (): void => loseWith(new Error('the store was closed'));
-    drops.add(drop);
+    let over!: () => void;
+    held.set(drop, new Promise<void>((resolve) => (over = resolve)));
     let heartbeat: NodeJS.Timeout | undefined;
     try {
       let taken: boolean;
@@ -99,18 +116,25 @@ export function createExclusive(opts: ExclusiveOptions): Exclusive {
       }
       return true;
     } finally {
-      drops.delete(drop);
       client.off('error', onError);
       client.off('end', onEnd);
-      // A connection that broke (or that close() dropped) is destroyed, which also ends its session and any lock on it.
+      // A connection that broke (or that close() dropped) is destroyed, which also ends its session and any
+      // lock on it. The pool says 'remove' once the socket is closed, which the server does only after it
+      // has let go of the session's locks: close() waits for that, or a lock would outlive the store a moment.
+      const gone = broken === undefined ? undefined : removedFromPool(opts.pool, client);
       client.release(broken ?? false);
+      await gone;
+      held.delete(drop);
+      over();
     }
   }
 
   return {
     exclusive,
-    dropAll() {
-      for (const drop of drops) drop();
+    async dropAll() {
+      const calls = [...held];
+      for (const [drop] of calls) drop();
+      await Promise.all(calls.map(([, done]) => done));
     },
   };
 }

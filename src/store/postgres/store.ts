@@ -173,11 +173,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     close() {
       closing ??= (async () => {
         // Calls already made are let finish (a write resolves after its COMMIT). Held locks are
-        // dropped: their fn is told to stop, and the pool's end waits for it to return.
+        // dropped: their fn is told to stop, and close waits for it to return and for its session to end.
         await Promise.allSettled([...inflight]);
         // The wakes of those calls' commits, the one coalesced behind another included.
         while (waking !== undefined) await waking;
-        locks.dropAll();
+        await locks.dropAll();
         await signals.close();
         await pool.end().catch(() => undefined);
       })();
@@ -271,7 +271,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
 
     checkpoints: createCheckpoints(run),
 
-    // Not tracked: close() does not wait for fn by itself, it tells fn to stop (its signal) and ends the session.
+    // Not tracked as a call: close() tells fn to stop (its signal) rather than waiting for it to finish.
     exclusive: locks.exclusive,
 
     rateLimiters: postgresLimiters(pool),
