@@ -117,9 +117,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     connectionTimeoutMs: opts.connectionTimeoutMs ?? 10_000,
     query: run,
   });
-  /** After a commit that made messages due (a replay, a retry due now): wakes every node's workers. */
-  // While closing, run() refuses new calls: the last wake, coalesced behind one in flight, goes straight to the
-  // pool (close() waits for it before ending the pool), or other nodes would wait a poll interval for those messages.
+  /**
+   * After a commit that made messages due (a replay, a retry due now): wakes every node's workers.
+   * While closing, run() refuses new calls: the last wake, coalesced behind one in flight, goes straight to the
+   * pool (close() waits for it before ending the pool), or other nodes would wait a poll interval for those messages.
+   */
   const wake = (): Promise<void> =>
     (closing === undefined ? run('wake the workers', (db) => notifyWake(db, channel)) : notifyWake(pool, channel)).catch(() => undefined);
   /**
