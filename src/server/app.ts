@@ -84,6 +84,14 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     done(null, req.rawBody.toString('utf8'));
   });
 
+  // Once the engine stops accepting, every answer ends its connection. A keep-alive connection that is busy
+  // when the server closes is not closed with the idle ones: it would hold close(), and the engine's stop, for
+  // the idle timeout after its answer (72 s), past any orchestrator's grace period.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (!opts.accepting()) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   const outage = createOutageLog(opts.logger, opts.clock);
   app.setErrorHandler((err, req, reply) => {
     const problem = problemFor(err, {

@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { startTestEngine } from '../helpers/engine.ts';
+import { subscribe } from '../../src/observability/channels.ts';
+import { startTestEngine, until } from '../helpers/engine.ts';
 import { serve } from '../helpers/servers.ts';
 
 /** A receiver that holds each request until the test lets it go, and says when one has arrived. */
@@ -72,6 +74,33 @@ describe('draining on stop', () => {
     const acked = engine.settled.find((s) => s.id === id);
     assert.equal(acked?.outcome, 'ack', 'the message in flight finished during the drain');
     await assert.rejects(fetch(`${engine.url}/healthz`), 'the port is closed once the drain is over');
+  });
+
+  it('ends a keep-alive connection whose request is still under way when the server closes, rather than waiting out its idle timeout', async (t) => {
+    const target = await heldReceiver(t);
+    const engine = await startTestEngine(t, config(target.url));
+    const started = new Promise<void>((resolve) => t.after(subscribe('ingress:start', () => resolve())));
+    // A sender on a keep-alive connection whose body is still coming when the stop begins.
+    const { port } = new URL(engine.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    t.after(() => socket.destroy());
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    socket.write('POST /hooks/orders HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nContent-Type: application/json\r\nContent-Length: 8\r\n\r\n{"id":');
+    await started;
+
+    const stopped = engine.stop();
+    // The server has begun to close (it no longer listens) with this request in flight: only then does the body end.
+    await until(() => !engine.app.server.listening, 10_000, 5);
+    socket.write('1}\r\n');
+
+    // Without the fix both waited for the connection's idle timeout (72 s); a regression fails well before.
+    const late = new Promise<'late'>((resolve) => setTimeout(resolve, 20_000, 'late').unref());
+    assert.equal(await Promise.race([ended.then(() => 'ended' as const), late]), 'ended', `the server kept the connection open after answering: ${answer}`);
+    assert.match(answer, /^HTTP\/1\.1 503 /, 'answered as the drain answers');
+    assert.match(answer, /\r\nconnection: close\r\n/i, 'the answer ends the connection');
+    assert.equal(await Promise.race([stopped.then(() => 'stopped' as const), late]), 'stopped', 'the stop still waits for the connection');
   });
 
   it('stops at once when nothing is in flight', async (t) => {
