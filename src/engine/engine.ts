@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { LoadedConfig } from '../config/load.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { errors } from '../core/errors.ts';
+import { Undo } from '../core/undo.ts';
 import { closeConnectors, createConnectors } from '../connectors/registry.ts';
 import { listening, publish, subscribe } from '../observability/channels.ts';
 import { LiveStats } from '../observability/live-stats.ts';
@@ -82,6 +83,18 @@ export interface Engine {
 }
 
 export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}): Promise<Engine> {
+  // A start-up that fails part-way closes what it had opened, last first, and then throws.
+  const undo = new Undo();
+  try {
+    return await start(loaded, opts, undo);
+  } catch (e) {
+    await undo.run();
+    throw e;
+  }
+}
+
+/** Starts everything, registering with `undo` how to close each part as soon as it is open. */
+async function start(loaded: LoadedConfig, opts: EngineOptions, undo: Undo): Promise<Engine> {
   const { config } = loaded;
   const clock = opts.clock ?? systemClock;
   // The config's secrets are cut out of every log line and every outcome stored, wherever a receiver echoes them.
@@ -92,6 +105,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   // A WSDL or schema file that cannot be used stops start-up at its line, before anything is opened.
   await checkConnectors(loaded);
   const store = openStore(config.store.url, { baseDir: loaded.baseDir, clock });
+  undo.add(() => store.close());
   await store.migrate();
 
   // OAuth 2.0 tokens live in the store, so every worker and every process on it shares one; so does the
@@ -105,16 +119,9 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     logger,
     baseDir: loaded.baseDir,
   });
-  let flows: Map<string, CompiledFlow>;
-  let alertFlows: Map<string, CompiledFlow>;
-  try {
-    flows = await compileFlows(loaded, connectors);
-    alertFlows = await compileAlertFlows(loaded, connectors);
-  } catch (e) {
-    await closeConnectors(connectors);
-    await store.close();
-    throw e;
-  }
+  undo.add(() => closeConnectors(connectors));
+  const flows = await compileFlows(loaded, connectors);
+  const alertFlows = await compileAlertFlows(loaded, connectors);
 
   // On a store shared by many nodes, a flow's answer may be made on another node than the one holding the request.
   const answersCross = store.signals !== undefined && [...flows.values()].some((f) => f.respondTimeoutMs !== undefined);
@@ -122,6 +129,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     signals: answersCross ? store.signals : undefined,
     onError: (e) => logger.warn({ err: (e as Error).message }, 'respond: an answer could not cross to the node holding the request'),
   });
+  undo.add(() => responses.close());
   const worker = new Worker({
     store,
     responses,
@@ -134,13 +142,16 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   });
   // The last hour of this engine's traffic: live rates for the admin API, the dashboard and the alert rules.
   const stats = new LiveStats({ clock, worker: worker.id });
+  undo.add(() => stats.close());
   // Prometheus counters follow the same events; created before anything runs, so that nothing is missed.
   const metrics = createMetrics(config, { store, connectors, worker: worker.id, clock });
+  undo.add(() => metrics?.close());
   // Drops are done messages, not failures: the admin API counts them from this engine's settled events.
   const dropped = new Map<string, number>();
   const unsubscribe = subscribe('message:settled', (e) => {
     if (e.worker === worker.id && e.dropped !== undefined) dropped.set(e.flow, (dropped.get(e.flow) ?? 0) + 1);
   });
+  undo.add(unsubscribe);
 
   let accepting = true;
   const ingest: Ingest = async (batch, opts) => {
@@ -189,6 +200,7 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
   }
   // After everything that may refuse to start: nothing to undo before the server listens.
   const tracing = await startEngineTracing(config.tracing, worker.id, { scrub, logger, env: opts.env ?? process.env, exporter: opts.spanExporter });
+  undo.add(() => tracing?.close());
   const app = buildApp({
     logger,
     clock,
@@ -224,33 +236,25 @@ export async function startEngine(loaded: LoadedConfig, opts: EngineOptions = {}
     metrics: config.metrics.port === undefined ? metrics : undefined,
   });
 
+  undo.add(() => app.close());
+
   const port = opts.port ?? config.server.port;
   // Nothing was claimed yet when either server cannot listen: the worker starts only once both do.
-  const abandon = async (): Promise<void> => {
-    await app.close();
-    await closeConnectors(connectors);
-    await store.close();
-    unsubscribe();
-    stats.close();
-    metrics?.close();
-    await tracing?.close();
-  };
   let address: string;
   try {
     address = await app.listen({ port, host: config.server.host });
   } catch (e) {
-    await abandon();
     throw errors.LISTEN_FAILED.create([`${config.server.host}:${port}`, (e as Error).message], { cause: e });
   }
-  let metricsServer: Awaited<ReturnType<typeof serveMetrics>>;
-  try {
-    metricsServer = await serveMetrics(config, metrics, logger);
-  } catch (e) {
-    await abandon();
-    throw e;
-  }
+  const metricsServer = await serveMetrics(config, metrics, logger);
+  undo.add(() => metricsServer?.close());
   const triggersRunning = new AbortController();
-  for (const trigger of triggers) await trigger.start(ingest, triggersRunning.signal);
+  undo.add(() => triggersRunning.abort());
+  for (const trigger of triggers) {
+    // Stopped too if its own start fails half-way.
+    undo.add(() => trigger.stop());
+    await trigger.start(ingest, triggersRunning.signal);
+  }
   if (opts.workers !== false) worker.start();
   // Another node's enqueue, replay or retry due now wakes this node's idle workers (PostgreSQL LISTEN/NOTIFY).
   const stopWaking = opts.workers === false ? undefined : store.signals?.onWake(() => worker.notify());
