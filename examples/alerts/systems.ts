@@ -8,7 +8,7 @@
  *   would: it verifies each with the `standardwebhooks` package (401 when the
  *   signature is wrong), prints its summary, and lists them at `GET /received`.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
@@ -74,7 +74,7 @@ export async function startOps(opts: { secret: string; port?: number; log?: (lin
   return { ...server, received };
 }
 
-async function listen(port: number | undefined, handle: (req: IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>): Promise<DemoServer> {
+async function listen(port: number | undefined, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<DemoServer> {
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => res.writeHead(500).end(String(e)));
   });
