@@ -7,23 +7,29 @@
  */
 export class Undo {
   readonly #closers: (() => unknown)[] = [];
+  #report: (e: unknown) => void = () => undefined;
 
   /** Registers how to close what was just opened. */
   add(close: () => unknown): void {
     this.#closers.push(close);
   }
 
+  /** Where a closer's failure is told (a log), once there is somewhere to tell it. */
+  reportTo(report: (e: unknown) => void): void {
+    this.#report = report;
+  }
+
   /**
    * Closes everything registered, last opened first. A closer that fails does not
-   * stop the others, and its error is dropped: the error that made the start-up
-   * fail is the one its caller needs.
+   * stop the others, and is only reported: the error that made the start-up fail
+   * is the one its caller needs.
    */
   async run(): Promise<void> {
     for (const close of this.#closers.splice(0).reverse()) {
       try {
         await close();
-      } catch {
-        // See above: the start-up's own error is already on its way to the caller.
+      } catch (e) {
+        this.#report(e);
       }
     }
   }

@@ -100,6 +100,7 @@ async function start(loaded: LoadedConfig, opts: EngineOptions, undo: Undo): Pro
   // The config's secrets are cut out of every log line and every outcome stored, wherever a receiver echoes them.
   const scrub = secretScrub(config);
   const logger = opts.logger ?? createLogger({ level: config.log.level, format: config.log.format, scrub, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
+  undo.reportTo((e) => logger.warn({ err: e }, 'start-up failed, and closing what it had opened failed too'));
   // Secrets are cut from outcomes by the worker (scrub), before they reach the store or a waiting caller.
   for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, column: w.column, path: w.path }, `config: ${w.message}`);
   // A WSDL or schema file that cannot be used stops start-up at its line, before anything is opened.
@@ -198,7 +199,7 @@ async function start(loaded: LoadedConfig, opts: EngineOptions, undo: Undo): Pro
       }),
     );
   }
-  // After everything that may refuse to start: nothing to undo before the server listens.
+  // After everything that may refuse to start, so that no exporter is started for a config that fails.
   const tracing = await startEngineTracing(config.tracing, worker.id, { scrub, logger, env: opts.env ?? process.env, exporter: opts.spanExporter });
   undo.add(() => tracing?.close());
   const app = buildApp({
@@ -237,6 +238,12 @@ async function start(loaded: LoadedConfig, opts: EngineOptions, undo: Undo): Pro
   });
 
   undo.add(() => app.close());
+  // Closed before the server (registered after it): a request that came in meanwhile is answered at once, with
+  // Connection: close, rather than holding the server's close on a flow's answer or a keep-alive connection.
+  undo.add(() => {
+    accepting = false;
+    responses.close();
+  });
 
   const port = opts.port ?? config.server.port;
   // Nothing was claimed yet when either server cannot listen: the worker starts only once both do.

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
@@ -49,24 +50,35 @@ flows:
     steps: [ { map: { n: n } } ]
 `;
 
-const listeners = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+/** Listens on `port` (0: any) and closes again; the port it got, or the error that kept it from listening. */
+async function listenOnce(port: number): Promise<number | Error> {
+  const server = createServer();
+  const got = await new Promise<number | Error>((resolve) => {
+    server.once('error', resolve);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+  if (typeof got === 'number') await new Promise<void>((resolve) => server.close(() => resolve()));
+  return got;
+}
 
 describe('a start-up that fails part-way', () => {
   for (const failAt of ['create', 'start']) {
     it(`closes what it opened when a trigger fails to ${failAt}, and throws the trigger's error`, async (t) => {
       const { dir, configFile } = writeTestConfig(t, config(failAt));
-      const before = listeners();
+      // A port that was free a moment ago, for both tries: the second cannot listen if the first left it bound.
+      const port = (await listenOnce(0)) as number;
       stops = 0;
-      await assert.rejects(startEngine(await loadConfig(configFile), { logger: silentLogger, port: 0 }), new RegExp(`broken: cannot ${failAt === 'create' ? 'be created' : 'start'}`));
-      assert.equal(listeners(), before, 'no port is left bound');
+      await assert.rejects(startEngine(await loadConfig(configFile), { logger: silentLogger, port }), new RegExp(`broken: cannot ${failAt === 'create' ? 'be created' : 'start'}`));
+      // (A trigger that cannot be created fails before the server is built; one that cannot start, after it listens.)
+      assert.equal(await listenOnce(port), port, 'no port is left bound');
       // SQLite removes the write-ahead log when its last connection closes cleanly: the store was closed.
       assert.ok(existsSync(join(dir, 'junction.db')), 'the store had been opened (and migrated)');
       assert.equal(existsSync(join(dir, 'junction.db-wal')), false, 'the store was closed');
       assert.equal(stops, failAt === 'start' ? 1 : 0, 'a trigger whose start failed is stopped too');
 
       // Nothing stands in the way of a second try on the same file.
-      const retry = await startEngine(await loadConfig(configFile), { logger: silentLogger, port: 0 }).catch((e: unknown) => e as Error);
-      assert.ok(retry instanceof Error && /broken/.test(retry.message), 'the second try fails for the same reason, not for what the first left open');
+      const retry = await startEngine(await loadConfig(configFile), { logger: silentLogger, port }).catch((e: unknown) => e as Error);
+      assert.ok(retry instanceof Error && /broken/.test(retry.message), `the second try fails for the same reason, not for what the first left open: ${String(retry)}`);
     });
   }
 });

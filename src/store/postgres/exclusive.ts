@@ -22,6 +22,12 @@ export interface ExclusiveOptions {
   namespace: string;
   /** How often a held lock's connection is checked. */
   heartbeatMs: number;
+  /**
+   * How long a dropped lock's release waits for its session to end (the server's
+   * answer to the last ping, then the socket's close) before it gives up waiting:
+   * a server that went silent must not hold the store's close() for good.
+   */
+  releaseWaitMs: number;
   /** Throws when the store cannot be used (closed, not migrated). */
   ready: () => void;
   /** Wraps what the database threw (never what `fn` threw). */
@@ -37,15 +43,18 @@ export interface Exclusive {
   dropAll(): Promise<void>;
 }
 
-/** Resolves when the pool has ended `client` and let it go ('remove'). */
-function removedFromPool(pool: pg.Pool, client: pg.PoolClient): Promise<void> {
+/** Resolves when the pool has ended `client` and let it go ('remove'), or once `stop` aborts. */
+function removedFromPool(pool: pg.Pool, client: pg.PoolClient, stop: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const onRemove = (removed: pg.PoolClient | pg.Client): void => {
-      if (removed !== client) return;
+    const done = (): void => {
       pool.off('remove', onRemove);
       resolve();
     };
+    const onRemove = (removed: pg.PoolClient | pg.Client): void => {
+      if (removed === client) done();
+    };
     pool.on('remove', onRemove);
+    stop.addEventListener('abort', done, { once: true });
   });
 }
 
@@ -94,6 +103,8 @@ export function createExclusive(opts: ExclusiveOptions): Exclusive {
     let over!: () => void;
     held.set(drop, new Promise<void>((resolve) => (over = resolve)));
     let heartbeat: NodeJS.Timeout | undefined;
+    /** The heartbeat's query in flight, if any: ending the client under it would cut the socket, not end the session. */
+    let ping: Promise<unknown> = Promise.resolve();
     try {
       let taken: boolean;
       try {
@@ -104,7 +115,7 @@ export function createExclusive(opts: ExclusiveOptions): Exclusive {
       }
       if (!taken) return false;
       heartbeat = setInterval(() => {
-        client.query(sql.ping).catch((e: unknown) => loseWith(e instanceof Error ? e : new Error(String(e))));
+        ping = client.query(sql.ping).catch((e: unknown) => loseWith(e instanceof Error ? e : new Error(String(e))));
       }, opts.heartbeatMs);
       heartbeat.unref();
       try {
@@ -116,16 +127,40 @@ export function createExclusive(opts: ExclusiveOptions): Exclusive {
       }
       return true;
     } finally {
-      client.off('error', onError);
-      client.off('end', onEnd);
-      // A connection that broke (or that close() dropped) is destroyed, which also ends its session and any
-      // lock on it. The pool says 'remove' once the socket is closed, which the server does only after it
-      // has let go of the session's locks: close() waits for that, or a lock would outlive the store a moment.
-      const gone = broken === undefined ? undefined : removedFromPool(opts.pool, client);
-      client.release(broken ?? false);
-      await gone;
-      held.delete(drop);
-      over();
+      try {
+        client.off('error', onError);
+        client.off('end', onEnd);
+        if (broken === undefined) client.release();
+        else await endSession(client, broken, ping);
+      } finally {
+        held.delete(drop);
+        over();
+      }
+    }
+  }
+
+  /**
+   * Destroys a connection that broke, or that close() dropped, which ends its session and any lock on
+   * it, and waits (at most releaseWaitMs) until the session is over. The pool says 'remove' once the
+   * socket is closed, which the server does only after it has let go of the session's locks: without
+   * this wait a lock could outlive the store's close() for a moment. A ping still in flight is let
+   * finish first, or the client would cut the socket instead of ending the session.
+   */
+  async function endSession(client: pg.PoolClient, broken: Error, ping: Promise<unknown>): Promise<void> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), opts.releaseWaitMs);
+    timer.unref();
+    const orGiveUp = <T>(p: Promise<T>): Promise<unknown> =>
+      Promise.race([p, new Promise<void>((resolve) => deadline.signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    try {
+      await orGiveUp(ping);
+      // Listening before the release: a client that has already ended is removed within release() itself.
+      const gone = removedFromPool(opts.pool, client, deadline.signal);
+      client.release(broken);
+      await orGiveUp(gone);
+    } finally {
+      clearTimeout(timer);
+      deadline.abort();
     }
   }
 

@@ -155,6 +155,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     pool,
     namespace: opts.schema ?? '',
     heartbeatMs: opts.lockHeartbeatMs ?? 10_000,
+    releaseWaitMs: opts.connectionTimeoutMs ?? 10_000,
     ready,
     toStoreError,
   });
@@ -273,7 +274,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
 
     checkpoints: createCheckpoints(run),
 
-    // Not tracked as a call: close() tells fn to stop (its signal) rather than waiting for it to finish.
+    // Not tracked as a call, which close() would let run to its end: close() tells fn to stop (its signal),
+    // then waits for it to return and for its session to end (locks.dropAll).
     exclusive: locks.exclusive,
 
     rateLimiters: postgresLimiters(pool),
