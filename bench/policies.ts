@@ -3,7 +3,12 @@
  * What the connector's policies cost: a relay through one connector to a
  * loopback sink (a POST per message, 32 in flight, keep-alive), once with
  * every policy configured and once with none, in alternating rounds of the
- * same run (median of each). "None" is the pipeline's floor: the transport, the
+ * same run. The cost is the process's CPU time per message (user + system:
+ * the relay's and the sink's, which is the same work on both sides), taken
+ * round by round: each round's "every" against the "none" run just before it,
+ * then the median of those pairs. Wall-clock rates swing with whatever else
+ * the machine does; CPU time of paired rounds much less (session 8 saw the
+ * median of rates put the same build at 1% and at 19%). "None" is the pipeline's floor: the transport, the
  * whole-call timeout and the trace slot, which costs one check when nobody
  * listens. "Every policy" adds the GET cache (a POST passes it and invalidates
  * its path), the circuit breaker, the rate limit and the bulkhead where this
@@ -14,7 +19,7 @@
  * The sink runs in this process too: both sides share it, so the difference
  * is the policies' own work per message, not a network figure.
  *
- *   node bench/policies.ts [--rounds 7] [--messages 4000] [--write]
+ *   node bench/policies.ts [--rounds 11] [--messages 20000] [--write]
  *
  * `--write` replaces the "Policies" section of BENCHMARKS.md (bench/run.ts
  * writes it with the others).
@@ -36,10 +41,14 @@ export interface PoliciesResult {
   /** Messages per second, median of the rounds. */
   none: number;
   every: number;
-  /** Microseconds per message the policies add, from the medians. */
+  /** Microseconds of CPU per message the policies add: the median over rounds of each round's pair. */
   costUs: number;
-  /** every-policy time over no-policy time, minus one. */
+  /** every-policy CPU time over no-policy CPU time, minus one: the median over rounds of each round's pair. */
   overhead: number;
+  /** The smallest and largest of the rounds' overheads, to show the noise. */
+  overheadRange: [number, number];
+  /** CPU microseconds per message with no policies, median of the rounds. */
+  noneCpuUs: number;
   policies: string[];
 }
 
@@ -69,11 +78,12 @@ async function startSink(): Promise<{ url: string; close(): Promise<void> }> {
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-/** Seconds to send `messages` POSTs through `c`, `IN_FLIGHT` at a time. */
-async function relay(c: Connector, messages: number): Promise<number> {
+/** Wall seconds and process CPU seconds to send `messages` POSTs through `c`, `IN_FLIGHT` at a time. */
+async function relay(c: Connector, messages: number): Promise<{ wallS: number; cpuS: number }> {
   const body = JSON.stringify({ orderId: 'A-1', email: 'ada@example.com', total: 25 });
   let next = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (next < messages) {
@@ -86,10 +96,11 @@ async function relay(c: Connector, messages: number): Promise<number> {
       }
     }),
   );
-  return (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { wallS: (performance.now() - started) / 1000, cpuS: (used.user + used.system) / 1e6 };
 }
 
-export async function runPolicies(rounds = 7, messages = 4000): Promise<PoliciesResult> {
+export async function runPolicies(rounds = 11, messages = 20_000): Promise<PoliciesResult> {
   const sink = await startSink();
   const policies = everyPolicy();
   const make = (extra: Record<string, unknown>): Connector => createConnector('bench', connectorEntry.parse({ type: 'rest', baseUrl: sink.url, pool: { connections: 16 }, ...extra }));
@@ -100,22 +111,21 @@ export async function runPolicies(rounds = 7, messages = 4000): Promise<Policies
   try {
     await relay(none, messages / 4);
     await relay(every, messages / 4);
-    const noneTimes: number[] = [];
-    const everyTimes: number[] = [];
+    const pairs: { none: { wallS: number; cpuS: number }; every: { wallS: number; cpuS: number } }[] = [];
     for (let r = 0; r < rounds; r++) {
-      // Alternating, so that a slow moment of the machine does not land on one side only.
-      noneTimes.push(await relay(none, messages));
-      everyTimes.push(await relay(every, messages));
+      // Alternating and paired, so that a slow moment of the machine does not land on one side only.
+      pairs.push({ none: await relay(none, messages), every: await relay(every, messages) });
     }
-    const noneS = median(noneTimes);
-    const everyS = median(everyTimes);
+    const overheads = pairs.map((p) => p.every.cpuS / p.none.cpuS - 1);
     return {
       messages,
       rounds,
-      none: messages / noneS,
-      every: messages / everyS,
-      costUs: ((everyS - noneS) / messages) * 1e6,
-      overhead: everyS / noneS - 1,
+      none: messages / median(pairs.map((p) => p.none.wallS)),
+      every: messages / median(pairs.map((p) => p.every.wallS)),
+      costUs: (median(pairs.map((p) => p.every.cpuS - p.none.cpuS)) / messages) * 1e6,
+      overhead: median(overheads),
+      overheadRange: [Math.min(...overheads), Math.max(...overheads)],
+      noneCpuUs: (median(pairs.map((p) => p.none.cpuS)) / messages) * 1e6,
       policies: ['trace (listened to)', 'timeout', ...Object.keys(policies)],
     };
   } finally {
@@ -132,13 +142,15 @@ export function policiesSection(r: PoliciesResult): string {
     `In one process (bench/policies.ts): ${r.messages} POSTs per round through one rest connector to a loopback sink,`,
     `${IN_FLIGHT} in flight over keep-alive sockets, once with every policy configured (${r.policies.join(', ')};`,
     'limits far above the load, so they count but never make a call wait) and once with none (the transport,',
-    `the timeout and an idle trace slot), in alternating rounds; median of ${r.rounds}. The sink shares the process,`,
-    'so the difference is the policies\' own work per message. Aim: under 10%.',
+    `the timeout and an idle trace slot), in ${r.rounds} alternating rounds. The sink shares the process,`,
+    'so the difference is the policies\' own work per message. The cost is CPU time (user + system) per message,',
+    'each round\'s "every policy" against the "no policies" run just before it, median over the rounds;',
+    'messages/s are medians of the rounds\' wall-clock rates, for scale. Aim: under 10%.',
     '',
-    '| connector | messages/s | cost per message |',
-    '|---|---:|---:|',
-    `| no policies | ${r.none.toFixed(0)} | |`,
-    `| every policy | ${r.every.toFixed(0)} | ${r.costUs.toFixed(1)} µs (${(r.overhead * 100).toFixed(1)}%) |`,
+    '| connector | messages/s | CPU per message | cost per message | rounds\' costs |',
+    '|---|---:|---:|---:|---|',
+    `| no policies | ${r.none.toFixed(0)} | ${r.noneCpuUs.toFixed(1)} µs | | |`,
+    `| every policy | ${r.every.toFixed(0)} | | ${r.costUs.toFixed(1)} µs (${(r.overhead * 100).toFixed(1)}%) | ${(r.overheadRange[0] * 100).toFixed(1)}% to ${(r.overheadRange[1] * 100).toFixed(1)}% |`,
     '',
   ].join('\n');
 }
@@ -156,7 +168,7 @@ export async function writePoliciesSection(r: PoliciesResult): Promise<void> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, messages: { type: 'string', default: '4000' }, write: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '11' }, messages: { type: 'string', default: '20000' }, write: { type: 'boolean', default: false } } });
   const result = await runPolicies(Number(values.rounds), Number(values.messages));
   console.log(policiesSection(result));
   if (values.write) {

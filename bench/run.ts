@@ -112,7 +112,7 @@ const postgres: PostgresBenchResult | undefined =
 
 // In process: each step against its library, no servers involved.
 const transform = values.only === undefined || values.only === 'transform' ? await runTransform(values.quick ? 1 : 7) : [];
-const policies = values.only === undefined || values.only === 'policies' ? await runPolicies(values.quick ? 1 : 7, values.quick ? 500 : 4000) : undefined;
+const policies = values.only === undefined || values.only === 'policies' ? await runPolicies(values.quick ? 1 : 11, values.quick ? 500 : 20000) : undefined;
 
 for (const r of reports) printTable(r);
 if (transform.length > 0) console.log(`\n${transformTable(transform)}`);

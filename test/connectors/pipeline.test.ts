@@ -49,6 +49,31 @@ test('a policy that calls next() twice for one call is refused with a clear erro
   assert.equal(sent, 1, 'the request went out once');
 });
 
+test('a frozen context is guarded too: passed on twice, it is refused', async () => {
+  let sent = 0;
+  const twiceFrozen: Policy = (next) => async (r, c) => {
+    const fixed = Object.freeze({ ...c });
+    await next(r, fixed);
+    return next(r, fixed);
+  };
+  const call = compose([twiceFrozen, tracing([], 'inner')], () => {
+    sent++;
+    return Promise.resolve(ok);
+  });
+  await assert.rejects(call(req, ctx), /policy twiceFrozen called next\(\) twice for one call/);
+  assert.equal(sent, 1);
+});
+
+test('the guard leaves nothing a policy can see on the context: no own enumerable key, nothing in a spread', async () => {
+  const seen: string[][] = [];
+  const look: Policy = (next) => (r, c) => {
+    seen.push(Object.keys(c), Object.keys({ ...c }));
+    return next(r, c);
+  };
+  await compose([tracing([], 'outer'), look], () => Promise.resolve(ok))(req, ctx);
+  assert.deepEqual(seen, [Object.keys(ctx), Object.keys(ctx)]);
+});
+
 test('one context reused by the caller for many calls is not a double next(): each call goes through to the terminal', async () => {
   const log: string[] = [];
   let sent = 0;
