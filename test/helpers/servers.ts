@@ -25,7 +25,13 @@ export interface Served {
 export async function serve(t: TestContext, handler: RequestListener): Promise<Served> {
   const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  // Its keep-alive connections too: a client still running (an engine that polls this server) would otherwise
+  // keep one busy at every close, and the close, the test's hooks and the test file would wait for good.
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   t.after(close);
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, port, close };
