@@ -71,6 +71,11 @@ export const batchStep = defineStep({
             // Shutting down: a member still waiting leaves the batch and goes back to the queue.
             if (!open.includes(member)) return;
             open = open.filter((m) => m !== member);
+            // The last one out stops the clock: a timer of maxWaitMs would keep a stopped engine's process alive.
+            if (open.length === 0) {
+              clearTimeout(timer);
+              timer = undefined;
+            }
             reject(errors.SHUTDOWN.create());
           },
           { once: true },

@@ -31,6 +31,20 @@ async function setup(t: TestContext, size: number, maxWaitMs: number) {
 }
 
 describe('batch step', () => {
+  it('stopped with members waiting, hands them back and leaves no timer that keeps the process alive', async (t) => {
+    const sink = await startTestSink(t);
+    const engine = await startTestEngine(t, config(sink, 10, 60_000).replace('concurrency: 16', 'concurrency: 16, drainMs: 100'));
+    const ids = await Promise.all([1, 2].map(async (n) => (await engine.post('/orders', { n })).json.id as string));
+    await engine.until(async () => (await Promise.all(ids.map(async (id) => (await engine.store.getMessage(id))?.state))).every((s) => s === 'running'));
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    await engine.stop();
+    assert.deepEqual(engine.settled.filter((e) => ids.includes(e.id)).map((e) => e.outcome), ['retry', 'retry'], 'handed back to the queue');
+    // Before the fix, the batch's 60 s maxWaitMs timer outlived the stop: one Timeout more than now.
+    assert.ok(timers() < before, `the batch's timer was cleared (${before} timers before the stop, ${timers()} after)`);
+  });
+
+
   it('sends a full batch as one call whose body is the array of member bodies', async (t) => {
     const { sink, engine, post, states } = await setup(t, 3, 10_000);
     const ids = await Promise.all([1, 2, 3].map(post));
