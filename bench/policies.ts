@@ -8,9 +8,10 @@
  * round by round: each round's "every" against the "none" run just before it,
  * then the median of those pairs. Wall-clock rates swing with whatever else
  * the machine does; CPU time of paired rounds much less (session 8 saw the
- * median of rates put the same build at 1% and at 19%). "None" is the pipeline's floor: the transport, the
- * whole-call timeout and the trace slot, which costs one check when nobody
- * listens. "Every policy" adds the GET cache (a POST passes it and invalidates
+ * median of rates put the same build at 1% and at 19%).
+ *
+ * "None" is the pipeline's floor: the transport, the whole-call timeout and
+ * the trace slot, which costs one check when nobody listens. "Every policy" adds the GET cache (a POST passes it and invalidates
  * its path), the circuit breaker, the rate limit and the bulkhead where this
  * build has them (limits far above the load, so they count but never wait),
  * API-key auth, and a subscriber on the call events, so that the trace policy

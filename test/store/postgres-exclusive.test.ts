@@ -102,6 +102,16 @@ describe('PostgreSQL exclusive: letting go of a lock on close', () => {
     assert.equal(dropped(), true);
   });
 
+  it('gives up after releaseWaitMs in all when a ping is never answered and the socket never closes', async () => {
+    const { pool, client, locks, held } = setUp({ heartbeatMs: 1, releaseWaitMs: 20 });
+    client.holdPings = true;
+    while (!client.queries.includes(sql.ping)) await new Promise((resolve) => setTimeout(resolve, 1));
+    await locks.dropAll();
+    assert.equal(client.released.length, 1, 'released (destroyed) all the same once the wait is over');
+    assert.equal(await held, true);
+    assert.equal(pool.listenerCount('remove'), 0, 'no listener is left on the pool');
+  });
+
   it('gives up waiting after releaseWaitMs when the server never closes the socket', async () => {
     const { pool, client, locks, held } = setUp({ releaseWaitMs: 20 });
     await tick();

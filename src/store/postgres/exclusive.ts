@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { untilAborted } from '../../core/abort.ts';
 import { errors } from '../../core/errors.ts';
 import type { Store } from '../store.ts';
 import { sql } from './sql.ts';
@@ -43,11 +44,13 @@ export interface Exclusive {
   dropAll(): Promise<void>;
 }
 
-/** Resolves when the pool has ended `client` and let it go ('remove'), or once `stop` aborts. */
+/** Resolves when the pool has ended `client` and let it go ('remove'), or once `stop` aborts (at once if it has). */
 function removedFromPool(pool: pg.Pool, client: pg.PoolClient, stop: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (stop.aborted) return resolve();
     const done = (): void => {
       pool.off('remove', onRemove);
+      stop.removeEventListener('abort', done);
       resolve();
     };
     const onRemove = (removed: pg.PoolClient | pg.Client): void => {
@@ -147,21 +150,13 @@ export function createExclusive(opts: ExclusiveOptions): Exclusive {
    * finish first, or the client would cut the socket instead of ending the session.
    */
   async function endSession(client: pg.PoolClient, broken: Error, ping: Promise<unknown>): Promise<void> {
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), opts.releaseWaitMs);
-    timer.unref();
-    const orGiveUp = <T>(p: Promise<T>): Promise<unknown> =>
-      Promise.race([p, new Promise<void>((resolve) => deadline.signal.addEventListener('abort', () => resolve(), { once: true }))]);
-    try {
-      await orGiveUp(ping);
-      // Listening before the release: a client that has already ended is removed within release() itself.
-      const gone = removedFromPool(opts.pool, client, deadline.signal);
-      client.release(broken);
-      await orGiveUp(gone);
-    } finally {
-      clearTimeout(timer);
-      deadline.abort();
-    }
+    // One deadline for both waits: a ping that used it up leaves none for the socket's close.
+    const deadline = AbortSignal.timeout(opts.releaseWaitMs);
+    if (!deadline.aborted) await untilAborted(ping, deadline).catch(() => undefined);
+    // Listening before the release: a client that has already ended is removed within release() itself.
+    const gone = removedFromPool(opts.pool, client, deadline);
+    client.release(broken);
+    await gone;
   }
 
   return {
