@@ -71,6 +71,12 @@ export class Worker {
   /** Aborted when the drain time is over: steps stop and messages go back to the queue. */
   readonly #abort = new AbortController();
   #wake: (() => void) | undefined;
+  /**
+   * A notify() that came while the loop was awake (its claim in flight): the claim's snapshot may predate
+   * what the wake was for (another node's commit, NOTIFY'd), so the next sleep ends at once and claims again.
+   * Without it that message would wait a whole pollMs (the flake in postgres-nodes.test.ts, batch on a stop).
+   */
+  #wokenAwake = false;
   #loop: Promise<void> | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #stopping = false;
@@ -105,9 +111,13 @@ export class Worker {
     this.#loop = this.#run();
   }
 
-  /** Wakes an idle loop at once; the trigger calls it after an ingest commits. */
+  /**
+   * Says that messages may have become due (an ingest committed, another node's NOTIFY): wakes an idle
+   * loop at once, or, while its claim is in flight, makes it claim again as soon as that one returns.
+   */
   notify(): void {
-    this.#wake?.();
+    if (this.#wake) this.#wake();
+    else this.#wokenAwake = true;
   }
 
   /**
@@ -172,6 +182,8 @@ export class Worker {
         continue;
       }
       let claimed: Claimed[];
+      // Wakes until now are answered by this claim; one that comes while it runs makes the next sleep end at once.
+      this.#wokenAwake = false;
       try {
         claimed = await store.claim({ worker: this.id, limit: free, leaseMs: options.leaseMs });
         failures = 0;
@@ -208,7 +220,9 @@ export class Worker {
       this.#inFlight.delete(msg.id);
       if (run.next) this.#start(run.next);
       else if (this.#waiting.length > 0) this.#start(this.#waiting.shift()!);
-      else this.notify();
+      // A freed slot wakes a sleeping loop only: a claim in flight was sized before the slot freed, and
+      // unless it comes back full (then the loop claims again anyway) nothing more was due as it ran.
+      else this.#wake?.();
     });
     this.#inFlight.set(msg.id, run);
   }
@@ -350,8 +364,12 @@ export class Worker {
     }
   }
 
-  /** Waits for ms, or less when notify() is called. */
+  /** Waits for ms, or less when notify() is called; not at all when it was called while the loop was awake. */
   #sleep(ms: number): Promise<void> {
+    if (this.#wokenAwake) {
+      this.#wokenAwake = false;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       this.#wake = done;

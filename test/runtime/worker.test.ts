@@ -4,6 +4,7 @@
  * retry claimed before its settle's answer arrives is run, not lost to its lease.
  * Messages taken at ingest beyond the slots (`prefetch`) wait in the worker,
  * start as slots free, and go back to the queue unspent when a drain runs out.
+ * A wake that comes while a claim is in flight is not lost with that claim.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -144,4 +145,55 @@ it('renews the leases of waiting messages, and hands them back unspent when the 
     assert.equal(rec?.attempts, 0, 'no attempt spent by the shutdown');
   }
   assert.equal(sink.requests.length, 2, 'the waiting ones never reached the sink');
+});
+
+it('claims again at once when notified while a claim is in flight, not a whole pollMs later', async (t) => {
+  // Another node's commit is NOTIFY'd while this node's claim runs on a snapshot from before it: that
+  // claim comes back empty, and the wake must not be lost with it (the batch flake in postgres-nodes).
+  const dir = tempDir(t);
+  const real = openStore('sqlite:./j.db', { baseDir: dir });
+  await real.migrate();
+  t.after(() => real.close());
+  const store: Store = Object.create(real) as Store;
+  let entered!: () => void;
+  const inClaim = new Promise<void>((r) => (entered = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let claims = 0;
+  store.claim = async (...args) => {
+    const got = await real.claim(...args);
+    if (++claims === 1) {
+      entered();
+      await gate;
+    }
+    return got;
+  };
+  const ran: number[] = [];
+  const flow: CompiledFlow = {
+    name: 'orders',
+    retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 },
+    checksAtIngress: false,
+    respondTimeoutMs: undefined,
+    checkIngress: async () => {},
+    run: async (msg) => {
+      ran.push((msg.body as { n: number }).n);
+      return { kind: 'done' };
+    },
+  };
+  const worker = new Worker({
+    store,
+    flows: new Map([['orders', flow]]),
+    // pollMs far beyond the test's patience: only the wake can get the message run in time.
+    options: { concurrency: 4, prefetch: 0, leaseMs: 30_000, pollMs: 120_000, drainMs: 1000 },
+    logger: silentLogger,
+    clock: systemClock,
+  });
+  worker.start();
+  t.after(() => worker.stop());
+  await inClaim;
+  const id = (await real.enqueue([{ flow: 'orders', body: { n: 1 } }]))[0]!.id;
+  worker.notify();
+  release();
+  await until(async () => (await real.getMessage(id))?.state === 'done', 10_000, 20);
+  assert.deepEqual(ran, [1]);
 });
