@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { it } from 'node:test';
+import { it, type TestContext } from 'node:test';
 import { systemClock } from '../../src/core/clock.ts';
 import { errors } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
@@ -54,39 +54,57 @@ flows:
   assert.equal(rec?.history[0]?.outcome, 'ack', 'the outcome was written under the renewed lease');
 });
 
+/**
+ * A worker on a real SQLite store seen through `store` (the test overrides one of its members), with one flow,
+ * `orders`, that `run` runs with `maxAttempts` tries. Started; stopped and closed when the test ends.
+ */
+async function workerOnStore(
+  t: TestContext,
+  opts: { pollMs: number; maxAttempts: number; run: CompiledFlow['run']; wrap: (real: Store, store: Store) => void },
+): Promise<{ real: Store; worker: Worker }> {
+  const real = openStore('sqlite:./j.db', { baseDir: tempDir(t) });
+  await real.migrate();
+  t.after(() => real.close());
+  const store: Store = Object.create(real) as Store;
+  opts.wrap(real, store);
+  const flow: CompiledFlow = {
+    name: 'orders',
+    retry: { maxAttempts: opts.maxAttempts, baseMs: 1, maxMs: 1 },
+    checksAtIngress: false,
+    respondTimeoutMs: undefined,
+    checkIngress: async () => {},
+    run: opts.run,
+  };
+  const worker = new Worker({
+    store,
+    flows: new Map([['orders', flow]]),
+    options: { concurrency: 4, prefetch: 0, leaseMs: 30_000, pollMs: opts.pollMs, drainMs: 1000 },
+    logger: silentLogger,
+    clock: systemClock,
+  });
+  return { real, worker };
+}
+
 it('runs a retry that is claimed before the answer to its own settle comes back', async (t) => {
   // A retry due at once can be claimed while the settle that scheduled it is still on its
   // way back (the store answers both in one batch). The claim is a new attempt, not the
   // same run with a new lease: it must run, not wait 30 s for its lease to lapse.
-  const dir = tempDir(t);
-  const real = openStore('sqlite:./j.db', { baseDir: dir });
-  await real.migrate();
-  t.after(() => real.close());
-  const store: Store = Object.create(real) as Store;
-  store.settle = async (...args) => {
-    const held = await real.settle(...args);
-    await new Promise((r) => setTimeout(r, 150));
-    return held;
-  };
   const attempts: number[] = [];
-  const flow: CompiledFlow = {
-    name: 'orders',
-    retry: { maxAttempts: 5, baseMs: 1, maxMs: 1 },
-    checksAtIngress: false,
-    respondTimeoutMs: undefined,
-    checkIngress: async () => {},
+  const { real, worker } = await workerOnStore(t, {
+    pollMs: 10,
+    maxAttempts: 5,
+    wrap: (real, store) => {
+      store.settle = async (...args) => {
+        const held = await real.settle(...args);
+        await new Promise((r) => setTimeout(r, 150));
+        return held;
+      };
+    },
     run: async (msg) => {
       attempts.push(msg.attempt);
       if (msg.attempt === 1) throw errors.STEP_FAILED.create(['orders.deliver', 'not yet']);
       return { kind: 'done' };
     },
-  };
-  const worker = new Worker({
-    store,
-    flows: new Map([['orders', flow]]),
-    options: { concurrency: 4, prefetch: 0, leaseMs: 30_000, pollMs: 10, drainMs: 1000 },
-    logger: silentLogger,
-    clock: systemClock,
   });
   const id = (await real.enqueue([{ flow: 'orders', body: { n: 1 } }]))[0]!.id;
   worker.start();
@@ -150,43 +168,30 @@ it('renews the leases of waiting messages, and hands them back unspent when the 
 it('claims again at once when notified while a claim is in flight, not a whole pollMs later', async (t) => {
   // Another node's commit is NOTIFY'd while this node's claim runs on a snapshot from before it: that
   // claim comes back empty, and the wake must not be lost with it (the batch flake in postgres-nodes).
-  const dir = tempDir(t);
-  const real = openStore('sqlite:./j.db', { baseDir: dir });
-  await real.migrate();
-  t.after(() => real.close());
-  const store: Store = Object.create(real) as Store;
   let entered!: () => void;
   const inClaim = new Promise<void>((r) => (entered = r));
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  let claims = 0;
-  store.claim = async (...args) => {
-    const got = await real.claim(...args);
-    if (++claims === 1) {
-      entered();
-      await gate;
-    }
-    return got;
-  };
   const ran: number[] = [];
-  const flow: CompiledFlow = {
-    name: 'orders',
-    retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 },
-    checksAtIngress: false,
-    respondTimeoutMs: undefined,
-    checkIngress: async () => {},
+  const { real, worker } = await workerOnStore(t, {
+    // Far beyond the test's patience: only the wake can get the message run in time.
+    pollMs: 120_000,
+    maxAttempts: 1,
+    wrap: (real, store) => {
+      let claims = 0;
+      store.claim = async (...args) => {
+        const got = await real.claim(...args);
+        if (++claims === 1) {
+          entered();
+          await gate;
+        }
+        return got;
+      };
+    },
     run: async (msg) => {
       ran.push((msg.body as { n: number }).n);
       return { kind: 'done' };
     },
-  };
-  const worker = new Worker({
-    store,
-    flows: new Map([['orders', flow]]),
-    // pollMs far beyond the test's patience: only the wake can get the message run in time.
-    options: { concurrency: 4, prefetch: 0, leaseMs: 30_000, pollMs: 120_000, drainMs: 1000 },
-    logger: silentLogger,
-    clock: systemClock,
   });
   worker.start();
   t.after(() => worker.stop());
