@@ -55,8 +55,9 @@ flows:
 });
 
 /**
- * A worker on a real SQLite store seen through `store` (the test overrides one of its members), with one flow,
- * `orders`, that `run` runs with `maxAttempts` tries. Started; stopped and closed when the test ends.
+ * A worker on a real SQLite store seen through `store` (`wrap` overrides one of its members), with one flow,
+ * `orders`, that `run` runs with `maxAttempts` tries. Not started: the test starts it when its stage is set.
+ * The store is closed and the worker stopped when the test ends.
  */
 async function workerOnStore(
   t: TestContext,
@@ -82,6 +83,7 @@ async function workerOnStore(
     logger: silentLogger,
     clock: systemClock,
   });
+  t.after(() => worker.stop());
   return { real, worker };
 }
 
@@ -108,7 +110,6 @@ it('runs a retry that is claimed before the answer to its own settle comes back'
   });
   const id = (await real.enqueue([{ flow: 'orders', body: { n: 1 } }]))[0]!.id;
   worker.start();
-  t.after(() => worker.stop());
   await until(async () => (await real.getMessage(id))?.state === 'done', 10_000, 20);
   assert.deepEqual(attempts, [1, 2]);
   assert.deepEqual((await real.getMessage(id))?.history.map((a) => a.outcome), ['retry', 'ack']);
@@ -194,7 +195,6 @@ it('claims again at once when notified while a claim is in flight, not a whole p
     },
   });
   worker.start();
-  t.after(() => worker.stop());
   await inClaim;
   const id = (await real.enqueue([{ flow: 'orders', body: { n: 1 } }]))[0]!.id;
   worker.notify();
